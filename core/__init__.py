@@ -1,0 +1,31 @@
+"""flcollector: a plugin-based monitoring agent for federated-learning experiments.
+
+A plugin author needs nothing from deeper modules::
+
+    from flcollector import hookimpl, Monitor, Metric, Event
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .components import Component, Exporter, Listener, Monitor, Processor, Runtime, Send, Sink
+from .context import RunContext
+from .durations import Duration
+from .errors import ConfigError, MalformedResponse, PluginError, SourceUnavailable
+from .hookspecs import hookimpl, hookspec
+from .options import NoOptions
+from .records import LEVELS, Event, Metric, Record, now_ns, record_from_dict, record_to_dict
+from .store import EventQuery, MetricQuery, Store
+
+try:
+    __version__ = version("flcollector")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0"
+
+__all__ = [
+    "LEVELS", "Component", "ConfigError", "Duration", "Event", "EventQuery", "Exporter", "Listener",
+    "MalformedResponse", "Metric", "MetricQuery", "Monitor", "NoOptions", "PluginError", "Processor", "Record",
+    "RunContext", "Runtime", "Send", "Sink", "SourceUnavailable", "Store", "__version__", "hookimpl", "hookspec",
+    "now_ns", "record_from_dict", "record_to_dict",
+]

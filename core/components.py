@@ -1,0 +1,136 @@
+"""Base classes of the components that plugins provide; the core instantiates them from the config.
+
+A plugin's ``register_*`` hook returns component *classes*. Each class has a ``name`` (the key used in the config,
+e.g. ``[[monitors.fl]]``) and an ``Options`` attrs class; the core validates the config table against ``Options``
+and calls ``cls(options, runtime)``. Components are async context managers: ``open()`` runs before first use and
+``close()`` after last use (a sink flushes there). The core owns all concurrency: intervals, timeouts, retries,
+batching and error isolation are not the plugin's business.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
+import trio
+
+from .context import RunContext
+from .options import NoOptions
+from .records import Record
+from .stats import ComponentStats
+
+if TYPE_CHECKING:
+    from .agent import Agent
+
+#: What a listener calls to push records into the pipeline (waits while the pipeline is full).
+Send = Callable[[Sequence[Record]], Awaitable[None]]
+
+
+@attrs.define
+class Runtime:
+    """What the core hands to each component instance."""
+
+    instance: str  # unique name of this instance, e.g. "fl" or "fl-2"
+    plugin: str  # the plugin (entry-point name) that provided the class
+    log: logging.Logger
+    stats: ComponentStats
+    context: RunContext
+    data_dir: Path
+    agent: Agent | None = None  # the running agent, for components that need the whole view (the server)
+
+
+class Component:
+    """Common base: a config name, an options class, and an async-context-manager lifecycle."""
+
+    kind: ClassVar[str] = "component"
+    #: The name used in the config (``[[monitors.<name>]]``) and in ``flcollector plugins``.
+    name: ClassVar[str] = ""
+    #: An attrs class describing the options; the core validates the config table against it.
+    Options: ClassVar[type] = NoOptions
+
+    def __init__(self, options: Any, runtime: Runtime) -> None:
+        self.options = options
+        self.runtime = runtime
+        self.log = runtime.log
+
+    async def open(self) -> None:
+        """Acquire resources (clients, files). Called once before first use."""
+
+    async def close(self) -> None:
+        """Release resources; a sink flushes here. Called once, also after errors."""
+
+    async def __aenter__(self) -> Component:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+
+class Monitor(Component):
+    """A polled input. The core calls :meth:`collect` every ``interval`` with ``timeout`` and ``jitter``.
+
+    Raise :class:`~flcollector.errors.SourceUnavailable` when the source is down (the core backs off and reports
+    it once), :class:`~flcollector.errors.MalformedResponse` when it answered nonsense.
+    """
+
+    kind = "monitor"
+
+    async def collect(self) -> Iterable[Record]:
+        """Collect once and return the records."""
+        raise NotImplementedError
+
+
+class Listener(Component):
+    """A push input (an HTTP ingest endpoint, a socket); it runs until cancelled."""
+
+    kind = "listener"
+
+    async def run(self, send: Send, task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED) -> None:
+        """Serve until cancelled; call ``task_status.started()`` once ready, ``await send(records)`` per input."""
+        raise NotImplementedError
+
+
+class Processor(Component):
+    """A synchronous batch transform between inputs and sinks; may add derived records and alert Events."""
+
+    kind = "processor"
+
+    def process(self, batch: list[Record]) -> list[Record]:
+        """Return the batch to pass on (the same list, a filtered one, or one with records added)."""
+        return batch
+
+
+class Sink(Component):
+    """An output. The core batches records for it and calls :meth:`write` with each batch."""
+
+    kind = "sink"
+
+    async def write(self, batch: Sequence[Record]) -> None:
+        """Write one batch; raise to have it counted as an error (the batch is counted as dropped)."""
+        raise NotImplementedError
+
+
+class Exporter:
+    """Turns a query result into a file (``json``, ``csv``, ``parquet``...)."""
+
+    kind: ClassVar[str] = "exporter"
+    name: ClassVar[str] = ""
+    #: The file suffix this exporter writes, e.g. ``".csv"``.
+    suffix: ClassVar[str] = ""
+
+    async def export(self, records: Sequence[Record], path: Path, options: dict[str, Any]) -> Path:
+        """Write ``records`` to ``path`` and return the path written."""
+        raise NotImplementedError
+
+
+COMPONENT_KINDS: dict[str, type] = {
+    "monitor": Monitor,
+    "listener": Listener,
+    "processor": Processor,
+    "sink": Sink,
+    "exporter": Exporter,
+}

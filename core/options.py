@@ -1,0 +1,109 @@
+"""Strict validation of plugin options.
+
+Every component declares its options as an attrs class (``Options``); this module turns a TOML table into an
+instance, rejecting unknown keys and wrong types with an :class:`OptionError` that names the key, so the config
+loader can report file, table path and key. Hand-written rather than cattrs because cattrs coerces silently
+(``"5"`` becomes ``5``, ``5.7`` becomes ``5``), and a researcher's typo must not become a silent default.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Mapping
+from typing import Any, Literal, Union, get_args, get_origin
+
+import attrs
+
+from .durations import Duration
+
+
+class OptionError(ValueError):
+    """A bad option value; ``key`` is the dotted key inside the table, ``known`` lists the allowed keys."""
+
+    def __init__(self, key: str, message: str, known: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+        self.message = message
+        self.known = known or []
+
+
+@attrs.define
+class NoOptions:
+    """Options class for components that take no options."""
+
+
+def option_names(cls: type) -> list[str]:
+    """Return the option keys an options class accepts."""
+    return [f.name for f in attrs.fields(cls)]
+
+
+def build_options(cls: type, table: Mapping[str, Any]) -> Any:
+    """Validate ``table`` against the attrs class ``cls`` and return an instance of it."""
+    known = option_names(cls)
+    for key in table:
+        if key not in known:
+            raise OptionError(key, "unknown key", known)
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for field in attrs.fields(cls):
+        if field.name in table:
+            values[field.name] = convert(hints[field.name], table[field.name], field.name)
+    try:
+        return cls(**values)
+    except (TypeError, ValueError) as exc:  # attrs validators on the options class
+        raise OptionError(next(iter(values), ""), str(exc), known) from None
+
+
+def _type_name(tp: Any) -> str:
+    if tp is Duration:
+        return "duration"
+    if get_origin(tp) is Literal:
+        return " | ".join(repr(a) for a in get_args(tp))
+    return getattr(tp, "__name__", str(tp)).replace("NoneType", "none")
+
+
+def convert(tp: Any, value: Any, key: str) -> Any:
+    """Check ``value`` against the annotation ``tp`` and convert it (durations, tuples); raise OptionError."""
+    origin = get_origin(tp)
+    if tp is Any:
+        return value
+    if tp is Duration:
+        try:
+            return Duration.parse(value)
+        except ValueError as exc:
+            raise OptionError(key, str(exc)) from None
+    if origin in (Union, types.UnionType):
+        errors = []
+        for arg in get_args(tp):
+            if arg is type(None):
+                continue
+            try:
+                return convert(arg, value, key)
+            except OptionError as exc:
+                errors.append(exc.message)
+        raise OptionError(key, f"expected {' or '.join(_type_name(a) for a in get_args(tp))}, got {value!r}")
+    if origin is Literal:
+        if value in get_args(tp):
+            return value
+        raise OptionError(key, f"expected one of {', '.join(repr(a) for a in get_args(tp))}, got {value!r}")
+    if origin in (list, tuple) or tp in (list, tuple):
+        if not isinstance(value, list):
+            raise OptionError(key, f"expected a list, got {value!r}")
+        (item_tp, *_) = get_args(tp) or (Any,)
+        items = [convert(item_tp, v, f"{key}[{i}]") for i, v in enumerate(value)]
+        return tuple(items) if (origin or tp) is tuple else items
+    if origin is dict or tp is dict:
+        if not isinstance(value, dict):
+            raise OptionError(key, f"expected a table, got {value!r}")
+        _, val_tp = get_args(tp) or (str, Any)
+        return {str(k): convert(val_tp, v, f"{key}.{k}") for k, v in value.items()}
+    if tp is float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+    elif tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif isinstance(tp, type) and isinstance(value, tp):
+        return value
+    raise OptionError(key, f"expected {_type_name(tp)}, got {value!r}")
