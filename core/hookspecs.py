@@ -29,6 +29,7 @@ def register_monitors() -> list[type]:
     Each class has a unique ``name``; the config enables an instance with ``[[monitors.<name>]]``. The core calls
     ``collect()`` every ``interval``, with ``timeout`` and ``jitter``, backing off while the source is down.
     """
+    raise NotImplementedError
 
 
 @hookspec
@@ -37,6 +38,7 @@ def register_listeners() -> list[type]:
 
     Enabled with ``[[listeners.<name>]]``; the bundled HTTP server is the listener ``server`` (``[server]``).
     """
+    raise NotImplementedError
 
 
 @hookspec
@@ -45,6 +47,7 @@ def register_processors() -> list[type]:
 
     Enabled with ``[[processors.<name>]]``, applied in config order between the inputs and the sinks.
     """
+    raise NotImplementedError
 
 
 @hookspec
@@ -53,11 +56,13 @@ def register_sinks() -> list[type]:
 
     Enabled with ``[[sinks.<name>]]``; the core gives each sink its own bounded buffer and batcher.
     """
+    raise NotImplementedError
 
 
 @hookspec
 def register_exporters() -> list[type]:
     """Return exporter classes (subclasses of ``flcollector.Exporter``) that turn query results into files."""
+    raise NotImplementedError
 
 
 @hookspec
@@ -66,6 +71,7 @@ def register_routes(agent: Agent) -> list[Any]:
 
     Called once when the server starts; ``agent`` gives access to the store, cache, stats and run context.
     """
+    raise NotImplementedError
 
 
 # -- lifecycle -----------------------------------------------------------------------------------------------------

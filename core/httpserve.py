@@ -45,4 +45,4 @@ async def serve_asgi(
             urls = list(value or [])
             task_status.started(urls[0] if urls else f"http://{host}:{port}")
 
-    await serve(app, config, shutdown_trigger=trigger, task_status=_Status())  # type: ignore[arg-type]
+    await serve(app, config, shutdown_trigger=trigger, task_status=_Status())

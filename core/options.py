@@ -74,14 +74,14 @@ def convert(tp: Any, value: Any, key: str) -> Any:
         except ValueError as exc:
             raise OptionError(key, str(exc)) from None
     if origin in (Union, types.UnionType):
-        errors = []
-        for arg in get_args(tp):
-            if arg is type(None):
-                continue
+        choices = [arg for arg in get_args(tp) if arg is not type(None)]
+        if len(choices) == 1:  # "X | None": TOML has no null, so the message of X is the useful one
+            return convert(choices[0], value, key)
+        for arg in choices:
             try:
                 return convert(arg, value, key)
-            except OptionError as exc:
-                errors.append(exc.message)
+            except OptionError:
+                continue
         raise OptionError(key, f"expected {' or '.join(_type_name(a) for a in get_args(tp))}, got {value!r}")
     if origin is Literal:
         if value in get_args(tp):

@@ -1,0 +1,257 @@
+"""The agent: builds components from a config and runs the pipeline on Trio.
+
+Start order is consumers first (sinks, then the processing/fan-out task, then listeners such as the server),
+producers last (monitors). Stop order is the reverse: monitors stop, listeners get a grace period, the input
+channel closes, and every sink drains its buffer within ``flush_grace`` before it is closed (and flushes).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from collections.abc import Sequence
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from . import __version__
+from .components import Component, Runtime
+from .config import ComponentConfig, Config
+from .errors import FlcollectorError
+from .ids import EventIds
+from .pipeline import Pipeline
+from .records import Record
+from .scheduler import MonitorRunner
+from .stats import StatsRegistry
+from .store import Store
+
+log = logging.getLogger("flcollector.agent")
+
+
+class Agent:
+    """A running collector. See the module docstring for the lifecycle; plugins see it through ``runtime.agent``."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.settings = config.agent
+        self.registry = config.registry
+        self.version = __version__
+        self.stats = StatsRegistry()
+        from .context import RunContext
+
+        self.context = RunContext(experiment=self.settings.experiment)
+        self.data_dir = Path(self.settings.data_dir)
+        self.started_ns = time.time_ns()
+        self.shutting_down = trio.Event()
+        self._stop = trio.Event()
+        self._instances: dict[str, list[tuple[ComponentConfig, Component]]] = {}
+        self.ids = EventIds()
+        self.pipeline: Pipeline | None = None
+
+    # -- the view plugins use ------------------------------------------------------------------------------------
+
+    def components(self, kind: str) -> list[Any]:
+        """Return the open component instances of ``kind`` in config order."""
+        return [component for _, component in self._instances.get(kind, [])]
+
+    def find(self, kind: str, name: str) -> Any | None:
+        """Return the first open instance of component ``name`` (e.g. ``find("sink", "cache")``), or None."""
+        for cfg, component in self._instances.get(kind, []):
+            if cfg.component == name or cfg.instance == name:
+                return component
+        return None
+
+    @property
+    def store(self) -> Store | None:
+        """The first sink that answers queries, or None."""
+        for component in self.components("sink"):
+            if isinstance(component, Store):
+                return component
+        return None
+
+    async def send(self, records: Sequence[Record]) -> None:
+        """Push records into the pipeline (stamped with the run context); waits while the pipeline is full."""
+        if self.pipeline is None:
+            raise RuntimeError("the agent is not running")
+        await self.pipeline.send(list(records))
+
+    def observe(self, size: int = 1000) -> Any:
+        """Async context manager yielding a receive channel of batches seen after the processors (never blocks)."""
+        if self.pipeline is None:
+            raise RuntimeError("the agent is not running")
+        return self.pipeline.observe(size)
+
+    def health(self) -> dict[str, Any]:
+        """Overall status (healthy, degraded, unhealthy), version, uptime and every component's stats."""
+        components = self.stats.snapshot()
+        sinks = [c for c in components.values() if c["kind"] == "sink"]
+        bad = [c for c in components.values() if c["status"] in ("down", "error")]
+        if sinks and all(c["status"] == "error" for c in sinks):
+            status = "unhealthy"
+        elif bad or self.stats.dropped_total:
+            status = "degraded"
+        else:
+            status = "healthy"
+        return {
+            "status": status,
+            "version": self.version,
+            "uptime_s": (time.time_ns() - self.started_ns) / 1e9,
+            "experiment": self.context.experiment,
+            "round": self.context.round,
+            "phase": self.context.phase,
+            "dropped_total": self.stats.dropped_total,
+            "components": components,
+            "plugins_failed": {p.name: p.error for p in self.registry.failed()},
+        }
+
+    def stop(self) -> None:
+        """Ask the agent to stop (as SIGTERM does)."""
+        self._stop.set()
+
+    # -- building ------------------------------------------------------------------------------------------------
+
+    def _make(self, cfg: ComponentConfig) -> Component:
+        logger = logging.getLogger(f"flcollector.{cfg.kind}.{cfg.instance}")
+        runtime = Runtime(
+            instance=cfg.instance, plugin=cfg.plugin, log=logger,
+            stats=self.stats.register(cfg.kind, cfg.instance, cfg.plugin),
+            context=self.context, data_dir=self.data_dir, agent=self,
+        )
+        return cfg.cls(cfg.options, runtime)
+
+    async def _open_all(self, stack: AsyncExitStack, kind: str) -> None:
+        """Open every enabled component of ``kind``; one that fails to open is reported and left out."""
+        opened: list[tuple[ComponentConfig, Component]] = []
+        for cfg in self.config.of_kind(kind):
+            try:
+                component = self._make(cfg)
+                await stack.enter_async_context(component)
+            except Exception as exc:
+                stats = self.stats.register(cfg.kind, cfg.instance, cfg.plugin)
+                stats.failure(f"failed to start: {type(exc).__name__}: {exc}")
+                log.error("%s %r failed to start: %s", kind, cfg.instance, exc)
+                continue
+            opened.append((cfg, component))
+        self._instances[kind] = opened
+
+    def _prepare_data_dir(self) -> None:
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise FlcollectorError(f"data dir {str(self.data_dir)!r} cannot be created: {exc.strerror}") from None
+
+    # -- running -------------------------------------------------------------------------------------------------
+
+    async def run(self, *, task_status: trio.TaskStatus[Agent] = trio.TASK_STATUS_IGNORED) -> None:
+        """Run until :meth:`stop` or cancellation; reports itself through ``task_status`` once monitors started."""
+        self._prepare_data_dir()
+        grace = float(self.settings.flush_grace)
+        async with AsyncExitStack() as sinks_stack:
+            await self._open_all(sinks_stack, "sink")
+            store = self.store
+            if store is not None:
+                self.ids.continue_after(await store.max_event_id())
+            await self._open_all(sinks_stack, "processor")
+            self.pipeline = Pipeline(self, self._instances["sink"], self._instances["processor"])
+            async with trio.open_nursery() as consumers:
+                await consumers.start(self.pipeline.run)
+                async with AsyncExitStack() as inputs_stack:
+                    await self._open_all(inputs_stack, "listener")
+                    await self._open_all(inputs_stack, "monitor")
+                    await self._run_inputs(task_status, grace)
+                await self.pipeline.close(grace)
+            if self.registry.pm:
+                self.registry.pm.hook.shutdown(agent=self)
+        log.info("stopped; %d records dropped in total", self.stats.dropped_total)
+
+    async def _run_inputs(self, task_status: trio.TaskStatus[Agent], grace: float) -> None:
+        assert self.pipeline is not None
+        async with trio.open_nursery() as listeners:
+            for cfg, listener in self._instances["listener"]:
+                await listeners.start(self._guard, cfg, listener.run, self.pipeline.send)  # type: ignore[attr-defined]
+            if self.registry.pm:
+                self.registry.pm.hook.startup(agent=self)
+            async with trio.open_nursery() as monitors:
+                for cfg, monitor in self._instances["monitor"]:
+                    runner = MonitorRunner(monitor, cfg.common, self.settings, self.pipeline.send)  # type: ignore[arg-type]
+                    monitors.start_soon(self._guard, cfg, runner.run, None)
+                if float(self.settings.self_metrics_interval) > 0:
+                    monitors.start_soon(self._self_metrics)
+                log.info("running: %d monitors, %d sinks, %d listeners",
+                         len(self._instances["monitor"]), len(self._instances["sink"]),
+                         len(self._instances["listener"]))
+                task_status.started(self)
+                await self._stop.wait()
+                log.info("stopping: monitors first, then listeners, then sinks flush (grace %.1fs)", grace)
+                self.shutting_down.set()
+                monitors.cancel_scope.cancel()
+            # Listeners (the server) watch `shutting_down` and finish on their own; cancel the stragglers.
+            listeners.cancel_scope.deadline = trio.current_time() + min(grace, 5.0)
+        await self.pipeline.send(self.stats.metrics())  # final self-metrics, so the archive ends with the totals
+
+    async def _guard(self, cfg: ComponentConfig, fn: Any, send: Any,
+                     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Run one input task; if it crashes, log it with its name, count it, and let the others go on."""
+        stats = self.stats.register(cfg.kind, cfg.instance, cfg.plugin)
+        status = _OnceStatus(task_status)
+        try:
+            if send is None:
+                status.started()
+                await fn()
+            else:
+                await fn(send, task_status=status)
+        except Exception as exc:
+            stats.count("errors")
+            stats.failure(f"crashed: {type(exc).__name__}: {exc}")
+            log.exception("%s %r crashed; the agent goes on without it", cfg.kind, cfg.instance)
+        finally:
+            status.started()  # a listener that died before it was ready must not hang the start-up
+
+    async def _self_metrics(self) -> None:
+        assert self.pipeline is not None
+        while True:
+            await trio.sleep(float(self.settings.self_metrics_interval))
+            await self.pipeline.send(self.stats.metrics())
+
+
+class _OnceStatus:
+    """A task_status that tolerates being called twice (the guard calls it again when a task died early)."""
+
+    def __init__(self, inner: trio.TaskStatus[Any]) -> None:
+        self.inner = inner
+        self.done = False
+
+    def started(self, value: Any = None) -> None:
+        if not self.done:
+            self.done = True
+            self.inner.started(value)
+
+
+async def _stop_on_signal(agent: Agent) -> None:
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as receiver:
+        async for signum in receiver:
+            log.info("received %s, stopping", signal.Signals(signum).name)
+            agent.stop()
+            return
+
+
+async def run_agent(config: Config, *, handle_signals: bool = True,
+                    task_status: trio.TaskStatus[Agent] = trio.TASK_STATUS_IGNORED) -> None:
+    """Run an agent for ``config`` until SIGINT/SIGTERM (when ``handle_signals``), ``agent.stop()`` or cancellation.
+
+    Returns once every sink has flushed. A second Ctrl-C during the flush interrupts it (Python's default).
+    """
+    agent = Agent(config)
+    async with trio.open_nursery() as nursery:
+        if handle_signals:
+            nursery.start_soon(_stop_on_signal, agent)
+
+        async def run_then_stop_waiting(task_status: trio.TaskStatus[Agent]) -> None:
+            await agent.run(task_status=task_status)
+            nursery.cancel_scope.cancel()
+
+        await nursery.start(run_then_stop_waiting)
+        task_status.started(agent)

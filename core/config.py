@@ -1,0 +1,289 @@
+"""Loading the TOML config, and the one place where precedence lives: CLI > environment > file > defaults.
+
+Everything is strict: an unknown table, key or plugin name, a wrong type or a bad duration is a
+:class:`~flcollector.errors.ConfigError` naming the file, the table path and the key, and listing what is known.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from .errors import ConfigError
+from .loader import Registry, load_registry
+from .options import OptionError, build_options, option_names
+from .settings import COMMON_BY_KIND, SECTIONS, AgentSettings
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10 and older
+    import tomli as tomllib  # type: ignore[no-redef]
+
+DEFAULT_PATH = Path("config/collector.toml")
+TOP_LEVEL = ("agent", "server", *SECTIONS)
+
+#: Used when no file is given and ./config/collector.toml does not exist: watch this host, keep everything.
+BUILTIN_DEFAULT = """
+[[monitors.system]]
+[[sinks.sqlite]]
+[[sinks.jsonl]]
+[[sinks.cache]]
+[server]
+"""
+
+
+@attrs.define
+class ComponentConfig:
+    """One configured component instance, validated."""
+
+    kind: str
+    component: str  # the component name, e.g. "fl"
+    instance: str  # unique instance name, e.g. "fl" or "fl-2"
+    table: str  # where it came from, e.g. "monitors.fl[0]"
+    cls: type
+    common: Any
+    options: Any
+    plugin: str
+
+
+@attrs.define
+class Config:
+    """A resolved, validated configuration."""
+
+    file: str
+    agent: AgentSettings
+    components: list[ComponentConfig]
+    registry: Registry
+    resolved: dict[str, Any]  # the merged tables after env and CLI overrides, for `flcollector check --print`
+
+    def of_kind(self, kind: str) -> list[ComponentConfig]:
+        """Return the enabled instances of ``kind`` in config order."""
+        return [c for c in self.components if c.kind == kind and c.common.enabled]
+
+
+# -- environment ---------------------------------------------------------------------------------------------------
+
+
+def _url_from(env: Mapping[str, str], prefix: str) -> str | None:
+    """``<PREFIX>_URL``, else ``http://<PREFIX>_HOST:<PREFIX>_PORT`` when a host is given."""
+    if env.get(f"{prefix}_URL"):
+        return env[f"{prefix}_URL"]
+    host = env.get(f"{prefix}_HOST")
+    if host:
+        port = env.get(f"{prefix}_PORT")
+        return f"http://{host}:{port}" if port else f"http://{host}"
+    return None
+
+
+def _bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"expected an integer, got {text!r}") from None
+
+
+def env_overrides(env: Mapping[str, str]) -> list[tuple[str, str, Any]]:
+    """Return ``(variable, dotted path, value)`` for every recognised variable set in ``env``.
+
+    A path ``monitors.fl.url`` applies to every ``[[monitors.fl]]`` instance; a monitor that is not configured is
+    not created by an env variable. Raises ConfigError for a value of the wrong type.
+    """
+    simple: list[tuple[str, str, Any]] = [
+        ("COLLECTOR_HOST", "server.host", str),
+        ("COLLECTOR_PORT", "server.port", _int),
+        ("COLLECTION_INTERVAL", "agent.interval", str),
+        ("DATA_DIR", "agent.data_dir", str),
+        ("EXPERIMENT_ID", "agent.experiment", str),
+        ("LOG_LEVEL", "agent.log_level", lambda s: s.strip().upper()),
+        ("SDN_CONTROLLER_TYPE", "monitors.sdn.controller", lambda s: s.strip().lower()),
+        ("API_AUTH_ENABLED", "server.auth_enabled", _bool),
+        ("API_USERNAME", "server.username", str),
+        ("API_PASSWORD", "server.password", str),
+        ("API_TOKEN", "server.token", str),
+        ("CORS_ORIGINS", "server.cors_origins", lambda s: [o.strip() for o in s.split(",") if o.strip()]),
+        ("RETENTION_DAYS", "sinks.sqlite.retention", lambda s: f"{_int(s)}d"),
+        ("ENABLE_ANOMALY_DETECTION", "processors.anomaly.enabled", _bool),
+    ]
+    found: list[tuple[str, str, Any]] = []
+    for var, path, parse in simple:
+        if var in env:
+            try:
+                found.append((var, path, parse(env[var])))
+            except ValueError as exc:
+                raise ConfigError(f"environment variable {var}", str(exc)) from None
+    for prefix, path in (
+        ("FL_SERVER", "monitors.fl.url"),
+        ("POLICY_ENGINE", "monitors.policy.url"),
+        ("SDN_CONTROLLER", "monitors.sdn.url"),
+    ):
+        url = _url_from(env, prefix)
+        if url:
+            found.append((f"{prefix}_URL" if env.get(f"{prefix}_URL") else f"{prefix}_HOST", path, url))
+    return found
+
+
+def apply_override(tables: dict[str, Any], path: str, value: Any) -> None:
+    """Set ``value`` at dotted ``path`` in the raw tables (``monitors.fl.url`` sets it on every fl instance)."""
+    head, *rest = path.split(".")
+    if head in SECTIONS:
+        component, key = rest
+        section = tables.get(head, {})
+        instances = section.get(component) if isinstance(section, dict) else None
+        if isinstance(instances, dict):
+            instances = [instances]
+            section[component] = instances
+        for table in instances or []:
+            if isinstance(table, dict):
+                table[key] = value
+        return
+    target = tables.setdefault(head, {})
+    for part in rest[:-1]:
+        target = target.setdefault(part, {})
+    target[rest[-1]] = value
+
+
+# -- loading -------------------------------------------------------------------------------------------------------
+
+
+def find_default() -> Path | None:
+    """Return ``$FLCOLLECTOR_CONFIG`` or ``./config/collector.toml`` if it exists, else None (built-in default)."""
+    if os.environ.get("FLCOLLECTOR_CONFIG"):
+        return Path(os.environ["FLCOLLECTOR_CONFIG"])
+    return DEFAULT_PATH if DEFAULT_PATH.exists() else None
+
+
+def read_toml(path: Path | None) -> tuple[str, dict[str, Any]]:
+    """Return ``(label, tables)`` for ``path`` (None: the built-in default); syntax errors give line and column."""
+    if path is None:
+        return "<built-in default>", tomllib.loads(BUILTIN_DEFAULT)
+    label = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(label, "file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(label, f"cannot read the file: {exc}") from None
+    try:
+        return label, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(label, f"TOML syntax error: {exc}") from None
+
+
+def load_config(
+    path: str | Path | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    registry: Registry | None = None,
+) -> Config:
+    """Read, merge and validate a config. ``path=None`` uses :func:`find_default`.
+
+    ``env`` defaults to ``os.environ``; ``overrides`` are dotted paths from the CLI (``agent.data_dir``), applied
+    last. Raises :class:`ConfigError`.
+    """
+    file = Path(path) if path is not None else find_default()
+    label, tables = read_toml(file)
+    tables = copy.deepcopy(tables)
+    for key in tables:
+        if key not in TOP_LEVEL:
+            raise ConfigError(label, f"unknown table [{key}]", known=list(TOP_LEVEL))
+    if "server" in tables:  # [server] is the single listener named "server"
+        server = tables.pop("server")
+        if not isinstance(server, dict):
+            raise ConfigError(label, "[server] must be a table", table="server")
+        tables.setdefault("listeners", {})["server"] = [server]
+    for _var, dotted, value in env_overrides(os.environ if env is None else env):
+        apply_override(tables, dotted.replace("server.", "listeners.server.", 1) if dotted.startswith("server.")
+                       else dotted, value)
+    for dotted, value in (overrides or {}).items():
+        apply_override(tables, dotted.replace("server.", "listeners.server.", 1) if dotted.startswith("server.")
+                       else dotted, value)
+    agent_table = tables.get("agent", {})
+    if not isinstance(agent_table, dict):
+        raise ConfigError(label, "[agent] must be a table", table="agent")
+    try:
+        agent = build_options(AgentSettings, agent_table)
+    except OptionError as exc:
+        raise ConfigError(label, exc.message, table="agent", key=exc.key, known=exc.known) from None
+    if registry is None:
+        registry = load_registry(blocked=agent.disable_plugins)
+    components = _components(label, tables, registry)
+    return Config(file=label, agent=agent, components=components, registry=registry, resolved=tables)
+
+
+def _components(label: str, tables: dict[str, Any], registry: Registry) -> list[ComponentConfig]:
+    out: list[ComponentConfig] = []
+    used: set[tuple[str, str]] = set()
+    for section, kind in SECTIONS.items():
+        entries = tables.get(section, {})
+        if not isinstance(entries, dict):
+            raise ConfigError(label, f"[{section}] must hold tables like [[{section}.<name>]]", table=section)
+        for component, instances in entries.items():
+            cls = registry.get(kind, component)
+            if cls is None:
+                raise ConfigError(label, _unknown(kind, component, registry), table=f"{section}.{component}",
+                                  known=registry.names(kind))
+            if isinstance(instances, dict):
+                instances = [instances]
+            if not isinstance(instances, list):
+                raise ConfigError(label, "expected a table or an array of tables", table=f"{section}.{component}")
+            for index, table in enumerate(instances):
+                where = f"{section}.{component}" + (f"[{index}]" if len(instances) > 1 else "")
+                out.append(_component(label, where, kind, component, cls, table, registry, used))
+    return out
+
+
+def _component(
+    label: str, where: str, kind: str, component: str, cls: type, table: Any, registry: Registry,
+    used: set[tuple[str, str]],
+) -> ComponentConfig:
+    if not isinstance(table, dict):
+        raise ConfigError(label, "expected a table", table=where)
+    common_cls = COMMON_BY_KIND[kind]
+    common_keys = option_names(common_cls)
+    options_cls: type = cls.Options  # type: ignore[attr-defined]
+    known = common_keys + option_names(options_cls)
+    common_part = {k: v for k, v in table.items() if k in common_keys}
+    own_part = {k: v for k, v in table.items() if k not in common_keys}
+    try:
+        common = build_options(common_cls, common_part)
+        options = build_options(options_cls, own_part)
+    except OptionError as exc:
+        raise ConfigError(label, exc.message, table=where, key=exc.key, known=known) from None
+    instance = common.name or component
+    if (kind, instance) in used:
+        if common.name:
+            raise ConfigError(label, f"instance name {instance!r} is used twice", table=where, key="name")
+        number = 2
+        while (kind, f"{component}-{number}") in used:
+            number += 1
+        instance = f"{component}-{number}"
+    used.add((kind, instance))
+    plugin = registry.owners[(kind, component)]
+    return ComponentConfig(kind=kind, component=component, instance=instance, table=where, cls=cls,
+                           common=common, options=options, plugin=plugin)
+
+
+def _unknown(kind: str, component: str, registry: Registry) -> str:
+    message = f"unknown {kind} {component!r}"
+    blocked = [p.name for p in registry.plugins.values() if p.blocked]
+    failed = [f"{p.name} ({p.error})" for p in registry.failed()]
+    if component in blocked:
+        message += f"; plugin {component!r} is disabled by [agent] disable_plugins"
+    if failed:
+        message += f"; plugins that failed to import: {', '.join(failed)}"
+    return message

@@ -1,0 +1,113 @@
+"""HTTP helpers for the policy monitor: one GET with the failure classes the core understands.
+
+A source that does not answer (connect error, timeout) or answers 5xx on its main endpoint is *unavailable*
+(:class:`~flcollector.SourceUnavailable`, the core backs off). A secondary endpoint that answers nonsense or fails
+is an :class:`EndpointError`: the monitor reports it and keeps the data of the other endpoints.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
+from typing import Any
+
+import httpx
+import orjson
+import trio
+
+from flcollector import SourceUnavailable
+
+#: Returned by :func:`get_json` for a 404 when the caller allows it (an endpoint this source does not have).
+NOT_FOUND: Any = object()
+
+
+class EndpointError(Exception):
+    """One endpoint failed while the source as a whole answered; ``malformed`` tells a bad shape from a failure."""
+
+    def __init__(self, endpoint: str, reason: str, *, malformed: bool = True) -> None:
+        super().__init__(f"{endpoint}: {reason}")
+        self.endpoint = endpoint
+        self.reason = reason
+        self.malformed = malformed
+
+
+async def get_json(
+    client: httpx.AsyncClient,
+    path: str,
+    *,
+    params: Mapping[str, Any] | None = None,
+    main: bool = False,
+    allow_404: bool = False,
+) -> Any:
+    """GET ``path`` and return its decoded JSON body.
+
+    Raises :class:`SourceUnavailable` when the source cannot be reached, refuses us (401/403) or, for the ``main``
+    endpoint, answers 5xx; :class:`EndpointError` for any other bad answer. A 404 returns :data:`NOT_FOUND` when
+    ``allow_404`` is set.
+    """
+    try:
+        response = await client.get(path, params=dict(params) if params else None)
+    except httpx.TimeoutException as exc:
+        raise SourceUnavailable(f"{path}: timed out ({type(exc).__name__})") from exc
+    except httpx.TransportError as exc:
+        raise SourceUnavailable(f"{path}: {type(exc).__name__}: {exc}") from exc
+    status = response.status_code
+    if status in (401, 403) or (status >= 500 and main):
+        raise SourceUnavailable(f"{path}: HTTP {status}")
+    if status == 404 and allow_404:
+        return NOT_FOUND
+    if status >= 400:
+        raise EndpointError(path, f"HTTP {status}", malformed=status < 500)
+    try:
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError as exc:
+        raise EndpointError(path, f"invalid JSON ({exc})") from None
+
+
+async def gather(jobs: Mapping[str, Callable[[], Awaitable[Any]]]) -> dict[str, Any]:
+    """Run ``jobs`` concurrently; return each result, or the :class:`EndpointError` it raised.
+
+    A :class:`SourceUnavailable` from any job is re-raised once, unwrapped, after all jobs ended (so the core sees
+    one clear error rather than an exception group).
+    """
+    results: dict[str, Any] = {}
+
+    async def run(key: str, job: Callable[[], Awaitable[Any]]) -> None:
+        try:
+            results[key] = await job()
+        except (EndpointError, SourceUnavailable) as exc:
+            results[key] = exc
+
+    async with trio.open_nursery() as nursery:
+        for key, job in jobs.items():
+            nursery.start_soon(run, key, job)
+    for value in results.values():
+        if isinstance(value, SourceUnavailable):
+            raise value
+    return results
+
+
+class SeenIds:
+    """A bounded set of ids in arrival order: the oldest are forgotten once ``capacity`` is reached.
+
+    The capacity only has to exceed what a source can serve again at once (the policy engine keeps 1000
+    decisions and 500 events), so a cursor reset or an overlapping time window never stores anything twice.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._ids: OrderedDict[Hashable, None] = OrderedDict()
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def add_all(self, keys: Iterable[Hashable]) -> None:
+        """Remember ``keys``, forgetting the oldest beyond the capacity."""
+        for key in keys:
+            self._ids[key] = None
+            self._ids.move_to_end(key)
+        while len(self._ids) > self.capacity:
+            self._ids.popitem(last=False)

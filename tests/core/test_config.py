@@ -1,0 +1,82 @@
+"""Strict config: every error names the file, the table and the key; precedence is CLI > env > file > defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flcollector.config import load_config
+from flcollector.errors import ConfigError
+
+
+def _error(make_config, text: str, **kw) -> str:  # type: ignore[no-untyped-def]
+    with pytest.raises(ConfigError) as info:
+        make_config(text, **kw)
+    return str(info.value)
+
+
+def test_unknown_key_names_file_table_key_and_known_keys(make_config) -> None:  # type: ignore[no-untyped-def]
+    message = _error(make_config, "[[monitors.scripted]]\ncont = 3\n")
+    assert "test.toml" in message and "[monitors.scripted]" in message and "key 'cont'" in message
+    assert "known: name, enabled, interval, jitter, timeout, count, script, slow_s" in message
+
+
+def test_unknown_plugin_lists_known_ones(make_config) -> None:  # type: ignore[no-untyped-def]
+    message = _error(make_config, "[[monitors.scripted_typo]]\n")
+    assert "unknown monitor 'scripted_typo'" in message and "scripted" in message
+
+
+def test_unknown_table(make_config) -> None:  # type: ignore[no-untyped-def]
+    assert "unknown table [monitor]" in _error(make_config, "[[monitor.scripted]]\n")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[[monitors.scripted]]\ncount = "3"\n', "key 'count': expected int, got '3'"),
+        ('[[monitors.scripted]]\ninterval = "5 parsecs"\n', "key 'interval': expected a duration"),
+        ('[[monitors.scripted]]\ncount = 2.5\n', "expected int"),
+        ('[[sinks.memory]]\nwhen_full = "drop_all"\n', "expected one of 'block', 'drop_oldest', 'drop_newest'"),
+        ('[[sinks.memory]]\nbatch_size = 0\n', "key 'batch_size'"),
+    ],
+)
+def test_wrong_types_are_named(make_config, text: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+    assert expected in _error(make_config, text)
+
+
+def test_toml_syntax_error_gives_line_and_column(make_config) -> None:  # type: ignore[no-untyped-def]
+    message = _error(make_config, "[[monitors.scripted]]\ncount = = 3\n")
+    assert "TOML syntax error" in message and "line 4" in message and "column" in message
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="nope.toml: file not found"):
+        load_config(tmp_path / "nope.toml", env={})
+
+
+def test_precedence_cli_over_env_over_file(make_config) -> None:  # type: ignore[no-untyped-def]
+    text = '[[monitors.scripted]]\ninterval = "7s"\n'
+    assert float(make_config(text).agent.interval) == 5.0
+    config = make_config(text, env={"COLLECTION_INTERVAL": "9", "LOG_LEVEL": "debug"})
+    assert float(config.agent.interval) == 9.0 and config.agent.log_level == "DEBUG"
+    config = make_config(text, env={"LOG_LEVEL": "debug"}, overrides={"agent.log_level": "ERROR"})
+    assert config.agent.log_level == "ERROR"
+    assert float(config.of_kind("monitor")[0].common.interval) == 7.0  # the monitor's own interval wins
+
+
+def test_bad_env_value_names_the_variable(make_config) -> None:  # type: ignore[no-untyped-def]
+    message = _error(make_config, "", env={"COLLECTOR_PORT": "eighty"})
+    assert "environment variable COLLECTOR_PORT" in message and "'eighty'" in message
+
+
+def test_repeated_monitors_get_numbered_instances_and_explicit_duplicates_fail(make_config) -> None:  # type: ignore[no-untyped-def]
+    config = make_config("[[monitors.scripted]]\n[[monitors.scripted]]\n")
+    assert [c.instance for c in config.of_kind("monitor")] == ["scripted", "scripted-2"]
+    message = _error(make_config, '[[monitors.scripted]]\nname = "x"\n[[monitors.scripted]]\nname = "x"\n')
+    assert "'x' is used twice" in message
+
+
+def test_disabled_instances_are_not_run(make_config) -> None:  # type: ignore[no-untyped-def]
+    config = make_config("[[monitors.scripted]]\nenabled = false\n")
+    assert config.of_kind("monitor") == []
