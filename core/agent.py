@@ -122,7 +122,11 @@ class Agent:
         )
         return cfg.cls(cfg.options, runtime)
 
-    async def _open_all(self, stack: AsyncExitStack, kind: str) -> None:
+    def configured(self, kind: str) -> list[tuple[ComponentConfig, Component]]:
+        """Return ``(config, instance)`` pairs of the open components of ``kind``."""
+        return list(self._instances.get(kind, []))
+
+    async def open_components(self, stack: AsyncExitStack, kind: str) -> None:
         """Open every enabled component of ``kind``; one that fails to open is reported and left out."""
         opened: list[tuple[ComponentConfig, Component]] = []
         for cfg in self.config.of_kind(kind):
@@ -150,17 +154,17 @@ class Agent:
         self._prepare_data_dir()
         grace = float(self.settings.flush_grace)
         async with AsyncExitStack() as sinks_stack:
-            await self._open_all(sinks_stack, "sink")
+            await self.open_components(sinks_stack, "sink")
             store = self.store
             if store is not None:
                 self.ids.continue_after(await store.max_event_id())
-            await self._open_all(sinks_stack, "processor")
+            await self.open_components(sinks_stack, "processor")
             self.pipeline = Pipeline(self, self._instances["sink"], self._instances["processor"])
             async with trio.open_nursery() as consumers:
                 await consumers.start(self.pipeline.run)
                 async with AsyncExitStack() as inputs_stack:
-                    await self._open_all(inputs_stack, "listener")
-                    await self._open_all(inputs_stack, "monitor")
+                    await self.open_components(inputs_stack, "listener")
+                    await self.open_components(inputs_stack, "monitor")
                     await self._run_inputs(task_status, grace)
                 await self.pipeline.close(grace)
             if self.registry.pm:

@@ -28,10 +28,10 @@ async def collect_once(config: Config) -> list[Record]:
         results.extend(batch)
 
     async with AsyncExitStack() as stack:
-        await agent._open_all(stack, "monitor")  # noqa: SLF001 - same building rules as `run`
+        await agent.open_components(stack, "monitor")  # the same building rules as `run`
         runners = [
             MonitorRunner(m, cfg.common, config.agent, keep)  # type: ignore[arg-type]
-            for cfg, m in agent._instances["monitor"]  # noqa: SLF001
+            for cfg, m in agent.configured("monitor")
         ]
 
         async def one(runner: MonitorRunner) -> None:

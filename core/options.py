@@ -52,7 +52,16 @@ def build_options(cls: type, table: Mapping[str, Any]) -> Any:
     try:
         return cls(**values)
     except (TypeError, ValueError) as exc:  # attrs validators on the options class
-        raise OptionError(next(iter(values), ""), str(exc), known) from None
+        raise OptionError(_blamed_key(str(exc), list(values)), str(exc), known) from None
+
+
+def _blamed_key(message: str, given: list[str]) -> str:
+    """The option a validator message is about: the one it names (``'count' must be...``, ``targets[1]: ...``)."""
+    for key in sorted(given, key=len, reverse=True):
+        if message.startswith((key, f"'{key}'", f"{key}[")) or f"'{key}'" in message:
+            return key
+    return given[0] if given else ""
+
 
 
 def _type_name(tp: Any) -> str:

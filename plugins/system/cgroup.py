@@ -93,3 +93,23 @@ def read_cgroup_limits(root: Path | str = "/sys/fs/cgroup") -> CgroupLimits | No
     if any(path.is_file() for path in v1_files):
         return _read_v1(root)
     return None
+
+
+def cgroup_fields(limits: CgroupLimits) -> dict[str, float | int] | None:
+    """Return the fields of a ``system_cgroup`` metric, or None when the cgroup told us nothing.
+
+    ``-1`` means "unlimited", so the series keeps one shape whether or not a limit is set;
+    ``memory_used_percent`` is present only under a memory limit.
+    """
+    if limits.memory_usage_bytes is None and limits.memory_limit_bytes is None and limits.cpu_limit_cores is None:
+        return None
+    fields: dict[str, float | int] = {
+        "cgroup_version": limits.version,
+        "cpu_limit_cores": -1 if limits.cpu_limit_cores is None else limits.cpu_limit_cores,
+        "memory_limit_bytes": -1 if limits.memory_limit_bytes is None else limits.memory_limit_bytes,
+    }
+    if limits.memory_usage_bytes is not None:
+        fields["memory_usage_bytes"] = limits.memory_usage_bytes
+        if limits.memory_limit_bytes:
+            fields["memory_used_percent"] = round(100 * limits.memory_usage_bytes / limits.memory_limit_bytes, 3)
+    return fields

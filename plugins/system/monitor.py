@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import attrs
 import trio
-
 from flcollector import Event, Metric, Monitor, Record, Runtime, SourceUnavailable
 
+from .cgroup import cgroup_fields
 from .processes import ProcessSampler
 from .rates import RateTracker, cpu_shares
 from .sampling import HostSample, HostSampler
 
-#: CPU shares and rates over a shorter window are mostly quantisation noise (the kernel ticks at 100-1000 Hz).
+#: CPU shares and rates over a shorter window are mostly quantisation noise (the kernel ticks at 100-1000 Hz),
+#: so the first collection waits until this long after the baseline taken by open().
 MIN_WINDOW_S = 0.25
 
 
@@ -53,58 +56,61 @@ class SystemMonitor(Monitor):
         self._net = RateTracker()
         self._disk_io = RateTracker()
         self._previous: HostSample | None = None
-        self._sampling = False
+        self._baseline: HostSample | None = None  # the sample taken by open()
+        self._sampling = threading.Lock()
         self._warned_mountpoints: set[str] = set()
 
     async def open(self) -> None:
         """Take a baseline sample so the first collection already has CPU shares and rates."""
-        self._remember(await self._sample())
+        sample = await self._sample()
+        self._update_rates(sample)
+        self._previous = self._baseline = sample
 
     async def collect(self) -> Iterable[Record]:
         """Sample the host and return its metrics (plus an error event if the cgroup files are garbled)."""
-        if self._previous is not None:
+        if self._previous is not None and self._previous is self._baseline:
+            # Only right after open(): let the first window become meaningful. Later windows are the interval.
             remaining = MIN_WINDOW_S - (time.monotonic() - self._previous.at_s)
-            if remaining > 0:  # only right after open(): let the first window become meaningful
+            if remaining > 0:
                 await trio.sleep(remaining)
         sample = await self._sample()
-        previous, records = self._previous, self._records(sample)
-        records += self._rate_records(sample, previous)
-        self._remember(sample)
+        records = self._records(sample) + self._rate_records(sample, self._previous)
+        self._previous = sample
         return records
 
     async def _sample(self) -> HostSample:
-        # A read stuck on a dead network mount must not pile up threads: abandon it on timeout, refuse overlap.
-        if self._sampling:
+        # A read stuck on a dead network mount must not block the agent's timeout: the thread is abandoned on
+        # cancel. The lock is released by the thread itself, so later collections see a stuck read and refuse.
+        if self._sampling.locked():
             raise SourceUnavailable("the previous host sample is still running (a stuck mount?)")
-        self._sampling = True
-        try:
-            return await trio.to_thread.run_sync(self.sampler.sample, abandon_on_cancel=True)
-        finally:
-            self._sampling = False
+        return await trio.to_thread.run_sync(self._sample_in_thread, abandon_on_cancel=True)
 
-    def _remember(self, sample: HostSample) -> None:
-        self._previous = sample
+    def _sample_in_thread(self) -> HostSample:
+        with self._sampling:
+            return self.sampler.sample()
+
+    def _update_rates(self, sample: HostSample) -> tuple[dict[str, float] | None, dict[str, dict[str, float]]]:
+        """Feed the counters to the trackers; return disk I/O rates and rates per wanted interface (if any)."""
+        disk_rates = None
+        if sample.disk_io is not None:
+            disk_rates = self._disk_io.update("all", sample.disk_io, sample.at_s)
+        net_rates = {}
         self._net.retain(set(sample.net))
-        self._disk_io.update("all", sample.disk_io or {}, sample.at_s)
         for nic, counters in sample.net.items():
-            self._net.update(nic, counters, sample.at_s)
+            rates = self._net.update(nic, counters, sample.at_s)  # None: first sight or a counter reset
+            if rates is not None:
+                net_rates[nic] = rates
+        return disk_rates, net_rates
 
     def _metric(self, sample: HostSample, name: str, fields: dict, **tags: str) -> Metric:
         return Metric(name, fields, sample.time_ns, {"host": self.hostname, **tags}, self.options.source)
 
     def _records(self, sample: HostSample) -> list[Record]:
         records: list[Record] = []
-        mem, swap = sample.memory, sample.swap
-        records.append(self._metric(sample, "system_memory", {
-            "total_bytes": mem["total"], "available_bytes": mem["available"], "used_bytes": mem["used"],
-            "free_bytes": mem["free"], "used_percent": mem["percent"]}))
-        records.append(self._metric(sample, "system_swap", {
-            "total_bytes": swap["total"], "used_bytes": swap["used"], "free_bytes": swap["free"],
-            "used_percent": swap["percent"]}))
+        records.append(self._metric(sample, "system_memory", _usage_fields(sample.memory, "available")))
+        records.append(self._metric(sample, "system_swap", _usage_fields(sample.swap)))
         for mountpoint, usage in sample.disks.items():
-            records.append(self._metric(sample, "system_disk", {
-                "total_bytes": usage["total"], "used_bytes": usage["used"], "free_bytes": usage["free"],
-                "used_percent": usage["percent"]}, mountpoint=mountpoint))
+            records.append(self._metric(sample, "system_disk", _usage_fields(usage), mountpoint=mountpoint))
         for mountpoint in set(sample.missing_mountpoints) - self._warned_mountpoints:
             self.log.warning("mountpoint %s cannot be read (not mounted?); skipping it", mountpoint)
             self._warned_mountpoints.add(mountpoint)
@@ -121,23 +127,18 @@ class SystemMonitor(Monitor):
     def _cgroup_records(self, sample: HostSample) -> list[Record]:
         if sample.cgroup_error is not None:
             self.runtime.stats.count("malformed")
-            return [Event("MALFORMED_RESPONSE", f"cgroup files unreadable: {sample.cgroup_error}", sample.time_ns,
-                          self.runtime.instance, "ERROR", {"error": sample.cgroup_error})]
-        limits = sample.cgroup
-        if limits is None or (limits.memory_usage_bytes is None and limits.memory_limit_bytes is None
-                              and limits.cpu_limit_cores is None):
-            return []
-        # -1 means "unlimited", so the series keeps one shape whether or not a limit is set.
-        fields: dict[str, float | int] = {
-            "cgroup_version": limits.version,
-            "cpu_limit_cores": -1 if limits.cpu_limit_cores is None else limits.cpu_limit_cores,
-            "memory_limit_bytes": -1 if limits.memory_limit_bytes is None else limits.memory_limit_bytes,
-        }
-        if limits.memory_usage_bytes is not None:
-            fields["memory_usage_bytes"] = limits.memory_usage_bytes
-            if limits.memory_limit_bytes:
-                fields["memory_used_percent"] = round(100 * limits.memory_usage_bytes / limits.memory_limit_bytes, 3)
-        return [self._metric(sample, "system_cgroup", fields)]
+            return [
+                Event(
+                    "MALFORMED_RESPONSE",
+                    f"cgroup files unreadable: {sample.cgroup_error}",
+                    sample.time_ns,
+                    self.runtime.instance,
+                    "ERROR",
+                    {"error": sample.cgroup_error},
+                )
+            ]
+        fields = cgroup_fields(sample.cgroup) if sample.cgroup is not None else None
+        return [] if fields is None else [self._metric(sample, "system_cgroup", fields)]
 
     def _wanted_interface(self, nic: str) -> bool:
         if self.options.interfaces:  # an explicit list wins, loopback included if listed
@@ -156,16 +157,25 @@ class SystemMonitor(Monitor):
                 shares = cpu_shares(before, now)
                 if shares is not None:
                     records.append(self._metric(sample, "system_cpu", shares, cpu=str(index)))
+        disk_rates, net_rates = self._update_rates(sample)
         if sample.disk_io is not None:
-            fields: dict[str, float] = {f"{key}_total": value for key, value in sample.disk_io.items()}
-            rates = self._disk_io.update("all", sample.disk_io, sample.at_s)
-            fields.update({f"{key}_per_s": round(rate, 3) for key, rate in (rates or {}).items()})
-            records.append(self._metric(sample, "system_diskio", fields))
+            records.append(self._metric(sample, "system_diskio", _counter_fields(sample.disk_io, disk_rates)))
         for nic, counters in sample.net.items():
-            if not self._wanted_interface(nic):
-                continue
-            fields = {f"{key}_total": value for key, value in counters.items()}
-            rates = self._net.update(nic, counters, sample.at_s)  # None: first sight or counter reset
-            fields.update({f"{key}_per_s": round(rate, 3) for key, rate in (rates or {}).items()})
-            records.append(self._metric(sample, "system_net", fields, interface=nic))
+            if self._wanted_interface(nic):
+                fields = _counter_fields(counters, net_rates.get(nic))
+                records.append(self._metric(sample, "system_net", fields, interface=nic))
         return records
+
+
+def _counter_fields(counters: dict[str, float], rates: dict[str, float] | None) -> dict[str, float]:
+    """``<counter>_total`` always; ``<counter>_per_s`` only when a rate exists (not after a counter reset)."""
+    fields = {f"{key}_total": value for key, value in counters.items()}
+    fields.update({f"{key}_per_s": round(rate, 3) for key, rate in (rates or {}).items()})
+    return fields
+
+
+def _usage_fields(usage: dict[str, Any], *extra: str) -> dict[str, float]:
+    """Fields of a psutil usage tuple (memory, swap, disk) as a dict: sizes in bytes, ``used_percent``."""
+    fields = {f"{key}_bytes": usage[key] for key in ("total", *extra, "used", "free")}
+    fields["used_percent"] = usage["percent"]
+    return fields

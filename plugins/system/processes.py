@@ -67,6 +67,8 @@ class ProcessSampler:
                 total.num_threads += stats.num_threads
                 total.num_fds += stats.num_fds
         self._known = seen  # drop processes that exited
+        for total in totals.values():
+            total.cpu_percent = round(total.cpu_percent, 3)
         return totals
 
 

@@ -19,13 +19,22 @@ from .processes import ProcessSampler, ProcessTotals
 
 #: psutil's per-interface counter names, mapped to our field stems.
 NET_COUNTERS = {
-    "bytes_recv": "rx_bytes", "bytes_sent": "tx_bytes", "packets_recv": "rx_packets",
-    "packets_sent": "tx_packets", "errin": "rx_errors", "errout": "tx_errors",
-    "dropin": "rx_drops", "dropout": "tx_drops",
+    "bytes_recv": "rx_bytes",
+    "bytes_sent": "tx_bytes",
+    "packets_recv": "rx_packets",
+    "packets_sent": "tx_packets",
+    "errin": "rx_errors",
+    "errout": "tx_errors",
+    "dropin": "rx_drops",
+    "dropout": "tx_drops",
 }
 #: psutil's disk I/O counter names, mapped to our field stems.
-DISK_COUNTERS = {"read_bytes": "read_bytes", "write_bytes": "write_bytes", "read_count": "read_ops",
-                 "write_count": "write_ops"}
+DISK_COUNTERS = {
+    "read_bytes": "read_bytes",
+    "write_bytes": "write_bytes",
+    "read_count": "read_ops",
+    "write_count": "write_ops",
+}
 
 
 @attrs.define

@@ -80,3 +80,18 @@ def test_repeated_monitors_get_numbered_instances_and_explicit_duplicates_fail(m
 def test_disabled_instances_are_not_run(make_config) -> None:  # type: ignore[no-untyped-def]
     config = make_config("[[monitors.scripted]]\nenabled = false\n")
     assert config.of_kind("monitor") == []
+
+
+def test_validator_errors_blame_the_key_they_are_about() -> None:
+    import attrs
+
+    from flcollector.options import OptionError, build_options
+
+    @attrs.define
+    class Opts:
+        targets: list[str] = attrs.field(factory=list)
+        count: int = attrs.field(default=5, validator=attrs.validators.gt(0))
+
+    with pytest.raises(OptionError) as info:
+        build_options(Opts, {"targets": ["a:1"], "count": 0})
+    assert info.value.key == "count"
