@@ -71,6 +71,16 @@ Record = Metric | Event
 converter = cattrs.Converter()
 
 
+def _structure_field_value(value: Any, _type: Any) -> FieldValue:
+    """Accept a field value as it is (cattrs cannot structure the union by itself); refuse other types."""
+    if isinstance(value, bool | int | float | str):
+        return value
+    raise TypeError(f"a field value must be a number, a boolean or a string, got {type(value).__name__}")
+
+
+converter.register_structure_hook(FieldValue, _structure_field_value)
+
+
 def record_to_dict(record: Record) -> dict[str, Any]:
     """Return a JSON-ready dict for ``record`` with a ``kind`` key (``"metric"`` or ``"event"``)."""
     data: dict[str, Any] = converter.unstructure(record)

@@ -12,18 +12,23 @@ import math
 from typing import Any, ClassVar
 
 import attrs
-
 from flcollector import Event, Metric, Processor, Record
 
-from .rules import RULE_ORDER, FieldRules, Finding, check_above, check_below, check_drop, check_spike, check_zscore
+from .alerts import Baseline, anomaly_event
+from .rules import FieldRules, Finding, check_above, check_below, check_drop, check_spike, zscore_finding
 from .window import SeriesWindow
 
 DEFAULT_WATCH = [
-    "fl_round.accuracy", "fl_round.loss", "probe_tcp.rtt_avg_ms", "probe_tcp.loss_percent",
-    "sdn_port.rx_bps", "sdn_port.tx_bps", "system_cpu.usage_percent",
+    "fl_round.accuracy",
+    "fl_round.loss",
+    "probe_tcp.rtt_avg_ms",
+    "probe_tcp.loss_percent",
+    "sdn_port.rx_bps",
+    "sdn_port.tx_bps",
+    "network.latency_avg_ms",
+    "network.packet_loss_percent",
+    "system_cpu.usage_percent",
 ]
-#: metric-name prefixes whose anomalies are network alerts (the WebSocket's ``network_alert`` messages)
-NETWORK_PREFIXES = ("probe_", "sdn_", "net_", "network_")
 SeriesKey = tuple[str, str, str | None, tuple[tuple[str, str], ...]]
 
 
@@ -32,13 +37,12 @@ def _positive(_inst: Any, attr: attrs.Attribute[Any], value: float) -> None:
         raise ValueError(f"{attr.name} must be greater than 0, got {value!r}")
 
 
-def category(metric: str) -> str:
-    """Return ``fl``, ``network``, ``policy`` or ``system`` for a metric name (for dashboards and the WS)."""
-    if metric.startswith("fl_"):
-        return "fl"
-    if metric.startswith(NETWORK_PREFIXES):
-        return "network"
-    return "policy" if metric.startswith("policy_") else "system"
+def _metric_fields(_inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
+    """Validate that every key (of a list or a table) is a ``"metric.field"`` name."""
+    for key in value:
+        metric, sep, field = str(key).rpartition(".")
+        if not sep or not metric or not field:
+            raise ValueError(f"{attr.name}: {key!r} is not a 'metric.field' name, e.g. 'fl_round.accuracy'")
 
 
 class AnomalyProcessor(Processor):
@@ -50,17 +54,28 @@ class AnomalyProcessor(Processor):
     class Options:
         """Options of ``[[processors.anomaly]]``; keys of the rule tables are ``"metric.field"`` names."""
 
-        watch: list[str] = attrs.field(factory=lambda: list(DEFAULT_WATCH))  # z-score watched series
+        # series tested with the z-score; the rule tables below add their own keys to what is watched
+        watch: list[str] = attrs.field(factory=lambda: list(DEFAULT_WATCH), validator=_metric_fields)
         window: int = attrs.field(default=60, validator=attrs.validators.ge(2))  # samples kept per series
         z_threshold: float = attrs.field(default=3.0, validator=_positive)
         severe_z: float = attrs.field(default=6.0, validator=_positive)  # from here the event is an ERROR
         min_samples: int = attrs.field(default=10, validator=attrs.validators.ge(2))  # before z/spike apply
-        min_std_ratio: float = 0.001  # std floor relative to |mean|, so a flat series ignores tiny wiggles
+        # std floor relative to |mean|: with 0.01, a move under 3% of the level is never a z-score anomaly, so a
+        # converged accuracy (0.900 -> 0.897) or a steady link rate does not alert on tiny wiggles
+        min_std_ratio: float = attrs.field(default=0.01, validator=attrs.validators.ge(0))
         above: dict[str, float] = attrs.field(
-            factory=lambda: {"probe_tcp.loss_percent": 5.0, "system_cpu.usage_percent": 95.0})
-        below: dict[str, float] = attrs.field(factory=dict)
-        spike: dict[str, float] = attrs.field(factory=lambda: {"probe_tcp.rtt_avg_ms": 100.0})
-        drop: dict[str, float] = attrs.field(factory=lambda: {"fl_round.accuracy": 0.1})
+            validator=_metric_fields,
+            factory=lambda: {
+                "probe_tcp.loss_percent": 5.0,
+                "network.packet_loss_percent": 5.0,
+                "system_cpu.usage_percent": 95.0,
+            },
+        )
+        below: dict[str, float] = attrs.field(factory=dict, validator=_metric_fields)
+        spike: dict[str, float] = attrs.field(
+            validator=_metric_fields, factory=lambda: {"probe_tcp.rtt_avg_ms": 100.0, "network.latency_avg_ms": 100.0}
+        )
+        drop: dict[str, float] = attrs.field(validator=_metric_fields, factory=lambda: {"fl_round.accuracy": 0.1})
         drop_span: int = attrs.field(default=5, validator=attrs.validators.ge(1))
         max_series: int = attrs.field(default=10_000, validator=attrs.validators.ge(1))
 
@@ -68,6 +83,12 @@ class AnomalyProcessor(Processor):
         super().__init__(options, runtime)
         self._rules = self._build_rules(options)
         self._series: dict[SeriesKey, SeriesWindow] = {}
+        # hot-path copies of the options (attribute chains cost more than the arithmetic they feed)
+        self._min_samples: int = options.min_samples
+        self._min_std_ratio: float = options.min_std_ratio
+        self._z_threshold: float = options.z_threshold
+        self._severe_z: float = options.severe_z
+        self._drop_span: int = options.drop_span
 
     @staticmethod
     def _build_rules(o: Any) -> dict[str, tuple[FieldRules, ...]]:
@@ -75,11 +96,10 @@ class AnomalyProcessor(Processor):
         keys = list(dict.fromkeys([*o.watch, *o.above, *o.below, *o.spike, *o.drop]))
         by_metric: dict[str, list[FieldRules]] = {}
         for key in keys:
-            metric, sep, field = key.rpartition(".")
-            if not sep or not metric or not field:
-                raise ValueError(f"anomaly: {key!r} is not a 'metric.field' name")
-            rules = FieldRules(field, key in o.watch, o.above.get(key), o.below.get(key), o.spike.get(key),
-                               o.drop.get(key))
+            metric, _, field = key.rpartition(".")
+            rules = FieldRules(
+                field, key in o.watch, o.above.get(key), o.below.get(key), o.spike.get(key), o.drop.get(key)
+            )
             by_metric.setdefault(metric, []).append(rules)
         return {metric: tuple(rules) for metric, rules in by_metric.items()}
 
@@ -93,11 +113,18 @@ class AnomalyProcessor(Processor):
             rules = rules_by_metric.get(record.name)
             if rules is None:
                 continue
+            key_tags = tuple(sorted(record.tags.items()))  # once per record, shared by its watched fields
             for field_rules in rules:
                 value = record.fields.get(field_rules.field)
-                if value is None or isinstance(value, bool | str) or not math.isfinite(value):
+                if value is None or value.__class__ is bool or value.__class__ is str:
                     continue
-                alert = self._check(record, field_rules, float(value))
+                try:
+                    number = float(value)
+                except (OverflowError, TypeError, ValueError):  # an int beyond float range, or not a number
+                    continue
+                if not math.isfinite(number):
+                    continue
+                alert = self._check(record, key_tags, field_rules, number)
                 if alert is not None:
                     alerts.append(alert)
         if not alerts:
@@ -105,8 +132,8 @@ class AnomalyProcessor(Processor):
         self.runtime.stats.count("anomalies", len(alerts))
         return [*batch, *alerts]
 
-    def _window(self, record: Metric, field: str) -> SeriesWindow | None:
-        key = (record.name, field, record.experiment, tuple(sorted(record.tags.items())))
+    def _window(self, record: Metric, key_tags: tuple[tuple[str, str], ...], field: str) -> SeriesWindow | None:
+        key = (record.name, field, record.experiment, key_tags)
         window = self._series.get(key)
         if window is None:
             if len(self._series) >= self.options.max_series:
@@ -116,54 +143,43 @@ class AnomalyProcessor(Processor):
             self.runtime.stats.extra["series"] = len(self._series)
         return window
 
-    def _check(self, record: Metric, rules: FieldRules, value: float) -> Event | None:
-        """Apply ``rules`` to one sample, add it to its window, and return an event if a rule newly fired."""
-        window = self._window(record, rules.field)
+    def _check(
+        self, record: Metric, key_tags: tuple[tuple[str, str], ...], rules: FieldRules, value: float
+    ) -> Event | None:
+        """Apply ``rules`` to one sample, add it to its window, and return an event if a rule newly fired.
+
+        Written for the common case (nothing fires): no allocation beyond the window update.
+        """
+        window = self._window(record, key_tags, rules.field)
         if window is None:
             return None
-        o = self.options
         mean, std = window.mean_std()
+        samples = window.count
         z: float | None = None
-        if len(window) >= o.min_samples:
-            floor = max(std, o.min_std_ratio * abs(mean), 1e-12)
-            z = (value - mean) / floor
-        found: list[Finding | None] = [
-            check_above(value, rules.above) if rules.above is not None else None,
-            check_below(value, rules.below) if rules.below is not None else None,
-            check_spike(value, mean, rules.spike) if rules.spike is not None and z is not None else None,
-            check_drop(window, value, o.drop_span, rules.drop) if rules.drop is not None else None,
-            check_zscore(z, o.z_threshold, o.severe_z) if rules.zscore else None,
-        ]
+        if samples >= self._min_samples:
+            floor = self._min_std_ratio * abs(mean)
+            scale = std if std > floor else floor
+            z = (value - mean) / (scale if scale > 1e-12 else 1e-12)
+        findings: list[Finding] = []
+        if rules.above is not None and (f := check_above(value, rules.above)):
+            findings.append(f)
+        if rules.below is not None and (f := check_below(value, rules.below)):
+            findings.append(f)
+        if rules.spike is not None and z is not None and (f := check_spike(value, mean, rules.spike)):
+            findings.append(f)
+        if rules.drop is not None and (f := check_drop(window, value, self._drop_span, rules.drop)):
+            findings.append(f)
+        if rules.zscore and z is not None and abs(z) >= self._z_threshold:
+            findings.append(
+                zscore_finding(z, self._z_threshold, self._severe_z)
+            )  # appended in RULE_ORDER: explicit thresholds first, the z-score last
         window.push(value)
-        fired = {f.rule: f for f in found if f is not None}
-        new = [fired[r] for r in RULE_ORDER if r in fired and r not in window.alerting]
-        window.alerting = set(fired)  # a rule that stopped firing is re-armed
+        if not findings:
+            if window.alerting:
+                window.alerting = set()  # every rule stopped firing: re-armed
+            return None
+        new = [f for f in findings if f.rule not in window.alerting]
+        window.alerting = {f.rule for f in findings}
         if not new:
             return None
-        return self._event(record, rules.field, value, mean, std, z, new)
-
-    def _event(self, record: Metric, field: str, value: float, mean: float, std: float, z: float | None,
-               findings: list[Finding]) -> Event:
-        first = findings[0]
-        severe = any(f.severe for f in findings)
-        kind = category(record.name)
-        stats_known = not math.isnan(mean)
-        details = {
-            "metric": record.name, "field": field, "tags": dict(record.tags), "value": value,
-            "mean": mean if stats_known else None, "std": std if stats_known else None, "z": z,
-            "rule": first.rule, "rules": [f.rule for f in findings], "threshold": first.threshold,
-            "category": kind, "alert_type": f"{kind}_{field}_{first.rule}", "severity": "high" if severe else "medium",
-            "samples": len(self._series.get(self._key(record, field), ())), "detector": self.runtime.instance,
-        }
-        baseline = f"mean {mean:.4g}" if stats_known else "no baseline yet"
-        zs = f", z {z:+.1f}" if z is not None else ""
-        return Event(
-            type="ANOMALY_DETECTED", level="ERROR" if severe else "WARNING",
-            message=f"{record.name}.{field} = {value:.4g} ({first.rule} rule, {baseline}{zs})",
-            time_ns=record.time_ns, source=record.source, details=details,
-            experiment=record.experiment, round=record.round,
-        )
-
-    @staticmethod
-    def _key(record: Metric, field: str) -> SeriesKey:
-        return (record.name, field, record.experiment, tuple(sorted(record.tags.items())))
+        return anomaly_event(record, rules.field, value, Baseline(mean, std, z, samples), new, self.runtime.instance)

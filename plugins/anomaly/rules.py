@@ -36,10 +36,8 @@ class FieldRules:
     drop: float | None = None
 
 
-def check_zscore(z: float | None, z_threshold: float, severe_z: float) -> Finding | None:
-    """Fire when ``|z|`` reaches ``z_threshold``; severe from ``severe_z``."""
-    if z is None or abs(z) < z_threshold:
-        return None
+def zscore_finding(z: float, z_threshold: float, severe_z: float) -> Finding:
+    """The z-score rule, once ``|z| >= z_threshold`` is known (the processor tests that inline: it is the hot path)."""
     return Finding("zscore", z_threshold, abs(z) >= severe_z)
 
 

@@ -16,13 +16,13 @@ import numpy as np
 class SeriesWindow:
     """The last ``size`` samples of one series."""
 
-    __slots__ = ("_count", "_index", "_ring", "_shift", "_sum", "_sumsq", "alerting", "size")
+    __slots__ = ("_index", "_ring", "_shift", "_sum", "_sumsq", "alerting", "count", "size")
 
     def __init__(self, size: int) -> None:
         self.size = size
         self._ring = np.zeros(size, dtype=np.float64)
         self._index = 0  # where the next sample goes
-        self._count = 0
+        self.count = 0  # samples held (at most size)
         self._shift: float | None = None
         self._sum = 0.0  # of (x - shift)
         self._sumsq = 0.0  # of (x - shift)²
@@ -30,19 +30,19 @@ class SeriesWindow:
         self.alerting: set[str] = set()
 
     def __len__(self) -> int:
-        return self._count
+        return self.count
 
     def push(self, value: float) -> None:
         """Add ``value``, evicting the oldest sample once the window is full."""
         if self._shift is None:
             self._shift = value
         d = value - self._shift
-        if self._count == self.size:
+        if self.count == self.size:
             old = float(self._ring[self._index]) - self._shift
             self._sum -= old
             self._sumsq -= old * old
         else:
-            self._count += 1
+            self.count += 1
         self._ring[self._index] = value
         self._sum += d
         self._sumsq += d * d
@@ -53,7 +53,7 @@ class SeriesWindow:
 
     def _resync(self) -> None:
         """Recompute the running sums exactly (drift control), re-centring on the current mean."""
-        values = self._ring[: self._count]
+        values = self._ring[: self.count]
         self._shift = float(values.mean())
         centred = values - self._shift
         self._sum = float(centred.sum())
@@ -61,7 +61,7 @@ class SeriesWindow:
 
     def mean_std(self) -> tuple[float, float]:
         """Return the mean and the population standard deviation of the window (``(nan, nan)`` when empty)."""
-        n = self._count
+        n = self.count
         if n == 0 or self._shift is None:
             return math.nan, math.nan
         m = self._sum / n
@@ -70,6 +70,6 @@ class SeriesWindow:
 
     def ordered(self) -> np.ndarray:
         """Return the samples oldest first (a copy)."""
-        if self._count < self.size:
-            return self._ring[: self._count].copy()
+        if self.count < self.size:
+            return self._ring[: self.count].copy()
         return np.concatenate((self._ring[self._index :], self._ring[: self._index]))
