@@ -117,6 +117,10 @@ def env_overrides(env: Mapping[str, str]) -> list[tuple[str, str, Any]]:
         ("CORS_ORIGINS", "server.cors_origins", lambda s: [o.strip() for o in s.split(",") if o.strip()]),
         ("RETENTION_DAYS", "sinks.sqlite.retention", lambda s: f"{_int(s)}d"),
         ("ENABLE_ANOMALY_DETECTION", "processors.anomaly.enabled", _bool),
+        # FLOPY-NET's switches for its monitors
+        ("FL_MONITOR_ENABLED", "monitors.fl.enabled", _bool),
+        ("POLICY_MONITOR_ENABLED", "monitors.policy.enabled", _bool),
+        ("NETWORK_MONITOR_ENABLED", "monitors.sdn.enabled", _bool),
     ]
     found: list[tuple[str, str, Any]] = []
     for var, path, parse in simple:
