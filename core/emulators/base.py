@@ -66,6 +66,16 @@ class Emulator:
         self.requests = 0
         self.url: str | None = None
         self._fault_changed = trio.Event()
+        self._listening = trio.Event()
+        self._stopped = trio.Event()
+
+    async def wait_stopped(self) -> None:
+        """Return once the server stopped listening after the ``"down"`` fault was set."""
+        await self._stopped.wait()
+
+    async def wait_listening(self) -> None:
+        """Return once the server listens (again): after :meth:`serve` started, or after ``"down"`` was cleared."""
+        await self._listening.wait()
 
     def routes(self) -> list[BaseRoute]:
         """Return the Starlette routes of this source's API."""
@@ -113,9 +123,13 @@ class Emulator:
                     self.url = url
                     task_status.started(url)
                     started = True
+                self._listening.set()
+                self._stopped = trio.Event()
                 while self.fault != "down":
                     await self._fault_changed.wait()
+                self._listening = trio.Event()
                 stop.set()
+            self._stopped.set()
             log.info("%s is down (fault injected)", self.label)
 
 

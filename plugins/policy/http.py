@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 import orjson
 import trio
-
 from flcollector import SourceUnavailable
 
 #: Returned by :func:`get_json` for a 404 when the caller allows it (an endpoint this source does not have).
@@ -71,14 +70,17 @@ async def gather(jobs: Mapping[str, Callable[[], Awaitable[Any]]]) -> dict[str, 
     one clear error rather than an exception group).
     """
     results: dict[str, Any] = {}
-
-    async def run(key: str, job: Callable[[], Awaitable[Any]]) -> None:
-        try:
-            results[key] = await job()
-        except (EndpointError, SourceUnavailable) as exc:
-            results[key] = exc
-
     async with trio.open_nursery() as nursery:
+
+        async def run(key: str, job: Callable[[], Awaitable[Any]]) -> None:
+            try:
+                results[key] = await job()
+            except EndpointError as exc:
+                results[key] = exc
+            except SourceUnavailable as exc:  # the source is gone: the other requests are pointless
+                results[key] = exc
+                nursery.cancel_scope.cancel()
+
         for key, job in jobs.items():
             nursery.start_soon(run, key, job)
     for value in results.values():

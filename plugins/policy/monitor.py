@@ -1,0 +1,195 @@
+"""The ``policy`` monitor: governance decisions, policy counts and engine events from the FLOPY-NET policy engine.
+
+Every poll: ``/health`` (the main endpoint: down or 5xx means the source is unavailable), then concurrently
+``/api/v1/metrics`` (``/metrics`` when 404), ``/api/v1/policy_decisions`` (incremental by time, paged, deduplicated
+by decision id), ``/api/v1/policy_metrics`` (the newest hourly point) and ``/events`` (incremental by cursor,
+deduplicated by event id, safe when the engine resets its cursor or restarts). State is committed only when the
+records are returned, so a poll that is cut short (timeout, source gone mid-poll) is simply repeated: nothing is
+skipped and nothing stored twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+import httpx
+from flcollector import Event, MalformedResponse, Metric, Monitor, Record, Runtime, now_ns
+
+from . import convert, fetch
+from .http import EndpointError, SeenIds, gather, get_json
+
+#: Seconds of overlap when asking for decisions newer than the last one seen (dedup by id absorbs it).
+DECISION_OVERLAP_S = 5.0
+#: Ids remembered for deduplication; far more than the engine keeps (1000 decisions, 500 events).
+SEEN_CAPACITY = 20_000
+
+
+@attrs.define
+class PolicyOptions:
+    """Options of the ``policy`` monitor."""
+
+    url: str = "http://policy-engine:5000"
+    #: decisions / events asked for per request (more pages are fetched until the new ones are all in)
+    page_size: int = attrs.field(default=500, validator=attrs.validators.ge(1))
+    #: requests per endpoint per poll at most, so a flood cannot make one poll endless
+    max_pages: int = attrs.field(default=20, validator=attrs.validators.ge(1))
+    policy_metrics: bool = True  # also read /api/v1/policy_metrics (hourly aggregates)
+
+
+class PolicyMonitor(Monitor):
+    """Polls the policy engine; see the module docstring."""
+
+    name = "policy"
+    Options = PolicyOptions
+
+    def __init__(self, options: PolicyOptions, runtime: Runtime) -> None:
+        super().__init__(options, runtime)
+        self.options: PolicyOptions = options
+        self.client: httpx.AsyncClient | None = None
+        self.seen_decisions = SeenIds(SEEN_CAPACITY)
+        self.seen_events = SeenIds(SEEN_CAPACITY)
+        self.last_decision_ts: float | None = None
+        self.event_cursor: str | None = None
+        self.own = {"allowed": 0, "denied": 0}
+        self.metrics_path = "/api/v1/metrics"
+
+    async def open(self) -> None:
+        """Create the HTTP client (the core's ``timeout`` bounds each poll; this bounds each request)."""
+        self.client = httpx.AsyncClient(base_url=self.options.url.rstrip("/"), timeout=10.0)
+
+    async def close(self) -> None:
+        """Close the HTTP client."""
+        if self.client is not None:
+            await self.client.aclose()
+
+    async def collect(self) -> Iterable[Record]:
+        """Poll once and return the new records."""
+        if self.client is None:
+            await self.open()
+        assert self.client is not None
+        health: Any
+        try:
+            health = await get_json(self.client, "/health", main=True)
+        except EndpointError as exc:  # an answer, but not the expected one: the engine is up
+            health = exc
+        jobs = {"metrics": self._metrics, "decisions": self._decisions, "events": self._events}
+        if self.options.policy_metrics:
+            jobs["policy_metrics"] = self._policy_metrics
+        results = await gather(jobs)
+        results["health"] = health
+        failed = {k: v for k, v in results.items() if isinstance(v, EndpointError)}
+        malformed = [e for e in failed.values() if e.malformed]
+        if len(malformed) == len(results):  # nothing usable at all: one malformed report, from the core
+            raise MalformedResponse("; ".join(str(e) for e in malformed))
+        records = self._build(results)
+        for error in failed.values():
+            records.append(self._endpoint_error(error))
+        self._commit(results)
+        return records
+
+    # -- fetching (no state changes here) ---------------------------------------------------------------------
+
+    async def _metrics(self) -> Mapping[str, Any]:
+        assert self.client is not None
+        body, self.metrics_path = await fetch.metrics(self.client, self.metrics_path)
+        return body
+
+    async def _decisions(self) -> list[Mapping[str, Any]]:
+        assert self.client is not None
+        since = None if self.last_decision_ts is None else self.last_decision_ts - DECISION_OVERLAP_S
+        return await fetch.decisions(
+            self.client, since, self.seen_decisions, self.options.page_size, self.options.max_pages
+        )
+
+    async def _events(self) -> list[Mapping[str, Any]]:
+        assert self.client is not None
+        return await fetch.events(self.client, self.event_cursor, self.options.page_size, self.options.max_pages)
+
+    async def _policy_metrics(self) -> list[Any]:
+        assert self.client is not None
+        return await fetch.hourly_points(self.client)
+
+    # -- building records, then committing state ---------------------------------------------------------------
+
+    def _new_decisions(self, results: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+        decisions = results.get("decisions")
+        if not isinstance(decisions, list):
+            return []
+        return [d for d in decisions if convert.decision_id(d) not in self.seen_decisions]
+
+    def _new_events(self, results: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+        events = results.get("events")
+        if not isinstance(events, list):
+            return []
+        fresh: dict[str, Mapping[str, Any]] = {}
+        for event in events:  # a reset cursor serves old events again, possibly twice in one poll
+            key = str(event["id"])
+            if key not in self.seen_events and key not in fresh:
+                fresh[key] = event
+        return list(fresh.values())
+
+    def _build(self, results: Mapping[str, Any]) -> list[Record]:
+        now = now_ns()
+        decisions = self._new_decisions(results)
+        records: list[Record] = [convert.decision_event(d) for d in decisions]
+        records.extend(convert.engine_event(e) for e in self._new_events(results))
+        new_allowed = sum(1 for d in decisions if convert.is_allowed(d))
+        new_denied = len(decisions) - new_allowed
+        own = {
+            "allowed": self.own["allowed"] + new_allowed,
+            "denied": self.own["denied"] + new_denied,
+            "new_allowed": new_allowed,
+            "new_denied": new_denied,
+        }
+        metrics = results.get("metrics")
+        metrics = metrics if isinstance(metrics, Mapping) else None
+        health = results.get("health") if isinstance(results.get("health"), Mapping) else None
+        if metrics is not None:
+            fields = convert.policy_count_fields(metrics, health)
+            if fields:
+                records.append(Metric("policy_count", fields, now, source=convert.SOURCE))
+        if metrics is not None or isinstance(results.get("decisions"), list):
+            decision_fields = convert.decision_count_fields(metrics, own)
+            hourly = results.get("policy_metrics")
+            point = convert.latest_hourly(hourly, "decision_count") if isinstance(hourly, list) else None
+            for key in ("avg_evaluation_time_ms", "unique_requesters"):
+                if point is not None and isinstance(point.get(key), int | float):
+                    decision_fields[f"hour_{key}"] = point[key]
+            records.append(Metric("decision_count", decision_fields, now, source=convert.SOURCE))
+            records.extend(convert.compliance_metrics(metrics or {}, decision_fields, now))
+        return records
+
+    def _endpoint_error(self, error: EndpointError) -> Event:
+        if error.malformed:
+            self.runtime.stats.count("malformed")
+        else:
+            self.runtime.stats.count("endpoint_errors")
+        self.log.warning("policy engine endpoint %s failed: %s", error.endpoint, error.reason)
+        return Event(
+            type="MALFORMED_RESPONSE" if error.malformed else "ENDPOINT_ERROR",
+            message=f"{self.runtime.instance}: {error}",
+            source=self.runtime.instance,
+            level="ERROR",
+            details={"monitor": self.runtime.instance, "endpoint": error.endpoint, "error": error.reason},
+        )
+
+    def _commit(self, results: Mapping[str, Any]) -> None:
+        decisions = self._new_decisions(results)
+        if decisions:
+            self.seen_decisions.add_all(convert.decision_id(d) for d in decisions)
+            allowed = sum(1 for d in decisions if convert.is_allowed(d))
+            self.own["allowed"] += allowed
+            self.own["denied"] += len(decisions) - allowed
+        if isinstance(results.get("decisions"), list) and results["decisions"]:
+            newest = max(convert.decision_time(d) for d in results["decisions"])
+            self.last_decision_ts = max(newest, self.last_decision_ts or newest)
+        events = results.get("events")
+        if isinstance(events, list) and events:
+            self.seen_events.add_all(str(e["id"]) for e in events)
+            self.event_cursor = str(events[-1]["id"])
+        self.runtime.stats.extra["policy"] = {
+            "decisions_seen": self.own["allowed"] + self.own["denied"],
+            "event_cursor": self.event_cursor,
+        }

@@ -1,0 +1,95 @@
+"""HTTP helpers for the sdn monitor: one GET with the failure classes the core understands.
+
+A source that does not answer (connect error, timeout) or answers 5xx on its main endpoint is *unavailable*
+(:class:`~flcollector.SourceUnavailable`, the core backs off). A secondary endpoint that answers nonsense or fails
+is an :class:`EndpointError`: the monitor reports it and keeps the data of the other endpoints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Hashable, Mapping
+from typing import Any
+
+import httpx
+import orjson
+import trio
+from flcollector import SourceUnavailable
+
+#: Returned by :func:`get_json` for a 404 when the caller allows it (an endpoint this source does not have).
+NOT_FOUND: Any = object()
+
+
+class EndpointError(Exception):
+    """One endpoint failed while the source as a whole answered; ``malformed`` tells a bad shape from a failure."""
+
+    def __init__(self, endpoint: str, reason: str, *, malformed: bool = True) -> None:
+        super().__init__(f"{endpoint}: {reason}")
+        self.endpoint = endpoint
+        self.reason = reason
+        self.malformed = malformed
+
+
+async def get_json(
+    client: httpx.AsyncClient,
+    path: str,
+    *,
+    params: Mapping[str, Any] | None = None,
+    main: bool = False,
+    allow_404: bool = False,
+) -> Any:
+    """GET ``path`` and return its decoded JSON body.
+
+    Raises :class:`SourceUnavailable` when the source cannot be reached, refuses us (401/403) or, for the ``main``
+    endpoint, answers 5xx; :class:`EndpointError` for any other bad answer. A 404 returns :data:`NOT_FOUND` when
+    ``allow_404`` is set.
+    """
+    try:
+        response = await client.get(path, params=dict(params) if params else None)
+    except httpx.TimeoutException as exc:
+        raise SourceUnavailable(f"{path}: timed out ({type(exc).__name__})") from exc
+    except httpx.TransportError as exc:
+        raise SourceUnavailable(f"{path}: {type(exc).__name__}: {exc}") from exc
+    status = response.status_code
+    if status in (401, 403) or (status >= 500 and main):
+        raise SourceUnavailable(f"{path}: HTTP {status}")
+    if status == 404 and allow_404:
+        return NOT_FOUND
+    if status >= 400:
+        raise EndpointError(path, f"HTTP {status}", malformed=status < 500)
+    try:
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError as exc:
+        raise EndpointError(path, f"invalid JSON ({exc})") from None
+
+
+async def gather(
+    jobs: Mapping[Hashable, Callable[[], Awaitable[Any]]], limiter: trio.CapacityLimiter | None = None
+) -> dict[Hashable, Any]:
+    """Run ``jobs`` concurrently (at most ``limiter.total_tokens`` at a time); return each result, or the
+    :class:`EndpointError` it raised.
+
+    A :class:`SourceUnavailable` from any job is re-raised once, unwrapped, after all jobs ended (so the core sees
+    one clear error rather than an exception group).
+    """
+    results: dict[Hashable, Any] = {}
+    async with trio.open_nursery() as nursery:
+
+        async def run(key: Hashable, job: Callable[[], Awaitable[Any]]) -> None:
+            try:
+                if limiter is None:
+                    results[key] = await job()
+                else:
+                    async with limiter:
+                        results[key] = await job()
+            except EndpointError as exc:
+                results[key] = exc
+            except SourceUnavailable as exc:  # the source is gone: the other requests are pointless
+                results[key] = exc
+                nursery.cancel_scope.cancel()
+
+        for key, job in jobs.items():
+            nursery.start_soon(run, key, job)
+    for value in results.values():
+        if isinstance(value, SourceUnavailable):
+            raise value
+    return results
