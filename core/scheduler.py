@@ -21,6 +21,7 @@ from .records import Event, Record, now_ns
 from .settings import AgentSettings, MonitorCommon
 
 Emit = Callable[[Sequence[Record]], Awaitable[None]]
+DEFAULT_MIN_TIMEOUT = 5.0
 
 
 def _leaves(exc: BaseException) -> list[BaseException]:
@@ -59,7 +60,9 @@ class MonitorRunner:
         self.interval = float(common.interval if common.interval is not None else agent.interval)
         self.jitter = float(common.jitter if common.jitter is not None else agent.jitter)
         timeout = common.timeout if common.timeout is not None else agent.timeout
-        self.timeout = float(timeout) if timeout is not None else max(self.interval, 0.001)
+        # Default: the interval, but never under 5 s. A collection slower than its interval is counted as an
+        # overrun and never stacked, so a short interval must not turn an ordinary slow answer into an outage.
+        self.timeout = float(timeout) if timeout is not None else max(self.interval, DEFAULT_MIN_TIMEOUT)
         self.max_backoff = max(float(agent.max_backoff), self.interval)
         self.emit = emit
         self.down_since_ns: int | None = None

@@ -19,12 +19,12 @@ class AgentSettings:
     experiment: str | None = None  # stamped on every record; else the FL server's CONFIG_LOADED names it
     interval: Duration = Duration(5.0)  # default collection interval of monitors
     jitter: Duration = Duration(0.0)  # default random delay added before each collection
-    timeout: Duration | None = None  # default collection timeout (None: the interval)
+    timeout: Duration | None = None  # default collection timeout (None: the interval, at least 5 s)
     max_backoff: Duration = Duration(60.0)  # longest wait between retries of a source that is down
     data_dir: str = "./data"
     log_level: LogLevel = "INFO"
     disable_plugins: list[str] = attrs.field(factory=list)
-    channel_size: int = 256  # batches queued between the inputs and the processors
+    channel_size: int = 16  # batches queued between the inputs and the processors (bounds memory)
     flush_grace: Duration = Duration(10.0)  # how long sinks may take to flush on shutdown
     self_metrics_interval: Duration = Duration(10.0)  # 0 disables self-metrics records
 
@@ -49,7 +49,7 @@ class SinkCommon:
     batch_size: int = attrs.field(default=1000, validator=attrs.validators.gt(0))
     flush_interval: Duration = Duration(1.0)
     when_full: WhenFull = "block"
-    buffer_size: int = attrs.field(default=100_000, validator=attrs.validators.gt(0))
+    buffer_size: int = attrs.field(default=20_000, validator=attrs.validators.gt(0))
     retries: int = 2  # extra attempts of a failed write before its batch is counted as dropped
 
 

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import trio
-
+from core_fakes import MemorySink
 from flcollector import Event, Metric
 from flcollector.agent import Agent, run_agent
 
-from conftest import MemorySink  # type: ignore[import-not-found]
-
 
 async def _run_until(agent: Agent, condition, timeout: float = 10) -> None:  # type: ignore[no-untyped-def]
+    """Wait for a condition on counters the agent updates (they have no event to await), bounded by a deadline."""
     with trio.fail_after(timeout):
-        while not condition():
+        while not condition():  # noqa: ASYNC110 - polling plain counters, there is no event for them
             await trio.sleep(0.01)
 
 
@@ -85,7 +84,9 @@ async def test_failed_writes_are_retried_then_counted_as_dropped(make_config) ->
     assert agent.health()["status"] == "degraded"  # drops are shown
 
 
-async def test_stuck_sink_is_cancelled_after_grace_and_its_records_counted(make_config, autojump_clock) -> None:  # type: ignore[no-untyped-def]
+async def test_stuck_sink_is_cancelled_after_grace_and_its_records_counted(  # type: ignore[no-untyped-def]
+    make_config, autojump_clock
+) -> None:
     config = make_config(
         '[[sinks.memory]]\nname = "stuck"\nblock = true\nbatch_size = 10\nflush_interval = "10ms"\n'
         '[[sinks.memory]]\nname = "fine"\nflush_interval = "10ms"\n',
@@ -119,7 +120,7 @@ async def test_drop_oldest_keeps_the_newest_and_counts(make_config) -> None:  # 
 
 
 async def test_observer_never_blocks_the_pipeline(make_config) -> None:  # type: ignore[no-untyped-def]
-    config = make_config("[[sinks.memory]]\nflush_interval = \"10ms\"\n", overrides={"agent.self_metrics_interval": "0s"})
+    config = make_config('[[sinks.memory]]\nflush_interval = "10ms"\n', overrides={"agent.self_metrics_interval": "0s"})
     async with trio.open_nursery() as nursery:
         agent: Agent = await nursery.start(run_agent, config)
         async with agent.observe(size=1) as receive:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from flcollector.config import load_config
 from flcollector.errors import ConfigError
 
@@ -51,7 +50,7 @@ def test_toml_syntax_error_gives_line_and_column(make_config) -> None:  # type: 
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="nope.toml: file not found"):
+    with pytest.raises(ConfigError, match=r"nope\.toml: file not found"):
         load_config(tmp_path / "nope.toml", env={})
 
 
@@ -84,7 +83,6 @@ def test_disabled_instances_are_not_run(make_config) -> None:  # type: ignore[no
 
 def test_validator_errors_blame_the_key_they_are_about() -> None:
     import attrs
-
     from flcollector.options import OptionError, build_options
 
     @attrs.define

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import orjson
 import pytest
-
 from flcollector import Monitor, hookimpl
 from flcollector.errors import PluginError
 from flcollector.loader import load_registry
@@ -28,14 +27,15 @@ class ClashPlugin:
 
 
 def test_component_provided_twice_names_both_plugins() -> None:
-    from conftest import TestPlugin  # type: ignore[import-not-found]
+    from core_fakes import TestPlugin
 
-    with pytest.raises(PluginError, match="monitor 'scripted' is provided twice: by plugin 'first' and by plugin 'second'"):
+    expected = "monitor 'scripted' is provided twice: by plugin 'first' and by plugin 'second'"
+    with pytest.raises(PluginError, match=expected):
         load_registry(extra=[("first", TestPlugin()), ("second", ClashPlugin())])
 
 
 def test_blocked_plugin_is_listed_but_not_loaded() -> None:
-    from conftest import TestPlugin  # type: ignore[import-not-found]
+    from core_fakes import TestPlugin
 
     registry = load_registry(blocked=["testplugin"], extra=[("testplugin", TestPlugin())])
     assert registry.plugins["testplugin"].blocked

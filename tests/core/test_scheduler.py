@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import httpx
 import trio
-
+from core_fakes import ScriptedMonitor
 from flcollector import Event, MalformedResponse, SourceUnavailable
 from flcollector.scheduler import MonitorRunner, classify
 from flcollector.settings import AgentSettings, MonitorCommon
-
-from conftest import ScriptedMonitor  # type: ignore[import-not-found]
 
 
 def _runner(make_component, script, interval=1.0, timeout=None, max_backoff=30.0):  # type: ignore[no-untyped-def]
@@ -25,7 +23,7 @@ def _runner(make_component, script, interval=1.0, timeout=None, max_backoff=30.0
 
 
 async def test_one_unreachable_and_one_recovered_event_per_outage(make_component, autojump_clock) -> None:  # type: ignore[no-untyped-def]
-    monitor, runner, emitted = _runner(make_component, ["ok", "down", "down", "down", "down", "ok", "ok"])
+    _, runner, emitted = _runner(make_component, ["ok", "down", "down", "down", "down", "ok", "ok"])
     with trio.move_on_after(600):
         await runner.run()
     types = [r.type for r in emitted if isinstance(r, Event) and r.type.startswith("SOURCE_")]
@@ -43,7 +41,7 @@ async def test_backoff_grows_while_down_and_is_capped(make_component, autojump_c
 
 
 async def test_slow_collection_times_out_and_is_counted(make_component, autojump_clock) -> None:  # type: ignore[no-untyped-def]
-    monitor, runner, emitted = _runner(make_component, ["slow", "ok"], interval=5.0, timeout=2.0)
+    _, runner, _ = _runner(make_component, ["slow", "ok"], interval=5.0, timeout=2.0)
     records, failure = await runner.collect_once()
     assert failure == "unavailable" and runner.stats.counters["timeouts"] == 1
     assert [r.type for r in records if isinstance(r, Event)] == ["SOURCE_UNREACHABLE"]

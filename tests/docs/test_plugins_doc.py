@@ -6,7 +6,6 @@ import tomllib
 from pathlib import Path
 
 import pytest
-
 from flcollector.hookspecs import HOOKS
 from flcollector.loader import ENTRY_POINT_GROUP, load_registry
 

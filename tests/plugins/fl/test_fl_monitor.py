@@ -1,0 +1,401 @@
+"""The ``fl`` monitor against the emulated FL server, in every fault mode, asserting exactly-once storage."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import trio
+from fl_helpers import assert_exactly_once, back_up, collect, collect_down, event_ids, produced_round_keys, round_keys
+from flcollector import Event, MalformedResponse, Metric, Record, RunContext
+from flcollector.emulators.fl_server import FlServerEmulator
+from flcollector.plugins.fl.monitor import FlMonitor
+
+Build = Callable[..., FlMonitor]
+
+
+def of_type(records: list[Record], type_: str) -> list[Event]:
+    """The events of ``type_``."""
+    return [r for r in records if isinstance(r, Event) and r.type == type_]
+
+
+def named(records: list[Record], name: str) -> list[Metric]:
+    """The metrics called ``name``."""
+    return [r for r in records if isinstance(r, Metric) and r.name == name]
+
+
+async def steps(emulator: FlServerEmulator, n: int) -> None:
+    """Complete ``n`` rounds."""
+    for _ in range(n):
+        await emulator.step()
+
+
+async def test_rounds_events_and_status_are_stored_exactly_once(
+    fl_server: FlServerEmulator, fl_monitor: Build, run_context: RunContext
+) -> None:
+    with trio.fail_after(10):
+        monitor = fl_monitor()
+        await monitor.open()
+        records: list[Record] = []
+        await steps(fl_server, 3)
+        await collect(monitor, records)
+        await steps(fl_server, 2)
+        await collect(monitor, records)
+        await collect(monitor, records)  # nothing new: nothing stored again
+        await monitor.close()
+    assert_exactly_once(records, fl_server)
+    rounds = sorted(named(records, "fl_round"), key=lambda m: m.round or 0)
+    assert [m.round for m in rounds] == [1, 2, 3, 4, 5]
+    first = rounds[0]
+    row = fl_server.rounds[1]
+    assert first.fields["accuracy"] == row["accuracy"] and first.fields["loss"] == row["loss"]
+    assert first.fields["training_duration_s"] == row["training_duration"]
+    assert first.fields["aggregation_duration_s"] == row["raw_metrics"]["aggregation_duration"]
+    assert first.fields["phase_evaluation_s"] == row["raw_metrics"]["phase_breakdown"]["evaluation"]
+    assert first.fields["clients_failed"] == row["raw_metrics"]["failed_clients"]
+    assert first.source == "fl_server" and first.experiment is not None
+    # a client metric per successful client of every round
+    clients = named(records, "fl_client")
+    assert len(clients) == sum(r["raw_metrics"]["successful_clients"] for r in fl_server.produced_rounds)
+    assert {m.tags["client_id"] for m in clients if m.round == 1} == set(row["raw_metrics"]["client_metrics"])
+    # one fl_server snapshot per poll, round set to the current round
+    snapshots = named(records, "fl_server")
+    assert len(snapshots) == 3 and snapshots[-1].fields["current_round"] == 5 == snapshots[-1].round
+    assert snapshots[-1].fields["training_active"] is True and snapshots[-1].fields["connected_clients"] == 4
+    # the run context: experiment named from CONFIG_LOADED and the server start, round and phase
+    assert run_context.experiment is not None and run_context.experiment.startswith("cnn-mnist-")
+    assert run_context.round == 5 and run_context.phase == "active"
+    assert [e.details["status"] for e in of_type(records, "TRAINING_STATUS_CHANGED")] == ["active"]
+
+
+async def test_events_keep_server_time_level_and_payload(fl_server: FlServerEmulator, fl_monitor: Build) -> None:
+    with trio.fail_after(10):
+        monitor = fl_monitor()
+        await monitor.open()
+        await steps(fl_server, 1)
+        records = await collect(monitor, [])
+        await monitor.close()
+    completed = of_type(records, "ROUND_COMPLETED")[0]
+    raw = next(e for e in fl_server.produced_events if e["event_type"] == "ROUND_COMPLETED")
+    assert completed.details == raw and completed.round == 1 and completed.source == "fl_server"
+    assert completed.level == "INFO" and "round 1" in completed.message
+    from flcollector.plugins.fl.convert import time_ns_of
+
+    assert completed.time_ns == time_ns_of(raw["timestamp"])
+
+
+async def test_configured_experiment_is_never_overridden(
+    fl_server: FlServerEmulator, fl_monitor: Build, run_context: RunContext
+) -> None:
+    run_context.experiment = "exp_2025_001"
+    with trio.fail_after(10):
+        monitor = fl_monitor()
+        await monitor.open()
+        await steps(fl_server, 2)
+        records = await collect(monitor, [])
+        await monitor.close()
+    assert run_context.experiment == "exp_2025_001"
+    assert {r.experiment for r in records if r.source == "fl_server"} == {"exp_2025_001"}
+
+
+async def test_down_raises_and_rounds_missed_meanwhile_are_backfilled(
+    fl_server: FlServerEmulator, fl_monitor: Build
+) -> None:
+    with trio.fail_after(10):
+        monitor = fl_monitor()
+        await monitor.open()
+        records: list[Record] = []
+        await steps(fl_server, 2)
+        await collect(monitor, records)
+        fl_server.set_fault("down")
+        await steps(fl_server, 3)  # training goes on while we cannot reach the server
+        assert fl_server.url in await collect_down(monitor)
+        await back_up(fl_server)
+        await collect(monitor, records)
+        await monitor.close()
+    assert_exactly_once(records, fl_server)
+
+
+async def test_slow_server_times_out_as_unavailable_then_nothing_is_lost(
+    fl_server: FlServerEmulator, fl_monitor: Build
+) -> None:
+    with trio.fail_after(10):
+        monitor = fl_monitor(request_timeout="100ms")
+        await monitor.open()
+        records: list[Record] = []
+        await steps(fl_server, 2)
+        await collect(monitor, records)
+        fl_server.set_fault("slow", slow_delay=0.5)
+        await steps(fl_server, 2)
+        assert "Timeout" in await collect_down(monitor)
+        fl_server.set_fault("slow", slow_delay=0.01)  # slow but within the timeout: data flows
+        await collect(monitor, records)
+        await monitor.close()
+    assert_exactly_once(records, fl_server)
+
+
+async def test_collection_cut_short_by_the_core_timeout_changes_no_state(
+    fl_server: FlServerEmulator, fl_monitor: Build
+) -> None:
+    with trio.fail_after(10):
+        monitor = fl_monitor()
+        await monitor.open()
+        records: list[Record] = []
+        await steps(fl_server, 2)
+        await collect(monitor, records)
+        await steps(fl_server, 2)
+        fl_server.set_fault("slow", slow_delay=0.3)
+        with trio.move_on_after(0.1):  # what the scheduler's fail_after does to an overrunning collect()
+            await collect(monitor, records)
+            pytest.fail("the collection should have been cancelled")
+        await back_up(fl_server)
+        await collect(monitor, records)
+        await monitor.close()
+    assert_exactly_once(records, fl_server)
+
+
+async def test_http_500_everywhere_is_unavailable(fl_server: FlServerEmulator, fl_monitor: Build) -> None:
+    with trio.fail_after(10):
+        monitor = fl_monitor()
+        await monitor.open()
+        records: list[Record] = []
+        await steps(fl_server, 1)
+        fl_server.set_fault("error")
+        assert "HTTP 500" in await collect_down(monitor)
+        await back_up(fl_server)
+        await steps(fl_server, 1)
+        await collect(monitor, records)
+        await monitor.close()
+    assert_exactly_once(records, fl_server)
+
+
+async def test_malformed_everywhere_raises_malformed_response(fl_server: FlServerEmulator, fl_monitor: Build) -> None:
+    with trio.fail_after(10):
+        monitor = fl_monitor()
+        await monitor.open()
+        fl_server.set_fault("malformed")
+        with pytest.raises(MalformedResponse, match="not JSON"):
+            await monitor.collect()
+        await back_up(fl_server)
+        await steps(fl_server, 1)
+        records = await collect(monitor, [])
+        await monitor.close()
+    assert_exactly_once(records, fl_server)
+
+
+@pytest.mark.parametrize("endpoint", ["/metrics", "/status", "/events", "/rounds", "/rounds/latest"])
+async def test_one_malformed_endpoint_is_reported_and_the_rest_kept(
+    fl_server: FlServerEmulator, fl_monitor: Build, endpoint: str
+) -> None:
+    with trio.fail_after(10):
+        monitor = fl_monitor()
+        await monitor.open()
+        records: list[Record] = []
+        await steps(fl_server, 2)
+        fl_server.malformed_endpoints = {endpoint}
+        bad = await collect(monitor, records)
+        fl_server.malformed_endpoints = set()
+        await steps(fl_server, 1)
+        await collect(monitor, records)
+        await monitor.close()
+    errors = of_type(bad, "MALFORMED_RESPONSE")
+    assert [e.details["endpoint"] for e in errors] == [endpoint] and errors[0].level == "ERROR"
+    assert monitor.runtime.stats.counters["malformed"] == 1
+    if endpoint != "/events":
+        assert event_ids(bad), "the events were kept"
+    if endpoint not in ("/rounds", "/rounds/latest"):
+        assert round_keys(bad), "the rounds were kept"
+    assert_exactly_once(records, fl_server)
+
+
+async def test_cursor_reset_is_detected_and_stores_nothing_twice(
+    fl_server: FlServerEmulator, fl_monitor: Build
+) -> None:
+    with trio.fail_after(10):
+        monitor = fl_monitor()
+        await monitor.open()
+        records: list[Record] = []
+        await steps(fl_server, 3)
+        await collect(monitor, records)
+        await steps(fl_server, 1)
+        fl_server.cursor_reset()
+        await collect(monitor, records)
+        await monitor.close()
+    assert_exactly_once(records, fl_server)
+    assert monitor.feed.resets == 1
+    assert monitor.runtime.stats.extra["fl"]["cursor_resets"] == 1
+
+
+async def test_events_are_paged_past_the_server_page_and_evicted_cursor(
+    make_component: Callable[..., Any], nursery: trio.Nursery
+) -> None:
+    server = FlServerEmulator(num_clients=3, max_rounds=40, seed=3, buffer_size=30)
+    await nursery.start(server.serve)
+    with trio.fail_after(10):
+        monitor = make_component(FlMonitor, {"url": server.url, "events_page_size": 4, "rounds_page_size": 3})
+        await monitor.open()
+        records: list[Record] = []
+        await steps(server, 5)  # 22 events in a buffer of 30: read in pages of 4
+        await collect(monitor, records)
+        await steps(server, 2)
+        await collect(monitor, records)
+        await steps(server, 7)  # 28 new events: our cursor is evicted, the server answers from its start
+        await collect(monitor, records)
+        await monitor.close()
+    assert max(event_ids(records).values()) == 1
+    assert set(event_ids(records)) == {e["event_id"] for e in server.produced_events}
+    assert set(round_keys(records)) == produced_round_keys(server) and max(round_keys(records).values()) == 1
+
+
+async def test_server_restart_with_fresh_event_buffer(fl_server: FlServerEmulator, fl_monitor: Build) -> None:
+    with trio.fail_after(10):
+        monitor = fl_monitor()
+        await monitor.open()
+        records: list[Record] = []
+        await steps(fl_server, 3)
+        await collect(monitor, records)
+        experiment = monitor.experiment
+        fl_server.set_fault("down")
+        fl_server.restart()  # resumes after the stored rounds; the rounds database is kept
+        await collect_down(monitor)
+        await back_up(fl_server)
+        await steps(fl_server, 2)
+        await collect(monitor, records)
+        await monitor.close()
+    assert_exactly_once(records, fl_server)
+    assert len(of_type(records, "SERVER_START")) == 2
+    assert monitor.experiment == experiment and not of_type(records, "FL_RUN_RESTARTED")
+
+
+async def test_new_run_reusing_round_numbers_is_stored_as_new_rounds(
+    fl_server: FlServerEmulator, fl_monitor: Build
+) -> None:
+    with trio.fail_after(10):
+        monitor = fl_monitor()
+        await monitor.open()
+        records: list[Record] = []
+        await steps(fl_server, 5)
+        await collect(monitor, records)
+        first_experiment = monitor.experiment
+        fl_server.restart(resume=False)  # a new run from round 1, replacing rows as it goes
+        await collect(monitor, records)
+        for _ in range(3):
+            await steps(fl_server, 1)
+            await collect(monitor, records)
+        await monitor.close()
+    assert_exactly_once(records, fl_server)
+    assert len(of_type(records, "FL_RUN_RESTARTED")) == 1
+    new_rounds = [m for m in named(records, "fl_round") if m.experiment != first_experiment]
+    assert sorted(m.round or 0 for m in new_rounds) == [1, 2, 3]
+
+
+async def test_backfill_disabled_skips_rounds_finished_before_start(
+    fl_server: FlServerEmulator, fl_monitor: Build
+) -> None:
+    with trio.fail_after(10):
+        await steps(fl_server, 3)
+        monitor = fl_monitor(backfill=False)
+        await monitor.open()
+        records = await collect(monitor, [])
+        assert not round_keys(records)
+        await steps(fl_server, 2)
+        records = await collect(monitor, [])
+        await monitor.close()
+    assert sorted(r for r, _ in round_keys(records)) == [4, 5]
+
+
+async def test_training_status_changes_are_events(fl_server: FlServerEmulator, fl_monitor: Build) -> None:
+    fl_server.max_rounds = 3
+    with trio.fail_after(10):
+        monitor = fl_monitor()
+        await monitor.open()
+        records: list[Record] = []
+        await collect(monitor, records)  # waiting for clients
+        await steps(fl_server, 1)
+        await collect(monitor, records)
+        fl_server.pause("bandwidth policy")
+        await collect(monitor, records)
+        await collect(monitor, records)  # unchanged: no event
+        fl_server.resume()
+        await steps(fl_server, 2)
+        await collect(monitor, records)
+        await monitor.close()
+    changes = [e.details["status"] for e in of_type(records, "TRAINING_STATUS_CHANGED")]
+    assert changes == ["waiting_for_clients", "active", "paused", "complete"]
+    assert named(records, "fl_server")[-1].fields["training_complete"] is True
+    assert of_type(records, "TRAINING_PAUSED_BY_POLICY")[0].level == "INFO"
+
+
+async def test_stop_by_policy_is_a_warning_and_a_status(fl_server: FlServerEmulator, fl_monitor: Build) -> None:
+    with trio.fail_after(10):
+        monitor = fl_monitor()
+        await monitor.open()
+        await steps(fl_server, 1)
+        fl_server.stop_by_policy("energy budget")
+        records = await collect(monitor, [])
+        await monitor.close()
+    assert of_type(records, "TRAINING_STOPPED_BY_POLICY")[0].level == "WARNING"
+    assert of_type(records, "TRAINING_STATUS_CHANGED")[-1].details["status"] == "stopped_by_policy"
+    assert named(records, "fl_server")[0].fields["stopped_by_policy"] is True
+
+
+async def test_one_failing_endpoint_is_an_endpoint_error_and_health_500_is_down(
+    fl_server: FlServerEmulator, fl_monitor: Build
+) -> None:
+    with trio.fail_after(10):
+        monitor = fl_monitor()
+        await monitor.open()
+        records: list[Record] = []
+        await steps(fl_server, 2)
+        fl_server.failing_endpoints = {"/rounds"}  # the real server's 500 while its storage is not ready
+        bad = await collect(monitor, records)
+        fl_server.failing_endpoints = {"/health"}
+        assert "/health: HTTP 500" in await collect_down(monitor)
+        fl_server.failing_endpoints = set()
+        await collect(monitor, records)
+        await monitor.close()
+    errors = of_type(bad, "ENDPOINT_ERROR")
+    assert [e.details["endpoint"] for e in errors] == ["/rounds"] and "HTTP 500" in errors[0].details["error"]
+    assert event_ids(bad) and not round_keys(bad)
+    assert monitor.runtime.stats.counters["endpoint_errors"] == 1
+    assert_exactly_once(records, fl_server)
+
+
+async def test_a_bad_event_is_reported_and_the_good_ones_kept(fl_server: FlServerEmulator, fl_monitor: Build) -> None:
+    await steps(fl_server, 1)
+    fl_server.events.append({"details": {"round": 1}})  # no event_id, no type
+    with trio.fail_after(10):
+        monitor = fl_monitor()
+        await monitor.open()
+        records = await collect(monitor, [])
+        await monitor.close()
+    errors = of_type(records, "MALFORMED_RESPONSE")
+    assert [e.details["endpoint"] for e in errors] == ["/events"] and "1 events" in errors[0].message
+    assert set(event_ids(records)) == {e["event_id"] for e in fl_server.produced_events}
+
+
+async def test_a_long_backlog_is_read_over_several_polls_within_the_page_budget(
+    fl_server: FlServerEmulator, fl_monitor: Build
+) -> None:
+    await steps(fl_server, 9)
+    with trio.fail_after(10):
+        monitor = fl_monitor(rounds_page_size=2, max_pages=2)
+        await monitor.open()
+        records: list[Record] = []
+        first = await collect(monitor, records)
+        while len(round_keys(records)) < 9:
+            assert await collect(monitor, records), "each poll makes progress"
+        await collect(monitor, records)
+        await monitor.close()
+    assert sorted(r for r, _ in round_keys(first)) == [1, 2, 3, 4]
+    assert max(round_keys(records).values()) == 1 and set(round_keys(records)) == produced_round_keys(fl_server)
+
+
+def test_options_reject_a_url_without_scheme(make_component: Callable[..., Any]) -> None:
+    from flcollector.options import OptionError
+
+    with pytest.raises(OptionError, match="http://"):
+        make_component(FlMonitor, {"url": "fl-server:8081"})
+    with pytest.raises(OptionError, match=r"rounds_page_size|must be > 0"):
+        make_component(FlMonitor, {"rounds_page_size": 0})
