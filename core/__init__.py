@@ -16,6 +16,7 @@ from .errors import ConfigError, MalformedResponse, PluginError, SourceUnavailab
 from .hookspecs import hookimpl, hookspec
 from .options import NoOptions
 from .records import LEVELS, Event, Metric, Record, now_ns, record_from_dict, record_to_dict
+from .sources import NOT_FOUND, EndpointError, SeenIds, gather_endpoints, get_json
 from .store import EventQuery, MetricQuery, Store
 
 try:
@@ -24,8 +25,37 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0"
 
 __all__ = [
-    "LEVELS", "Component", "ConfigError", "Duration", "Event", "EventQuery", "Exporter", "Listener",
-    "MalformedResponse", "Metric", "MetricQuery", "Monitor", "NoOptions", "PluginError", "Processor", "Record",
-    "RunContext", "Runtime", "Send", "Sink", "SourceUnavailable", "Store", "__version__", "hookimpl", "hookspec",
-    "now_ns", "record_from_dict", "record_to_dict",
+    "LEVELS",
+    "NOT_FOUND",
+    "Component",
+    "ConfigError",
+    "Duration",
+    "EndpointError",
+    "Event",
+    "EventQuery",
+    "Exporter",
+    "Listener",
+    "MalformedResponse",
+    "Metric",
+    "MetricQuery",
+    "Monitor",
+    "NoOptions",
+    "PluginError",
+    "Processor",
+    "Record",
+    "RunContext",
+    "Runtime",
+    "SeenIds",
+    "Send",
+    "Sink",
+    "SourceUnavailable",
+    "Store",
+    "__version__",
+    "gather_endpoints",
+    "get_json",
+    "hookimpl",
+    "hookspec",
+    "now_ns",
+    "record_from_dict",
+    "record_to_dict",
 ]

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
+from flcollector import NOT_FOUND, EndpointError, SeenIds, get_json
 
 from . import convert
-from .http import NOT_FOUND, EndpointError, SeenIds, get_json
 
 
 async def metrics(client: httpx.AsyncClient, path: str) -> tuple[Mapping[str, Any], str]:

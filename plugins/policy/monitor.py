@@ -15,10 +15,21 @@ from typing import Any
 
 import attrs
 import httpx
-from flcollector import Event, MalformedResponse, Metric, Monitor, Record, Runtime, now_ns
+from flcollector import (
+    EndpointError,
+    Event,
+    MalformedResponse,
+    Metric,
+    Monitor,
+    Record,
+    Runtime,
+    SeenIds,
+    gather_endpoints,
+    get_json,
+    now_ns,
+)
 
 from . import convert, fetch
-from .http import EndpointError, SeenIds, gather, get_json
 
 #: Seconds of overlap when asking for decisions newer than the last one seen (dedup by id absorbs it).
 DECISION_OVERLAP_S = 5.0
@@ -77,7 +88,7 @@ class PolicyMonitor(Monitor):
         jobs = {"metrics": self._metrics, "decisions": self._decisions, "events": self._events}
         if self.options.policy_metrics:
             jobs["policy_metrics"] = self._policy_metrics
-        results = await gather(jobs)
+        results = await gather_endpoints(jobs)
         results["health"] = health
         failed = {k: v for k, v in results.items() if isinstance(v, EndpointError)}
         malformed = [e for e in failed.values() if e.malformed]

@@ -14,10 +14,9 @@ from typing import Any
 import attrs
 import httpx
 import trio
-from flcollector import now_ns
+from flcollector import NOT_FOUND, EndpointError, gather_endpoints, get_json, now_ns
 
 from . import stats, topology
-from .http import NOT_FOUND, EndpointError, gather, get_json
 
 _SHAPE_ERRORS = (topology.ShapeError, KeyError, TypeError, ValueError, AttributeError, IndexError)
 
@@ -119,7 +118,7 @@ class RyuSource:
         for dpid in dpids:
             jobs["ports", dpid] = functools.partial(self._ports, dpid)
             jobs["flows", dpid] = functools.partial(self._flows, dpid)
-        results = await gather(jobs, trio.CapacityLimiter(self.concurrency))
+        results = await gather_endpoints(jobs, trio.CapacityLimiter(self.concurrency))
         result.links, result.hosts = _take(result, results, "links"), _take(result, results, "hosts")
         result.performance = _take(result, results, "performance")
         flows: dict[str, list[dict[str, Any]]] | None = {} if result.switches is not None else None
@@ -167,7 +166,7 @@ class OnosSource:
         }
         for device in ids or []:
             jobs["ports", device] = functools.partial(self._get, f"/onos/v1/devices/{device}/ports")
-        results = await gather(jobs, trio.CapacityLimiter(self.concurrency))
+        results = await gather_endpoints(jobs, trio.CapacityLimiter(self.concurrency))
         port_answers = {d: _take(result, results, ("ports", d)) for d in ids or []}
         result.partial_switches = any(answer is None for answer in port_answers.values())
         if ids is not None:

@@ -16,11 +16,10 @@ from typing import Any, Literal
 import attrs
 import httpx
 import orjson
-from flcollector import Event, MalformedResponse, Metric, Monitor, Record, Runtime, now_ns
+from flcollector import EndpointError, Event, MalformedResponse, Metric, Monitor, Record, Runtime, now_ns
 
 from . import diff, stats, topology
 from .controllers import OnosSource, Poll, RyuSource
-from .http import EndpointError
 from .performance import network_fields, performance_document
 from .rates import PortRates
 from .topology import SOURCE

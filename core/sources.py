@@ -1,4 +1,5 @@
-"""HTTP helpers for the sdn monitor: one GET with the failure classes the core understands.
+"""HTTP helpers for source monitors: one GET with the failure classes the core understands, concurrent endpoints,
+and a bounded set of ids already stored (for exactly-once polling of cursors and time windows).
 
 A source that does not answer (connect error, timeout) or answers 5xx on its main endpoint is *unavailable*
 (:class:`~flcollector.SourceUnavailable`, the core backs off). A secondary endpoint that answers nonsense or fails
@@ -7,13 +8,15 @@ is an :class:`EndpointError`: the monitor reports it and keeps the data of the o
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Hashable, Mapping
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
 from typing import Any
 
 import httpx
 import orjson
 import trio
-from flcollector import SourceUnavailable
+
+from .errors import SourceUnavailable
 
 #: Returned by :func:`get_json` for a 404 when the caller allows it (an endpoint this source does not have).
 NOT_FOUND: Any = object()
@@ -62,7 +65,7 @@ async def get_json(
         raise EndpointError(path, f"invalid JSON ({exc})") from None
 
 
-async def gather(
+async def gather_endpoints(
     jobs: Mapping[Hashable, Callable[[], Awaitable[Any]]], limiter: trio.CapacityLimiter | None = None
 ) -> dict[Hashable, Any]:
     """Run ``jobs`` concurrently (at most ``limiter.total_tokens`` at a time); return each result, or the
@@ -93,3 +96,29 @@ async def gather(
         if isinstance(value, SourceUnavailable):
             raise value
     return results
+
+
+class SeenIds:
+    """A bounded set of ids in arrival order: the oldest are forgotten once ``capacity`` is reached.
+
+    The capacity only has to exceed what a source can serve again at once (the policy engine keeps 1000
+    decisions and 500 events), so a cursor reset or an overlapping time window never stores anything twice.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._ids: OrderedDict[Hashable, None] = OrderedDict()
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def add_all(self, keys: Iterable[Hashable]) -> None:
+        """Remember ``keys``, forgetting the oldest beyond the capacity."""
+        for key in keys:
+            self._ids[key] = None
+            self._ids.move_to_end(key)
+        while len(self._ids) > self.capacity:
+            self._ids.popitem(last=False)
