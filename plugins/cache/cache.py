@@ -1,0 +1,93 @@
+"""The ``cache`` sink: the most recent records per metric name and per event type, in memory.
+
+It answers "latest" and WebSocket backfill instantly, without touching the store. Each key keeps a bounded deque
+(``max_per_name``); when more than ``max_names`` keys exist, the key updated least recently is evicted (counted as
+``evicted_names``). Metrics are keyed by ``name`` and events by ``type`` in two separate key spaces; lookups without
+``kind`` try metrics first, then events. Everything runs on the Trio thread: a write is a few deque appends.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import OrderedDict, deque
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import attrs
+from flcollector import Metric, Record, Sink
+
+Kind = Literal["metric", "event"]
+
+
+@attrs.define
+class CacheOptions:
+    """Options of the ``cache`` sink."""
+
+    max_per_name: int = attrs.field(default=1000, validator=attrs.validators.gt(0))  # records kept per name/type
+    max_names: int = attrs.field(default=10_000, validator=attrs.validators.gt(0))  # names + types kept in total
+
+
+class RecentCache(Sink):
+    """Bounded recent records per metric name / event type, for the server's instant answers."""
+
+    name = "cache"
+    Options = CacheOptions
+
+    def __init__(self, options: CacheOptions, runtime: Any) -> None:
+        super().__init__(options, runtime)
+        # Oldest-updated key first, so eviction pops from the front.
+        self._order: OrderedDict[tuple[Kind, str], deque[Record]] = OrderedDict()
+        self.evicted_names = 0
+
+    async def write(self, batch: Sequence[Record]) -> None:
+        """Append ``batch`` to the deques of its names and types (no I/O, no await)."""
+        order, limit = self._order, self.options.max_per_name
+        touched: dict[tuple[Kind, str], None] = {}
+        for record in batch:
+            key: tuple[Kind, str] = ("metric", record.name) if isinstance(record, Metric) else ("event", record.type)
+            records = order.get(key)
+            if records is None:
+                records = order[key] = deque(maxlen=limit)
+            records.append(record)
+            touched[key] = None
+        for key in touched:  # once per key and batch, not per record
+            order.move_to_end(key)
+        excess = len(order) - self.options.max_names
+        for _ in range(max(excess, 0)):
+            order.popitem(last=False)
+        if excess > 0:
+            self.evicted_names += excess
+            self.runtime.stats.count("evicted_names", excess)
+        self.runtime.stats.extra["cache"] = {"names": len(order), "evicted_names": self.evicted_names}
+
+    def _records(self, name: str, kind: Kind | None) -> deque[Record] | None:
+        if kind is not None:
+            return self._order.get((kind, name))
+        found = self._order.get(("metric", name))
+        return found if found is not None else self._order.get(("event", name))
+
+    def latest(self, name: str, kind: Kind | None = None) -> Record | None:
+        """Return the record of ``name`` (metric name or event type) that arrived last, or None."""
+        records = self._records(name, kind)
+        return records[-1] if records else None
+
+    def recent(self, name: str, limit: int | None = None, kind: Kind | None = None) -> list[Record]:
+        """Return the last ``limit`` records of ``name`` (all kept when None), oldest first."""
+        records = self._records(name, kind)
+        if not records:
+            return []
+        if limit is None or limit >= len(records):
+            return list(records)
+        if limit <= 0:
+            return []
+        newest_first = list(itertools.islice(reversed(records), limit))
+        return newest_first[::-1]
+
+    def since(self, name: str, time_ns: int, kind: Kind | None = None) -> list[Record]:
+        """Return the records of ``name`` stamped strictly after ``time_ns``, oldest first (for backfill)."""
+        records = self._records(name, kind)
+        return [r for r in records if r.time_ns > time_ns] if records else []
+
+    def names(self, kind: Kind | None = None) -> list[str]:
+        """Return the metric names and/or event types cached, sorted (without duplicates)."""
+        return sorted({name for (k, name) in self._order if kind is None or k == kind})

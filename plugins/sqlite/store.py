@@ -1,0 +1,196 @@
+"""The ``sqlite`` sink: the embedded store the API reads (one file, WAL, one transaction per batch).
+
+Writes go through one writer connection in a worker thread, one at a time; queries use their own reader
+connections (a small pool), so the API answers while a batch is being written. Retention runs in small chunks after
+writes, at most every ``cleanup_interval`` (immediately again while a backlog remains), never as a blocking VACUUM.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import attrs
+import trio
+from flcollector import Duration, Event, EventQuery, Metric, MetricQuery, Record, Sink, now_ns
+
+from . import queries
+from .schema import connect
+from .writer import StoreWriter
+
+T = TypeVar("T")
+_KEEP_IDLE_READERS = 4
+
+
+@attrs.define
+class SqliteOptions:
+    """Options of the ``sqlite`` sink."""
+
+    path: str = "flcollector.db"  # relative to the agent's data_dir
+    retention: Duration = Duration(14 * 86400.0)  # keep records this long (by their time_ns); 0 keeps forever
+    cleanup_interval: Duration = Duration(600.0)  # how often a retention step runs (after a write)
+    cleanup_chunk: int = attrs.field(default=5000, validator=attrs.validators.gt(0))  # rows per step and table
+    vacuum_pages: int = attrs.field(default=1000, validator=attrs.validators.ge(0))  # pages freed per step
+
+
+class SqliteStore(Sink):
+    """A sink that stores every record in SQLite and answers the :class:`~flcollector.Store` queries."""
+
+    name = "sqlite"
+    Options = SqliteOptions
+
+    def __init__(self, options: SqliteOptions, runtime: Any) -> None:
+        super().__init__(options, runtime)
+        configured = Path(options.path).expanduser()
+        self.path = configured if configured.is_absolute() else runtime.data_dir / configured
+        self._writer: StoreWriter | None = None
+        self._write_lock = trio.Lock()
+        self._idle_readers: list[sqlite3.Connection] = []
+        self._next_cleanup = float("-inf")  # Trio clock seconds; the first write runs a first step
+
+    # -- lifecycle ---------------------------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Create or open the database file; raises an OSError naming the path when it cannot be written."""
+        self._writer = await trio.to_thread.run_sync(StoreWriter, self.path)
+        self.runtime.stats.extra["store"] = {"path": str(self.path)}
+        self._publish_counts()
+        self.log.info(
+            "sqlite store %s open (%d metrics, %d events)", self.path, self._writer.metric_rows, self._writer.event_rows
+        )
+
+    async def close(self) -> None:
+        """Close every connection; the last close checkpoints the WAL into the main file."""
+        async with self._write_lock:
+            readers, self._idle_readers = self._idle_readers, []
+            for conn in readers:
+                conn.close()
+            if self._writer is not None:
+                writer, self._writer = self._writer, None
+                await trio.to_thread.run_sync(writer.close)
+
+    # -- writing -----------------------------------------------------------------------------------------------
+
+    async def write(self, batch: Sequence[Record]) -> None:
+        """Store ``batch`` in one transaction (off the Trio thread); raise StoreWriteError if it was rolled back."""
+        writer = self._require_writer()
+        async with self._write_lock:
+            due = self.options.retention > 0 and trio.current_time() >= self._next_cleanup
+            metrics, events = await trio.to_thread.run_sync(writer.write, batch)
+            stats = self.runtime.stats
+            stats.count("metrics_written", metrics)
+            stats.count("events_written", events)
+            if due:
+                deleted = await trio.to_thread.run_sync(self._cleanup_step, writer)
+                # A full chunk means there is a backlog: take the next chunk with the next batch.
+                full = deleted >= self.options.cleanup_chunk
+                self._next_cleanup = trio.current_time() + (0.0 if full else float(self.options.cleanup_interval))
+            self._publish_counts()
+
+    async def cleanup(self) -> int:
+        """Run one retention step now; return how many rows it deleted (0 when retention is 0)."""
+        writer = self._require_writer()
+        if self.options.retention <= 0:
+            return 0
+        async with self._write_lock:
+            deleted = await trio.to_thread.run_sync(self._cleanup_step, writer)
+            self._publish_counts()
+            return deleted
+
+    def _cleanup_step(self, writer: StoreWriter) -> int:
+        cutoff = now_ns() - int(self.options.retention * 1e9)
+        deleted = writer.cleanup(cutoff, self.options.cleanup_chunk, self.options.vacuum_pages)
+        if deleted:
+            self.runtime.stats.count("retention_deleted", deleted)
+            self.log.debug("retention: deleted %d rows older than %d", deleted, cutoff)
+        return deleted
+
+    def _require_writer(self) -> StoreWriter:
+        if self._writer is None:
+            raise RuntimeError(f"sqlite store {str(self.path)!r} is not open")
+        return self._writer
+
+    def _publish_counts(self) -> None:
+        if self._writer is not None:
+            self.runtime.stats.extra["store"].update(
+                metrics=self._writer.metric_rows, events=self._writer.event_rows, series=len(self._writer.series_ids)
+            )
+
+    # -- reading (Store protocol) ------------------------------------------------------------------------------
+
+    async def _read(self, query: Callable[..., T], *args: Any) -> T:
+        """Run ``query(conn, *args)`` in a worker thread on an idle reader connection (opening one if none)."""
+        self._require_writer()
+        conn = self._idle_readers.pop() if self._idle_readers else None
+
+        def run() -> tuple[sqlite3.Connection, T]:
+            reader = conn if conn is not None else connect(self.path, writer=False)
+            try:
+                return reader, query(reader, *args)
+            except BaseException:
+                reader.close()
+                raise
+
+        reader, result = await trio.to_thread.run_sync(run)
+        if len(self._idle_readers) < _KEEP_IDLE_READERS and self._writer is not None:
+            self._idle_readers.append(reader)
+        else:
+            reader.close()
+        return result
+
+    async def query_metrics(self, query: MetricQuery) -> list[Metric]:
+        """Return the metrics matching ``query``, ordered by time as asked, after offset, at most limit."""
+        return await self._read(queries.query_metrics, query)
+
+    async def count_metrics(self, query: MetricQuery) -> int:
+        """Return how many metrics match ``query`` (ignoring limit and offset)."""
+        return await self._read(queries.count_metrics, query)
+
+    async def query_events(self, query: EventQuery) -> list[Event]:
+        """Return the events matching ``query``, ordered by id as asked, after offset, at most limit."""
+        return await self._read(queries.query_events, query)
+
+    async def count_events(self, query: EventQuery) -> int:
+        """Return how many events match ``query`` (ignoring limit and offset)."""
+        return await self._read(queries.count_events, query)
+
+    async def latest_metrics(
+        self, names: Sequence[str] | None = None, source: str | None = None, experiment: str | None = None
+    ) -> list[Metric]:
+        """Return the newest metric per (name, tags) series; ``source``/``experiment`` filter that newest sample."""
+        return await self._read(queries.latest_metrics, names, source, experiment)
+
+    async def latest_event(self, type: str, source: str | None = None) -> Event | None:
+        """Return the newest event of ``type`` (e.g. the latest topology snapshot), or None."""
+        return await self._read(queries.latest_event, type, source)
+
+    async def metric_names(self) -> list[str]:
+        """Return every metric name stored, sorted."""
+        return await self._read(queries.metric_names)
+
+    async def event_counts(self, query: EventQuery, by: Literal["level", "source", "type"]) -> dict[str, int]:
+        """Return event counts grouped by level, source or type for the events matching ``query``."""
+        return await self._read(queries.event_counts, query, by)
+
+    async def max_event_id(self) -> int:
+        """Return the highest event id stored (0 when there is none)."""
+        return self._require_writer().max_event_id
+
+    async def info(self) -> dict[str, Any]:
+        """Return store facts for ``/health``: path, size in bytes, row counts, oldest and newest times."""
+        writer = self._require_writer()
+        bounds = await self._read(queries.time_bounds)
+        size = sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
+        return {
+            "path": str(self.path),
+            "size_bytes": size,
+            "metrics": writer.metric_rows,
+            "events": writer.event_rows,
+            "series": len(writer.series_ids),
+            "max_event_id": writer.max_event_id,
+            "retention_s": float(self.options.retention),
+            "deleted": writer.deleted_rows,
+            **bounds,
+        }

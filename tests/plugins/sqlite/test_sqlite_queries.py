@@ -1,0 +1,108 @@
+"""The store's queries: every metric and event filter, latest values per series, grouped counts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+import trio
+from flcollector import Event, EventQuery, Metric, MetricQuery
+from flcollector.plugins.sqlite import SqliteStore
+
+T0 = 1_764_300_000_123_456_789  # nanosecond precision that a float would lose
+
+
+@pytest.fixture
+async def store(make_component: Callable[..., Any]) -> AsyncIterator[SqliteStore]:
+    sink = make_component(SqliteStore, {"retention": "0s"})
+    async with sink:
+        yield sink
+
+
+def metric(name: str, i: int, **kw: Any) -> Metric:
+    base: dict[str, Any] = {"fields": {"value": float(i)}, "time_ns": T0 + i, "source": "host"}
+    return Metric(name=name, **(base | kw))
+
+
+async def test_metric_filters(store: SqliteStore) -> None:
+    batch = [
+        metric("fl_client_cpu", 1, tags={"client": "c1", "host": "n1"}, experiment="a", round=1),
+        metric("fl_client_cpu", 2, tags={"client": "c2", "host": "n1"}, experiment="a", round=2),
+        metric("fl_client_mem", 3, tags={"client": "c1"}, experiment="b", round=3),
+        metric("net_rx", 4, source="sdn", round=4),
+    ]
+    with trio.fail_after(10):
+        await store.write(batch)
+
+        async def names(**kw: Any) -> list[int]:
+            found = await store.query_metrics(MetricQuery(order="asc", **kw))
+            assert await store.count_metrics(MetricQuery(**kw)) == len(found)
+            return [int(m.fields["value"]) for m in found]
+
+        assert await names(names=["fl_client_cpu"]) == [1, 2]
+        assert await names(names=["fl_client_cpu", "net_rx"]) == [1, 2, 4]
+        assert await names(names=[]) == []
+        assert await names(name_prefix="fl_client_") == [1, 2, 3]
+        assert await names(tags={"client": "c1"}) == [1, 3]
+        assert await names(tags={"client": "c1", "host": "n1"}) == [1]
+        assert await names(tags={"client": "c9"}) == []
+        assert await names(experiment="a") == [1, 2]
+        assert await names(round=3) == [3]
+        assert await names(min_round=2, max_round=3) == [2, 3]
+        assert await names(source="sdn") == [4]
+        assert await names(start_ns=T0 + 2, end_ns=T0 + 3) == [2, 3]
+        newest_first = await store.query_metrics(MetricQuery(limit=2, offset=1))
+    assert [int(m.fields["value"]) for m in newest_first] == [3, 2]
+
+
+async def test_latest_metrics_per_series_ignores_late_older_samples(store: SqliteStore) -> None:
+    with trio.fail_after(10):
+        await store.write([metric("cpu", 5, tags={"core": "0"}), metric("cpu", 6, tags={"core": "1"})])
+        await store.write([metric("cpu", 1, tags={"core": "0"}), metric("mem", 9, source="other")])
+        latest = await store.latest_metrics()
+        only_cpu = await store.latest_metrics(names=["cpu"])
+        from_other = await store.latest_metrics(source="other")
+        names = await store.metric_names()
+    assert [(m.name, m.tags, m.fields["value"]) for m in latest] == [
+        ("cpu", {"core": "0"}, 5.0),
+        ("cpu", {"core": "1"}, 6.0),
+        ("mem", {}, 9.0),
+    ]
+    assert len(only_cpu) == 2 and [m.name for m in from_other] == ["mem"]
+    assert names == ["cpu", "mem"]
+
+
+async def test_event_filters_cursor_and_counts(store: SqliteStore) -> None:
+    events = [
+        Event("ROUND", "r1", T0 + 1, "fl_server", "INFO", experiment="a", round=1, id=10),
+        Event("ALERT", "hot", T0 + 2, "anomaly", "WARNING", experiment="a", round=1, id=11),
+        Event("ROUND", "r2", T0 + 3, "fl_server", "INFO", experiment="b", round=2, id=12),
+        Event("DENY", "no", T0 + 4, "policy_engine", "ERROR", round=2, id=13),
+    ]
+    with trio.fail_after(10):
+        await store.write(events)
+
+        async def ids(**kw: Any) -> list[int | None]:
+            found = await store.query_events(EventQuery(**kw))
+            assert await store.count_events(EventQuery(**kw)) == len(found) or "limit" in kw
+            return [e.id for e in found]
+
+        assert await ids(since_id=11) == [12, 13]
+        assert await ids(types=["ROUND"]) == [10, 12]
+        assert await ids(levels=["warning", "ERROR"]) == [11, 13]
+        assert await ids(source="fl_server", experiment="b") == [12]
+        assert await ids(round=1) == [10, 11]
+        assert await ids(start_ns=T0 + 2, end_ns=T0 + 3) == [11, 12]
+        assert await ids(order="desc", limit=2) == [13, 12]
+        assert await ids(since_id=10, limit=1, offset=1) == [12]
+        by_level = await store.event_counts(EventQuery(), "level")
+        by_type = await store.event_counts(EventQuery(since_id=10), "type")
+        latest_round = await store.latest_event("ROUND")
+        latest_round_elsewhere = await store.latest_event("ROUND", source="nobody")
+        not_a_group: Any = "message"  # what an unchecked caller (a query string) could pass
+        with pytest.raises(ValueError, match="cannot group events by"):
+            await store.event_counts(EventQuery(), not_a_group)
+    assert by_level == {"ERROR": 1, "INFO": 2, "WARNING": 1}
+    assert by_type == {"ALERT": 1, "DENY": 1, "ROUND": 1}
+    assert latest_round == events[2] and latest_round_elsewhere is None
