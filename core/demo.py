@@ -12,7 +12,6 @@ import functools
 import importlib
 import logging
 import re
-import sys
 import tempfile
 from pathlib import Path
 from string import Template
@@ -23,7 +22,6 @@ import trio
 
 from .emulators.base import Emulator
 from .emulators.fl_server import FlServerEmulator
-from .errors import ConfigError, FlcollectorError
 from .records import Metric
 
 log = logging.getLogger("flcollector.demo")
@@ -206,15 +204,6 @@ def _banner(demo: Demo, duration: float | None) -> None:
 
 
 def main(duration: float | None, data_dir: str | None, port: int | None) -> int:
-    """Run the demo (the ``flcollector demo`` command); return the exit code."""
-    try:
-        trio.run(functools.partial(run_demo, duration, data_dir, port))
-    except ConfigError as exc:
-        print(f"flcollector demo: {exc}", file=sys.stderr)
-        return 2
-    except FlcollectorError as exc:
-        print(f"flcollector demo: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:  # a second Ctrl-C while the sinks flush
-        return 130
+    """Run the demo (the ``flcollector demo`` command); errors go to the CLI's handler, which names them."""
+    trio.run(functools.partial(run_demo, duration, data_dir, port))
     return 0

@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
 import trio
-from flcollector import Event, EventQuery, Metric, MetricQuery
+from flcollector import Event, EventQuery, MetricQuery
 from flcollector.plugins.sqlite import SqliteStore
-
-T0 = 1_764_300_000_123_456_789  # nanosecond precision that a float would lose
-
-
-@pytest.fixture
-async def store(make_component: Callable[..., Any]) -> AsyncIterator[SqliteStore]:
-    sink = make_component(SqliteStore, {"retention": "0s"})
-    async with sink:
-        yield sink
-
-
-def metric(name: str, i: int, **kw: Any) -> Metric:
-    base: dict[str, Any] = {"fields": {"value": float(i)}, "time_ns": T0 + i, "source": "host"}
-    return Metric(name=name, **(base | kw))
+from sqlite_records import T0, metric
 
 
 async def test_metric_filters(store: SqliteStore) -> None:
