@@ -141,7 +141,8 @@ class Agent:
             opened.append((cfg, component))
         self._instances[kind] = opened
 
-    def _prepare_data_dir(self) -> None:
+    def prepare_data_dir(self) -> None:
+        """Create the data dir; raise a FlcollectorError naming it and the cause when that is impossible."""
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -151,7 +152,7 @@ class Agent:
 
     async def run(self, *, task_status: trio.TaskStatus[Agent] = trio.TASK_STATUS_IGNORED) -> None:
         """Run until :meth:`stop` or cancellation; reports itself through ``task_status`` once monitors started."""
-        self._prepare_data_dir()
+        self.prepare_data_dir()
         grace = float(self.settings.flush_grace)
         async with AsyncExitStack() as sinks_stack:
             await self.open_components(sinks_stack, "sink")
@@ -249,6 +250,7 @@ async def run_agent(config: Config, *, handle_signals: bool = True,
     Returns once every sink has flushed. A second Ctrl-C during the flush interrupts it (Python's default).
     """
     agent = Agent(config)
+    agent.prepare_data_dir()  # before any task starts, so the error reaches the caller as itself
     async with trio.open_nursery() as nursery:
         if handle_signals:
             nursery.start_soon(_stop_on_signal, agent)
