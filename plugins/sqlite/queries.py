@@ -142,10 +142,30 @@ def count_events(conn: sqlite3.Connection, query: EventQuery) -> int:
     return int(conn.execute(f"SELECT count(*) FROM events WHERE {where}", params).fetchone()[0])
 
 
+def _unfiltered(query: EventQuery) -> bool:
+    """True when ``query`` selects every event (limit, offset and order do not filter)."""
+    return all(
+        value is None
+        for value in (
+            query.since_id,
+            query.types,
+            query.source,
+            query.levels,
+            query.experiment,
+            query.round,
+            query.start_ns,
+            query.end_ns,
+        )
+    )
+
+
 def event_counts(conn: sqlite3.Connection, query: EventQuery, by: str) -> dict[str, int]:
     """Return ``{value: count}`` of the events matching ``query``, grouped by the column ``by``."""
     if by not in GROUP_COLUMNS:
         raise ValueError(f"cannot group events by {by!r}; choose one of {', '.join(sorted(GROUP_COLUMNS))}")
+    if _unfiltered(query):  # the running counts the triggers keep (see schema.py)
+        rows = conn.execute("SELECT key, n FROM event_counts WHERE dim = ? AND n > 0 ORDER BY key", (by,))
+        return dict(rows.fetchall())
     where, params = event_where(query)
     sql = f"SELECT {by}, count(*) FROM events WHERE {where} GROUP BY {by} ORDER BY {by}"
     return {key: count for key, count in conn.execute(sql, params)}

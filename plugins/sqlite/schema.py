@@ -54,7 +54,31 @@ DDL: tuple[str, ...] = (
     # "Latest event of a type" and type-filtered cursors walk this index backwards/forwards.
     "CREATE INDEX IF NOT EXISTS events_type_id ON events (type, id)",
     "CREATE INDEX IF NOT EXISTS events_time ON events (time_ns)",
+    # Running event counts per level, source and type, kept by triggers in the writing transaction (retention's
+    # deletes included), so the dashboard's unfiltered summary, polled every few seconds, is O(groups), not a scan.
+    """CREATE TABLE IF NOT EXISTS event_counts (
+        dim TEXT NOT NULL,             -- 'level' | 'source' | 'type'
+        key TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (dim, key)
+    ) WITHOUT ROWID""",
+    """CREATE TRIGGER IF NOT EXISTS events_counted AFTER INSERT ON events BEGIN
+        INSERT OR IGNORE INTO event_counts VALUES ('level', NEW.level, 0), ('source', NEW.source, 0),
+            ('type', NEW.type, 0);
+        UPDATE event_counts SET n = n + 1 WHERE (dim = 'level' AND key = NEW.level)
+            OR (dim = 'source' AND key = NEW.source) OR (dim = 'type' AND key = NEW.type);
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS events_uncounted AFTER DELETE ON events BEGIN
+        UPDATE event_counts SET n = n - 1 WHERE (dim = 'level' AND key = OLD.level)
+            OR (dim = 'source' AND key = OLD.source) OR (dim = 'type' AND key = OLD.type);
+    END""",
 )
+
+#: Fills event_counts for a store written before it existed (a no-op on a new or already counted store).
+BACKFILL_EVENT_COUNTS = """INSERT INTO event_counts (dim, key, n)
+    SELECT 'level', level, count(*) FROM events GROUP BY level
+    UNION ALL SELECT 'source', source, count(*) FROM events GROUP BY source
+    UNION ALL SELECT 'type', type, count(*) FROM events GROUP BY type"""
 
 #: Per-connection settings. NORMAL is safe in WAL mode (a power cut may lose the last commits, never corrupt).
 CONNECTION_PRAGMAS: tuple[str, ...] = (
@@ -102,6 +126,8 @@ def open_writer(path: Path) -> sqlite3.Connection:
             conn.execute("BEGIN IMMEDIATE")
             for statement in DDL:
                 conn.execute(statement)
+            if conn.execute("SELECT NOT EXISTS (SELECT 1 FROM event_counts)").fetchone()[0]:
+                conn.execute(BACKFILL_EVENT_COUNTS)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
         except BaseException:

@@ -92,3 +92,32 @@ async def test_event_filters_cursor_and_counts(store: SqliteStore) -> None:
     assert by_level == {"ERROR": 1, "INFO": 2, "WARNING": 1}
     assert by_type == {"ALERT": 1, "DENY": 1, "ROUND": 1}
     assert latest_round == events[2] and latest_round_elsewhere is None
+
+
+async def test_unfiltered_event_counts_come_from_running_counts_and_follow_retention(store: SqliteStore) -> None:
+    from flcollector import Event
+
+    with trio.fail_after(10):
+        events = [
+            Event(
+                type="T" + str(i % 3),
+                level="INFO" if i % 2 else "ERROR",
+                source="s" + str(i % 2),
+                time_ns=T0 + i,
+                id=i + 1,
+            )
+            for i in range(30)
+        ]
+        await store.write(events)
+        for by in ("level", "source", "type"):
+            running = await store.event_counts(EventQuery(), by)  # type: ignore[arg-type]
+            scanned = await store.event_counts(EventQuery(since_id=0), by)  # type: ignore[arg-type]
+            assert running == scanned and sum(running.values()) == 30
+        # retention deletes go through the same trigger: the oldest 10 events leave the counts too
+        writer = store._writer
+        assert writer is not None
+        await trio.to_thread.run_sync(writer.cleanup, T0 + 10, 1000, 0)
+        assert await store.event_counts(EventQuery(), "level") == await store.event_counts(
+            EventQuery(since_id=0), "level"
+        )
+        assert sum((await store.event_counts(EventQuery(), "type")).values()) == 20

@@ -20,7 +20,7 @@ def test_new_file_is_wal_with_incremental_vacuum_and_reopens(tmp_path: Path) -> 
         tables = {name for (name,) in writer.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     finally:
         writer.close()
-    assert tables == {"series", "metrics", "events"}
+    assert tables == {"series", "metrics", "events", "event_counts"}
 
 
 def test_readers_cannot_write(tmp_path: Path) -> None:
