@@ -46,7 +46,6 @@ def make_batches(count: int) -> Iterator[list]:
 def run_floor(count: int, folder: Path) -> None:
     """The bare loop: orjson lines into a buffered file, SQLite executemany per batch, one transaction each."""
     import orjson
-
     from flcollector import record_to_dict
 
     db = sqlite3.connect(folder / "floor.db")
@@ -69,7 +68,6 @@ def run_floor(count: int, folder: Path) -> None:
 def run_pipeline(count: int, folder: Path) -> None:
     """The real thing: an agent with sqlite + jsonl + cache; records enter through ``agent.send``."""
     import trio
-
     from flcollector.agent import run_agent
     from flcollector.config import load_config
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from flcollector import RunContext, Runtime
 from flcollector.options import build_options
 from flcollector.stats import StatsRegistry

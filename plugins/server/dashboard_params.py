@@ -13,7 +13,7 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -22,6 +22,8 @@ from starlette.responses import Response
 
 log = logging.getLogger("flcollector.listener.server.dashboard")
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_INT64_MAX = 2**63 - 1
 _TRUE = ("1", "true", "yes", "on", "t", "y")
 _FALSE = ("0", "false", "no", "off", "f", "n")
 
@@ -51,8 +53,9 @@ def iso(time_ns: int | None) -> str:
     ``+00:00`` rather than ``Z`` because ``datetime.fromisoformat`` before Python 3.11 (the dashboard backend's
     interpreter is unknown) rejects ``Z`` but accepts an offset.
     """
-    seconds = (time.time_ns() if time_ns is None else time_ns) / 1e9
-    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="microseconds")
+    seconds, rest = divmod(time.time_ns() if time_ns is None else time_ns, 1_000_000_000)
+    moment = datetime.fromtimestamp(seconds, UTC).replace(microsecond=rest // 1000)  # exact: no float rounding
+    return moment.isoformat(timespec="microseconds")
 
 
 def parse_time(param: str, text: str) -> int:
@@ -65,7 +68,7 @@ def parse_time(param: str, text: str) -> int:
     else:
         if not math.isfinite(seconds):
             raise ParamError(param, f"{param} must be an ISO-8601 time or Unix seconds, got {text!r}")
-        return int(seconds * 1e9)
+        return _in_range(param, text, int(seconds * 1e9))
     if "T" in value and " " in value:  # an unencoded '+' of an offset arrives as a space in a query string
         value = value.replace(" ", "+", 1)
     try:
@@ -74,7 +77,14 @@ def parse_time(param: str, text: str) -> int:
         raise ParamError(param, f"{param} must be an ISO-8601 time or Unix seconds, got {text!r}") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1e9)
+    return _in_range(param, text, (moment - _EPOCH) // timedelta(microseconds=1) * 1000)  # exact, no float
+
+
+def _in_range(param: str, text: str, time_ns: int) -> int:
+    """Keep times where the store can hold them: 1970 up to 2262 (nanoseconds in a signed 64-bit integer)."""
+    if not 0 <= time_ns <= _INT64_MAX:
+        raise ParamError(param, f"{param} is out of range (1970-01-01 .. 2262-04-11), got {text!r}")
+    return time_ns
 
 
 class Params:
@@ -91,12 +101,18 @@ class Params:
         first = names if isinstance(names, str) else names[0]
         return first, None
 
-    def str(self, names: str | Sequence[str], default: str | None = None) -> str | None:
+    def text(self, names: str | Sequence[str], default: str | None = None) -> str | None:
         """Return the first non-empty value among ``names``, else ``default``."""
         return self._raw(names)[1] or default
 
-    def int(self, names: str | Sequence[str], default: int | None = None, *, minimum: int | None = None,
-            clamp: int | None = None) -> int | None:
+    def integer(
+        self,
+        names: str | Sequence[str],
+        default: int | None = None,
+        *,
+        minimum: int | None = None,
+        clamp: int | None = None,
+    ) -> int | None:
         """Return an integer (400 when not one, or below ``minimum``); values above ``clamp`` are clamped."""
         name, raw = self._raw(names)
         if raw is None:
@@ -105,11 +121,13 @@ class Params:
             value = int(raw)
         except ValueError:
             raise ParamError(name, f"{name} must be an integer, got {raw!r}") from None
+        if abs(value) > _INT64_MAX:  # the store keeps 64-bit integers
+            raise ParamError(name, f"{name} is out of range, got {raw!r}")
         if minimum is not None and value < minimum:
             raise ParamError(name, f"{name} must be at least {minimum}, got {value}")
         return min(value, clamp) if clamp is not None else value
 
-    def float(self, names: str | Sequence[str], default: float | None = None) -> float | None:
+    def decimal(self, names: str | Sequence[str], default: float | None = None) -> float | None:
         """Return a finite float, or 400."""
         name, raw = self._raw(names)
         if raw is None:
@@ -122,7 +140,7 @@ class Params:
             raise ParamError(name, f"{name} must be a finite number, got {raw!r}")
         return value
 
-    def bool(self, names: str | Sequence[str], default: bool) -> bool:
+    def flag(self, names: str | Sequence[str], default: bool) -> bool:
         """Return true/false (also 1/0, yes/no, on/off), or 400."""
         name, raw = self._raw(names)
         if raw is None:

@@ -14,7 +14,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import trio
-
 from flcollector import Record
 from flcollector.stats import ComponentStats
 

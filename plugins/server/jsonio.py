@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from starlette.responses import Response
-
 from flcollector import Record, record_to_dict
+from starlette.responses import Response
 
 _JSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
 
@@ -42,7 +42,7 @@ def error_body(status: int, message: str, **extra: Any) -> dict[str, Any]:
     return {"error": {"status": status, "message": message, **extra}}
 
 
-def error_response(status: int, message: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+def error_response(status: int, message: str, headers: Mapping[str, str] | None = None, **extra: Any) -> JSONResponse:
     """Return a JSON error response in the shape of :func:`error_body`."""
     return JSONResponse(error_body(status, message, **extra), status_code=status, headers=headers)
 

@@ -7,6 +7,10 @@ from datetime import UTC, datetime
 
 from flcollector import LEVELS, Duration
 
+#: Stores keep integers in 64 bits (SQLite INTEGER); larger values are a 400, never a crash in the store.
+INT64_MAX = 2**63 - 1
+MAX_DURATION_S = 100 * 365 * 86400.0
+
 
 class ParamError(ValueError):
     """A malformed query parameter (or body field); the app turns it into a 400 naming ``param``."""
@@ -31,19 +35,29 @@ def parse_time(param: str, text: str) -> int:
         if number != number or number in (float("inf"), float("-inf")) or number < 0:
             raise ParamError(param, f"expected a time, got {text!r}")
         if number >= 1e17:
-            return int(number)
-        if number >= 1e14:
-            return int(number * 1e3)
-        if number >= 1e11:
-            return int(number * 1e6)
-        return int(number * 1e9)
+            time_ns = int(number)
+        elif number >= 1e14:
+            time_ns = int(number * 1e3)
+        elif number >= 1e11:
+            time_ns = int(number * 1e6)
+        else:
+            time_ns = int(number * 1e9)
+        if time_ns > INT64_MAX:
+            raise ParamError(param, f"time out of range (1970 to 2262): {text!r}")
+        return time_ns
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         raise ParamError(param, f"expected ISO-8601 (2025-01-16T10:30:00Z) or epoch seconds, got {text!r}") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1000
+    try:
+        time_ns = int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1000
+    except (OverflowError, ValueError):  # year 1 or 9999 with an offset falls off the calendar
+        time_ns = INT64_MAX + 1
+    if not 0 <= time_ns <= INT64_MAX:
+        raise ParamError(param, f"time out of range (1970 to 2262): {text!r}")
+    return time_ns
 
 
 class Params:
@@ -64,8 +78,9 @@ class Params:
         """Return the raw value, or None when absent or empty."""
         return self._get(names)[1]
 
-    def integer(self, *names: str, default: int | None = None, low: int | None = None,
-                high: int | None = None) -> int | None:
+    def integer(
+        self, *names: str, default: int | None = None, low: int | None = None, high: int | None = None
+    ) -> int | None:
         """Return an integer within ``[low, high]``; out-of-range or non-integer values are a 400."""
         name, value = self._get(names)
         if value is None:
@@ -74,9 +89,11 @@ class Params:
             number = int(value)
         except ValueError:
             raise ParamError(name, f"expected an integer, got {value!r}") from None
-        if low is not None and number < low:
+        low = -INT64_MAX if low is None else low
+        high = INT64_MAX if high is None else high
+        if number < low:
             raise ParamError(name, f"must be >= {low}, got {number}")
-        if high is not None and number > high:
+        if number > high:
             raise ParamError(name, f"must be <= {high}, got {number}")
         return number
 
@@ -94,8 +111,8 @@ class Params:
             seconds = float(Duration.parse(value))
         except ValueError as exc:
             raise ParamError(name, str(exc)) from None
-        if seconds <= 0:
-            raise ParamError(name, f"must be positive, got {value!r}")
+        if not 0 < seconds <= MAX_DURATION_S:
+            raise ParamError(name, f"must be positive and at most 100 years, got {value!r}")
         return seconds
 
     def choice(self, *names: str, options: tuple[str, ...], default: str) -> str:
@@ -142,4 +159,6 @@ class Params:
 
     def tags(self, prefix: str = "tag.") -> dict[str, str]:
         """Return ``{k: v}`` from ``tag.<k>=<v>`` parameters."""
-        return {key[len(prefix):]: value for key, value in self.multi if key.startswith(prefix) and len(key) > len(prefix)}
+        return {
+            key[len(prefix) :]: value for key, value in self.multi if key.startswith(prefix) and len(key) > len(prefix)
+        }

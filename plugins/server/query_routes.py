@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from flcollector import EventQuery, MetricQuery
 from starlette.requests import Request
 from starlette.routing import Route
-
-from flcollector import EventQuery, MetricQuery
 
 from .jsonio import JSONResponse, record_json
 from .params import Params

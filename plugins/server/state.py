@@ -6,10 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 import trio
-from starlette.requests import HTTPConnection
-
 from flcollector import Store
 from flcollector.stats import ComponentStats
+from starlette.requests import HTTPConnection
 
 if TYPE_CHECKING:
     from .hub import Hub
@@ -36,16 +35,16 @@ class ServerState:
         store = self.agent.store
         if store is None:
             raise StoreMissing("no store is configured: add [[sinks.sqlite]] to the config")
-        return store  # type: ignore[no-any-return]
+        return store
 
     def monitor_stats(self, plugin: str) -> ComponentStats | None:
         """Return the stats of the first monitor provided by ``plugin`` (``fl``, ``policy``, ``sdn``), or None."""
         for (kind, _instance), stats in self.agent.stats.items.items():
             if kind == "monitor" and stats.plugin == plugin:
-                return stats  # type: ignore[no-any-return]
+                return stats
         return None
 
 
 def state_of(connection: HTTPConnection) -> ServerState:
     """Return the server state of the app serving ``connection``."""
-    return connection.app.state.server  # type: ignore[no-any-return]
+    return connection.app.state.server

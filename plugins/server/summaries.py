@@ -11,16 +11,29 @@ from collections.abc import Iterable, Mapping, Sequence
 from statistics import fmean
 from typing import Any
 
-from flcollector import Metric
+from flcollector import Event, Metric
 
 ACCURACY = ("accuracy", "global_accuracy", "acc")
 LOSS = ("loss", "global_loss")
-PARTICIPANTS = ("participants", "clients", "successful_clients", "clients_connected", "connected_clients",
-                "num_clients", "clients_count")
-DURATION = ("duration_s", "round_duration_s", "training_duration", "duration", "round_duration_seconds")
+PARTICIPANTS = (
+    "clients_succeeded",
+    "participants",
+    "clients",
+    "successful_clients",
+    "clients_connected",
+    "connected_clients",
+    "num_clients",
+    "clients_count",
+)
+DURATION = ("total_duration_s", "training_duration_s", "duration_s", "round_duration_s", "training_duration")
 CLIENT_TIME = ("training_time_s", "training_time", "duration_s", "fit_duration_s", "duration")
 CLIENT_DATA = ("num_examples", "samples", "data_size", "examples", "num_samples", "data_contribution")
-CLIENT_ID = ("client", "client_id", "cid", "node")
+DEVICES = ("switches_count", "switches", "devices")
+HOSTS = ("hosts_count", "hosts")
+LINKS = ("links_count", "links")
+#: Flow priority bands for the QoS counts (OpenFlow priorities; learned L2 flows sit at 1, table-miss at 0).
+HIGH_PRIORITY, MEDIUM_PRIORITY = 1000, 100
+CLIENT_ID = ("client_id", "client", "cid", "node")
 
 
 def pick(fields: Mapping[str, Any], aliases: Iterable[str]) -> float | None:
@@ -64,7 +77,8 @@ def _client_id(metric: Metric) -> str | None:
     return None
 
 
-def _mean(values: list[float]) -> float | None:
+def mean(values: list[float]) -> float | None:
+    """The arithmetic mean, or None for no values."""
     return fmean(values) if values else None
 
 
@@ -93,8 +107,8 @@ def client_metrics(clients: Sequence[Metric], total_rounds: int) -> dict[str, di
         client: {
             "participation_rate": round(len(rounds[client]) / total_rounds, 4) if total_rounds else None,
             "rounds_participated": len(rounds[client]),
-            "avg_local_accuracy": _mean(accuracy[client]),
-            "avg_training_time": _mean(seconds[client]),
+            "avg_local_accuracy": mean(accuracy[client]),
+            "avg_training_time": mean(seconds[client]),
             "data_contribution": data.get(client),
         }
         for client in sorted(rounds)
@@ -111,3 +125,35 @@ def sum_latest(latest: Iterable[Metric], aliases: Iterable[str]) -> float | None
     """Sum one field over the newest metric of every series (e.g. flows over all switches), or None."""
     values = series_values(latest, aliases)
     return sum(values) if values else None
+
+
+def port_mbps(port: Metric) -> float | None:
+    """An ``sdn_port`` metric's rx + tx rate in Mbit/s, or None."""
+    rx, tx = port.fields.get("rx_bps"), port.fields.get("tx_bps")
+    if isinstance(rx, int | float) and isinstance(tx, int | float):
+        return (rx + tx) / 1e6
+    return None
+
+
+def qos_counts(flows: Iterable[Mapping[str, Any]]) -> dict[str, int | None]:
+    """Flows per priority band (high >= 1000, medium >= 100, else low); violations are not measured (null)."""
+    counts: dict[str, int | None] = {"high_priority_flows": 0, "medium_priority_flows": 0, "low_priority_flows": 0}
+    for flow in flows:
+        priority = flow.get("priority") if isinstance(flow, Mapping) else None
+        priority = priority if isinstance(priority, int | float) else 0
+        band = "high" if priority >= HIGH_PRIORITY else "medium" if priority >= MEDIUM_PRIORITY else "low"
+        counts[f"{band}_priority_flows"] = (counts[f"{band}_priority_flows"] or 0) + 1
+    counts["priority_violations"] = None
+    return counts
+
+
+def topology_change(network: list[Metric], snapshot: Event | None) -> int | None:
+    """When the topology last changed: the newest snapshot event, else the last change of the counts."""
+    if snapshot is not None:
+        return snapshot.time_ns
+    changed, previous = None, None
+    for metric in network:
+        counts = tuple(pick(metric.fields, names) for names in (DEVICES, HOSTS, LINKS))
+        if counts != previous:
+            changed, previous = metric.time_ns, counts
+    return changed

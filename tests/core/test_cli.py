@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -10,6 +12,20 @@ from flcollector import __version__
 from flcollector.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """The CLI configures the root logger for its process; in-process tests must give it back as they found it."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    names = ("httpx", "httpcore", "hypercorn.error", "hypercorn.access")
+    noisy = {name: logging.getLogger(name).level for name in names}
+    yield
+    root.setLevel(level)
+    root.handlers[:] = handlers
+    for name, old in noisy.items():
+        logging.getLogger(name).setLevel(old)
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,0 +1,110 @@
+"""The InfluxDB line-protocol parser."""
+
+from __future__ import annotations
+
+import pytest
+from flcollector.plugins.server.lineprotocol import LineProtocolError, parse
+from hypothesis import given
+from hypothesis import strategies as st
+
+
+def test_types_tags_and_timestamp() -> None:
+    (metric,) = parse('cpu,host=n1,region=eu usage=1.5,count=3i,big=7u,ok=t,bad=FALSE,msg="hi" 1700000000000000000')
+    assert metric.name == "cpu"
+    assert metric.tags == {"host": "n1", "region": "eu"}
+    assert metric.fields == {"usage": 1.5, "count": 3, "big": 7, "ok": True, "bad": False, "msg": "hi"}
+    assert metric.time_ns == 1_700_000_000_000_000_000
+    assert metric.source == "ingest"
+
+
+def test_escapes_and_quoted_strings() -> None:
+    (metric,) = parse(r'my\ meas,tag\,k=v\=1\ x f\=x="a \"q\" b, c=d\\",n=-1e3')
+    assert metric.name == "my meas"
+    assert metric.tags == {"tag,k": "v=1 x"}
+    assert metric.fields == {"f=x": 'a "q" b, c=d\\', "n": -1000.0}
+
+
+@pytest.mark.parametrize(
+    ("precision", "factor"), [("s", 10**9), ("ms", 10**6), ("us", 10**3), ("u", 10**3), ("ns", 1), ("h", 3600 * 10**9)]
+)
+def test_precision(precision: str, factor: int) -> None:
+    (metric,) = parse("m v=1 42", precision)
+    assert metric.time_ns == 42 * factor
+
+
+def test_axes_from_tags_comments_and_blank_lines() -> None:
+    metrics = parse("# comment\n\nm,source=fl_client,experiment=e1,round=7,client=c1 acc=0.5\n  \nm v=2\n")
+    assert len(metrics) == 2
+    first = metrics[0]
+    assert (first.source, first.experiment, first.round, first.tags) == ("fl_client", "e1", 7, {"client": "c1"})
+    assert metrics[1].time_ns == first.time_ns  # both stamped with the request time
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "words"),
+    [
+        ("m", 1, "expected"),
+        ("m v=1\nm,x v=1", 2, "bad tag"),
+        ("m v=", 1, "no value"),
+        ("m v=abc", 1, "bad value"),
+        ("m v=1x", 1, "bad value"),
+        ("m v=1.5i", 1, "bad integer"),
+        ("m v=-1u", 1, "bad unsigned"),
+        ('m v="open', 1, "unterminated"),
+        ("m v=1 notatime", 1, "bad timestamp"),
+        ("m v=1 1 2", 1, "unexpected text"),
+        ("\n\nm =1", 3, "bad field"),
+        ("m v=nan", 1, "finite"),
+        ("m,round=x v=1", 1, "round"),
+        (",t=1 v=1", 1, "empty measurement"),
+    ],
+)
+def test_errors_name_line_and_problem(body: str, line: int, words: str) -> None:
+    with pytest.raises(LineProtocolError) as error:
+        parse(body)
+    assert error.value.line == line
+    assert words in str(error.value) and f"line {line}" in str(error.value)
+
+
+def test_unknown_precision() -> None:
+    with pytest.raises(ValueError, match="precision"):
+        parse("m v=1", "fortnights")
+
+
+names = st.text(st.characters(codec="ascii", categories=("L", "N")), min_size=1, max_size=8)
+
+
+@given(
+    name=names,
+    tags=st.dictionaries(names, names, max_size=3),
+    fields=st.dictionaries(
+        names,
+        st.one_of(
+            st.integers(-(2**62), 2**62),
+            st.booleans(),
+            st.floats(allow_nan=False, allow_infinity=False),
+            st.text(st.characters(codec="ascii", exclude_characters="\n\r"), max_size=10),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    ts=st.integers(0, 2**62),
+)
+def test_round_trip(name: str, tags: dict, fields: dict, ts: int) -> None:
+    def esc(s: str) -> str:
+        return s.replace("\\", "\\\\").replace(",", "\\,").replace("=", "\\=").replace(" ", "\\ ")
+
+    def value(v: object) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, int):
+            return f"{v}i"
+        if isinstance(v, float):
+            return repr(v)
+        return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    tags = {k: v for k, v in tags.items() if k not in ("source", "experiment", "round")}
+    head = esc(name) + "".join(f",{esc(k)}={esc(v)}" for k, v in tags.items())
+    line = f"{head} {','.join(f'{esc(k)}={value(v)}' for k, v in fields.items())} {ts}"
+    (metric,) = parse(line)
+    assert (metric.name, metric.tags, metric.fields, metric.time_ns) == (name, tags, fields, ts)
