@@ -20,6 +20,7 @@ import trio
 from . import __version__
 from .components import Component, Runtime
 from .config import ComponentConfig, Config
+from .context import RunContext
 from .errors import FlcollectorError
 from .ids import EventIds
 from .pipeline import Pipeline
@@ -40,8 +41,6 @@ class Agent:
         self.registry = config.registry
         self.version = __version__
         self.stats = StatsRegistry()
-        from .context import RunContext
-
         self.context = RunContext(experiment=self.settings.experiment)
         self.data_dir = Path(self.settings.data_dir)
         self.started_ns = time.time_ns()
@@ -50,6 +49,7 @@ class Agent:
         self._instances: dict[str, list[tuple[ComponentConfig, Component]]] = {}
         self.ids = EventIds()
         self.pipeline: Pipeline | None = None
+        self._store: Store | None = None
 
     # -- the view plugins use ------------------------------------------------------------------------------------
 
@@ -66,11 +66,8 @@ class Agent:
 
     @property
     def store(self) -> Store | None:
-        """The first sink that answers queries, or None."""
-        for component in self.components("sink"):
-            if isinstance(component, Store):
-                return component
-        return None
+        """The first sink that answers queries, or None (found once, when the sinks open: the server asks often)."""
+        return self._store
 
     async def send(self, records: Sequence[Record]) -> None:
         """Push records into the pipeline (stamped with the run context); waits while the pipeline is full."""
@@ -156,9 +153,9 @@ class Agent:
         grace = float(self.settings.flush_grace)
         async with AsyncExitStack() as sinks_stack:
             await self.open_components(sinks_stack, "sink")
-            store = self.store
-            if store is not None:
-                self.ids.continue_after(await store.max_event_id())
+            self._store = next((sink for sink in self.components("sink") if isinstance(sink, Store)), None)
+            if self._store is not None:
+                self.ids.continue_after(await self._store.max_event_id())
             await self.open_components(sinks_stack, "processor")
             self.pipeline = Pipeline(self, self._instances["sink"], self._instances["processor"])
             async with trio.open_nursery() as consumers:
