@@ -23,6 +23,8 @@ class DataView:
 
     def __init__(self, agent: Any) -> None:
         self.agent = agent
+        #: Event types the store had none of, with the cache's eviction count at the time (see latest_event).
+        self._absent: dict[str, int] = {}
 
     @property
     def store(self) -> Store | None:
@@ -61,7 +63,21 @@ class DataView:
             return cached
         if self.store is None:
             return None
-        return await self.store.latest_event(type_)
+        cache = self._cache()
+        evicted = getattr(cache, "evicted_names", None)
+        # The store had none of ``type_`` while the cache has evicted nothing since: any newer one went through the
+        # pipeline into the cache too, so the cache's miss stands and the store need not be asked again.
+        if cache is not None and evicted is not None and self._absent.get(type_) == evicted:
+            return None
+        found = await self.store.latest_event(type_)
+        if (
+            found is None
+            and cache is not None
+            and evicted is not None
+            and getattr(cache, "evicted_names", None) == evicted
+        ):
+            self._absent[type_] = evicted
+        return found
 
     async def metrics(self, query: MetricQuery) -> list[Metric]:
         """Return the metrics matching ``query`` (none without a store)."""
@@ -82,6 +98,21 @@ class DataView:
     async def event_counts(self, query: EventQuery, by: Any) -> dict[str, int]:
         """Count the events matching ``query`` grouped ``by`` level, source or type."""
         return {} if self.store is None else await self.store.event_counts(query, by)
+
+    async def store_version(self) -> tuple[int, int] | None:
+        """A value that changes whenever a commit adds or deletes events, or None when the store cannot tell.
+
+        ``(max event id, event rows)``: both are updated only after the store's commit, so counts read after taking
+        the version are at least that new; an insert raises the id and a retention delete lowers the rows.
+        """
+        store = self.store
+        if store is None:
+            return None
+        extra = getattr(getattr(getattr(store, "runtime", None), "stats", None), "extra", None)
+        rows = extra.get("store", {}).get("events") if isinstance(extra, dict) else None
+        if not isinstance(rows, int):
+            return None
+        return await store.max_event_id(), rows
 
     def monitor_status(self, plugin: str) -> tuple[bool, str | None, str | None]:
         """Return ``(configured, status, last_error)`` of the first monitor of ``plugin`` (fl, policy, sdn)."""

@@ -18,6 +18,7 @@ from .dashboard_data import DataView, event_item, plain
 from .dashboard_params import ParamError, Params, endpoint, iso
 
 MAX_EVENTS_LIMIT = 1000
+_ALL_EVENTS = EventQuery()
 MAX_DECISIONS_LIMIT = 10_000
 #: How many decisions a filtered ``/api/policy/decisions`` request reads at most before filtering.
 DECISION_SCAN = 20_000
@@ -90,6 +91,7 @@ def _allowed(details: dict[str, Any]) -> bool | None:
 
 def events_routes(view: DataView) -> list[BaseRoute]:
     """Return the event routes."""
+    summary_memo: dict[str, Any] = {}  # the unfiltered summary's counts and the store version they were read at
 
     @endpoint
     async def list_events(request: Request) -> dict[str, Any]:
@@ -126,15 +128,22 @@ def events_routes(view: DataView) -> list[BaseRoute]:
         params = Params(request)
         params.integer("summary_limit", minimum=1)  # upstream sampled; these counts are exact
         query = EventQuery(**event_filter(params))
-        counts: dict[str, dict[str, int]] = {}
+        # The overview polls the unfiltered summary every few seconds: reuse its counts until the events change.
+        version = await view.store_version() if query == _ALL_EVENTS else None
+        if version is not None and version == summary_memo.get("version"):
+            counts = summary_memo["counts"]
+        else:
+            counts = {}
 
-        async def count(by: str) -> None:
-            counts[by] = await view.event_counts(query, by)
+            async def count(by: str) -> None:
+                counts[by] = await view.event_counts(query, by)
 
-        # The overview polls this every few seconds: run the three groupings side by side on the store's readers.
-        async with trio.open_nursery() as nursery:
-            for by in ("level", "source", "type"):
-                nursery.start_soon(count, by)
+            # Run the three groupings side by side on the store's readers.
+            async with trio.open_nursery() as nursery:
+                for by in ("level", "source", "type"):
+                    nursery.start_soon(count, by)
+            if version is not None:
+                summary_memo.update(version=version, counts=counts)
         by_level = {level: 0 for level in LEVELS}
         by_level.update({k.upper(): v for k, v in counts["level"].items()})
         by_component, by_type = counts["source"], counts["type"]

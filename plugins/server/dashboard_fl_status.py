@@ -11,7 +11,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from flcollector import Event, Metric, MetricQuery
+from flcollector import Event, Metric
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
@@ -29,9 +29,8 @@ def training_status(fields: Mapping[str, Any]) -> str:
 
 
 async def latest_round(view: DataView) -> Metric | None:
-    """Return the most recently stored ``fl_round`` metric."""
-    rows = await view.metrics(MetricQuery(names=["fl_round"], limit=1, order="desc"))
-    return rows[0] if rows else None
+    """Return the most recent ``fl_round`` metric (from the cache when it holds one: no store query per poll)."""
+    return await view.latest_metric("fl_round")
 
 
 def config_summary(event: Event | None) -> dict[str, Any]:
