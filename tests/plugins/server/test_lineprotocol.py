@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from flcollector.plugins.server.lineprotocol import LineProtocolError, parse
+from flcollector.plugins.server.lineprotocol import PRECISION_NS, LineProtocolError, parse, parse_line
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -108,3 +108,69 @@ def test_round_trip(name: str, tags: dict, fields: dict, ts: int) -> None:
     line = f"{head} {','.join(f'{esc(k)}={value(v)}' for k, v in fields.items())} {ts}"
     (metric,) = parse(line)
     assert (metric.name, metric.tags, metric.fields, metric.time_ns) == (name, tags, fields, ts)
+
+
+FAST_PATH_CORPUS = [
+    "cpu usage=1.5",
+    "cpu,host=n1,region=eu usage=1.5,count=3i,big=7u,ok=t,bad=FALSE 1700000000000000000",
+    "cpu,host=n1,region=eu usage=-2e3,n=-4i,x=.5 1700000000",
+    "cpu,source=fl_server,experiment=e1,round=3 acc=0.9 17",
+    r"my\ meas,tag\,k=v\=1\ x f\=x=1i",
+    r'log,host=a msg="a b, c=d \"q\" \\" 5',
+    'log msg="plain"',
+    "mem,host=n2 free=10u,t=true,f=false,T=T,F=F -5",
+    "disk,host=n3 used=1_000 1_000",
+    "net,host=n1,a=b=c rx=1",
+    "net,host=n1 rx=1 +10",
+]
+
+
+@pytest.mark.parametrize("precision", ["ns", "n", "us", "u", "µs", "ms", "s", "m", "h"])
+def test_fast_path_matches_full_parser(precision: str) -> None:
+    """Every line gives the same record whether or not it took the fast path (parse_line is the full parser)."""
+    scale = PRECISION_NS[precision]
+    body = "\n".join(FAST_PATH_CORPUS * 2)  # repeated tag sets exercise the tag-set cache
+    metrics = parse(body, precision, source="src")
+    expected = [parse_line(line, 1, scale, metrics[0].time_ns, "src") for line in FAST_PATH_CORPUS * 2]
+    # Lines without a timestamp take the parse call's clock; align it with the first such record.
+    assert metrics[0].time_ns == expected[0].time_ns
+    assert metrics == expected
+
+
+def test_fast_path_records_do_not_share_tags() -> None:
+    first, second = parse("cpu,host=a v=1\ncpu,host=a v=2")
+    assert first.tags == second.tags == {"host": "a"}
+    assert first.tags is not second.tags
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("cpu,host=a v=1e999", "not a finite number"),
+        ("cpu,host=a v=inf", "not a finite number"),
+        ("cpu,host=a v=1 12x", "bad timestamp"),
+        ("cpu,round=²,host=a v=1", "tag 'round' must be a non-negative integer"),
+        ("cpu,host=a v=abc", "bad value"),
+    ],
+)
+def test_fast_path_errors_come_from_the_full_parser(line: str, problem: str) -> None:
+    with pytest.raises(LineProtocolError) as caught:
+        parse(f"ok v=1\n{line}")
+    assert caught.value.line == 2
+    assert problem in caught.value.problem
+
+
+def test_plain_lines_skip_the_full_parser(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Guard the point of the fast path: escape- and quote-free lines never reach parse_line."""
+    from flcollector.plugins.server import lineprotocol
+
+    slow_lines: list[str] = []
+
+    def counting(line: str, *args: object) -> object:
+        slow_lines.append(line)
+        return parse_line(line, *args)
+
+    monkeypatch.setattr(lineprotocol, "parse_line", counting)
+    metrics = parse('cpu,host=a v=1,n=2i,ok=t 5\ncpu,host=a v=2\nlog msg="x y"')
+    assert [m.fields for m in metrics] == [{"v": 1.0, "n": 2, "ok": True}, {"v": 2.0}, {"msg": "x y"}]
+    assert slow_lines == ['log msg="x y"']
