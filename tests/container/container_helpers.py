@@ -12,8 +12,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 CONTAINER = REPO / "container"
@@ -65,3 +67,14 @@ def parse_env_lines(text: str) -> dict[str, str]:
     """Parse ``NAME=value`` lines as printed by ``entrypoint.sh --print-env``."""
     pairs = (line.split("=", 1) for line in text.splitlines() if "=" in line)
     return {name: value for name, value in pairs}
+
+
+def wait_for(condition: Any, timeout: float, what: str, interval: float = 0.05) -> Any:
+    """Poll ``condition()`` (another process's state) until it returns a truthy value or ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -12,7 +12,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,18 +19,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from container_helpers import CONTAINER, CONTAINER_TOML, ENTRYPOINT, base_env
-
-
-def wait_for(condition: Any, timeout: float, what: str) -> Any:
-    """Poll ``condition()`` (other processes' state) until it returns a truthy value or ``timeout`` passes."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+from container_helpers import CONTAINER, CONTAINER_TOML, ENTRYPOINT, base_env, wait_for
 
 
 def started(process: subprocess.Popen[bytes], log: Path, pattern: str) -> str | None:

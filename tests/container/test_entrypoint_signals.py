@@ -11,13 +11,11 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from container_helpers import ENTRYPOINT, base_env
+from container_helpers import ENTRYPOINT, base_env, wait_for
 
 CONFIG = """
 [agent]
@@ -36,17 +34,6 @@ batch_size = 100000
 host = "127.0.0.1"
 port = 0
 """
-
-
-def wait_for(condition: Any, timeout: float, what: str) -> Any:
-    """Poll ``condition()`` (another process's state) until it returns a truthy value or ``timeout`` passes."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc to check the exec")
