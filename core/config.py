@@ -142,6 +142,8 @@ def env_overrides(env: Mapping[str, str]) -> list[tuple[str, str, Any]]:
 
 def apply_override(tables: dict[str, Any], path: str, value: Any) -> None:
     """Set ``value`` at dotted ``path`` in the raw tables (``monitors.fl.url`` sets it on every fl instance)."""
+    if path.startswith("server."):  # [server] is the single listener named "server"
+        path = "listeners." + path
     head, *rest = path.split(".")
     if head in SECTIONS:
         component, key = rest
@@ -211,11 +213,9 @@ def load_config(
             raise ConfigError(label, "[server] must be a table", table="server")
         tables.setdefault("listeners", {})["server"] = [server]
     for _var, dotted, value in env_overrides(os.environ if env is None else env):
-        apply_override(tables, dotted.replace("server.", "listeners.server.", 1) if dotted.startswith("server.")
-                       else dotted, value)
+        apply_override(tables, dotted, value)
     for dotted, value in (overrides or {}).items():
-        apply_override(tables, dotted.replace("server.", "listeners.server.", 1) if dotted.startswith("server.")
-                       else dotted, value)
+        apply_override(tables, dotted, value)
     agent_table = tables.get("agent", {})
     if not isinstance(agent_table, dict):
         raise ConfigError(label, "[agent] must be a table", table="agent")

@@ -71,7 +71,7 @@ class ComponentStats:
     def to_metric(self) -> Metric:
         """Return these stats as a ``flcollector_<kind>`` metric, tagged with instance and plugin."""
         fields: dict[str, float | int] = {name: self.counters.get(name, 0) for name in COUNTERS}
-        fields.update({k: v for k, v in self.counters.items()})
+        fields.update(self.counters)  # plugin-specific counters too
         fields["duration_s"] = self.last_duration_s
         fields["buffer_fill"] = self.buffer_fill
         fields["up"] = int(self.status == "ok")
