@@ -69,15 +69,37 @@ class Config:
 # -- environment ---------------------------------------------------------------------------------------------------
 
 
+#: FLOPY-NET's default port of each source, used when ``<PREFIX>_HOST`` is set without ``<PREFIX>_PORT``
+#: This is the only copy of these ports: the container's entrypoint leaves the port to the agent.
+DEFAULT_PORTS: dict[str, int] = {"FL_SERVER": 8081, "POLICY_ENGINE": 5000, "SDN_CONTROLLER": 8181}
+
+#: Variables whose presence enables a component with its default options when the config has none of it, as the
+#: spec's deployment expects (``INFLUXDB_HOST`` alone turns the InfluxDB sink on). ``variable -> (section, name)``.
+ENV_ENABLES: dict[str, tuple[str, str]] = {}
+
+
 def _url_from(env: Mapping[str, str], prefix: str) -> str | None:
-    """``<PREFIX>_URL``, else ``http://<PREFIX>_HOST:<PREFIX>_PORT`` when a host is given."""
+    """``<PREFIX>_URL``, else ``http://<PREFIX>_HOST:<port>`` with ``<PREFIX>_PORT`` or FLOPY-NET's default port."""
     if env.get(f"{prefix}_URL"):
         return env[f"{prefix}_URL"]
     host = env.get(f"{prefix}_HOST")
     if host:
-        port = env.get(f"{prefix}_PORT")
+        port = env.get(f"{prefix}_PORT") or DEFAULT_PORTS.get(prefix)
         return f"http://{host}:{port}" if port else f"http://{host}"
     return None
+
+
+def env_enabled(env: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """Return ``(variable, section, name)`` for every component that a variable set in ``env`` enables."""
+    return [(var, section, name) for var, (section, name) in ENV_ENABLES.items() if env.get(var)]
+
+
+def apply_enables(tables: dict[str, Any], enables: list[tuple[str, str, str]]) -> None:
+    """Add ``[[<section>.<name>]]`` with default options for each enable whose component the tables lack."""
+    for _var, section, name in enables:
+        entries = tables.setdefault(section, {})
+        if isinstance(entries, dict) and name not in entries:
+            entries[name] = [{}]
 
 
 def _bool(text: str) -> bool:
@@ -212,7 +234,9 @@ def load_config(
         if not isinstance(server, dict):
             raise ConfigError(label, "[server] must be a table", table="server")
         tables.setdefault("listeners", {})["server"] = [server]
-    for _var, dotted, value in env_overrides(os.environ if env is None else env):
+    environ = os.environ if env is None else env
+    apply_enables(tables, env_enabled(environ))  # before the overrides, so they configure what they enabled
+    for _var, dotted, value in env_overrides(environ):
         apply_override(tables, dotted, value)
     for dotted, value in (overrides or {}).items():
         apply_override(tables, dotted, value)
@@ -291,3 +315,4 @@ def _unknown(kind: str, component: str, registry: Registry) -> str:
     if failed:
         message += f"; plugins that failed to import: {', '.join(failed)}"
     return message
+

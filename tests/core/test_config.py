@@ -93,3 +93,26 @@ def test_validator_errors_blame_the_key_they_are_about() -> None:
     with pytest.raises(OptionError) as info:
         build_options(Opts, {"targets": ["a:1"], "count": 0})
     assert info.value.key == "count"
+
+
+def test_a_host_without_a_port_gets_flopynets_default_port() -> None:
+    from flcollector.config import DEFAULT_PORTS, env_overrides
+
+    found = {path: value for _var, path, value in env_overrides(
+        {"FL_SERVER_HOST": "fl-server", "POLICY_ENGINE_HOST": "pe", "SDN_CONTROLLER_HOST": "sdn",
+         "SDN_CONTROLLER_PORT": "9999"})}
+    assert found["monitors.fl.url"] == f"http://fl-server:{DEFAULT_PORTS['FL_SERVER']}" == "http://fl-server:8081"
+    assert found["monitors.policy.url"] == "http://pe:5000"
+    assert found["monitors.sdn.url"] == "http://sdn:9999"  # an explicit port wins
+
+
+def test_an_enabling_variable_adds_the_component_once_with_its_defaults(make_config, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from flcollector import config as config_module
+
+    monkeypatch.setitem(config_module.ENV_ENABLES, "MEMORY_SINK_ON", ("sinks", "memory"))
+    assert not make_config("").of_kind("sink")
+    enabled = make_config("", env={"MEMORY_SINK_ON": "1"}).of_kind("sink")
+    assert [c.component for c in enabled] == ["memory"]
+    # a config that already has the component keeps its own tables: the variable adds nothing
+    kept = make_config('[[sinks.memory]]\nname = "mine"\n', env={"MEMORY_SINK_ON": "1"}).of_kind("sink")
+    assert [c.instance for c in kept] == ["mine"]
