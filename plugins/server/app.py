@@ -6,6 +6,7 @@ import importlib
 import logging
 from typing import Any
 
+from flcollector.plugins.websocket.session import ws_metrics
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -14,12 +15,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, WebSocketRoute
 
-from . import health, ingest, openapi, prometheus, query_routes, summary_routes
 from .auth import AuthMiddleware
 from .jsonio import error_response
 from .params import ParamError
+from .routes import health, ingest, openapi, prometheus
+from .routes import metrics as query_routes
+from .routes import status as summary_routes
 from .state import ServerState, StoreMissing
-from .ws import ws_metrics
 
 log = logging.getLogger("flcollector.listener.server")
 
@@ -27,7 +29,7 @@ log = logging.getLogger("flcollector.listener.server")
 def dashboard_routes(agent: Any) -> list[BaseRoute]:
     """The FLOPY-NET dashboard compatibility routes, if that module is present (it is optional here)."""
     try:
-        module = importlib.import_module("flcollector.plugins.server.dashboard")
+        module = importlib.import_module("flcollector.plugins.dashboard")
     except ImportError as exc:
         log.warning("dashboard compatibility routes unavailable: %s", exc)
         return []

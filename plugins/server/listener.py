@@ -10,9 +10,9 @@ import trio
 import trio.lowlevel
 from flcollector import Duration, Listener, Send
 from flcollector.httpserve import serve_asgi
+from flcollector.plugins.websocket.hub import Hub
 
 from .app import build_app
-from .hub import Hub
 from .state import ServerState
 
 

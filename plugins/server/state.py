@@ -11,7 +11,7 @@ from flcollector.stats import ComponentStats
 from starlette.requests import HTTPConnection
 
 if TYPE_CHECKING:
-    from .hub import Hub
+    from flcollector.plugins.websocket.hub import Hub
 
 
 class StoreMissing(RuntimeError):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import trio
-from flcollector.plugins.server.openapi import PATHS
+from flcollector.plugins.server.routes.openapi import PATHS
 from starlette.routing import Route
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from flcollector import Event, Metric
-from flcollector.plugins.server.hub import Client, Hub
 from flcollector.plugins.server.jsonio import iso
 from flcollector.plugins.server.params import ParamError, Params, parse_time
-from flcollector.plugins.server.streams import classify
+from flcollector.plugins.websocket.hub import Client, Hub
+from flcollector.plugins.websocket.streams import classify
 from flcollector.stats import ComponentStats
 
 T = 1_737_023_400_000_000_000  # 2025-01-16T10:30:00Z

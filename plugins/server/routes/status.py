@@ -15,10 +15,10 @@ from flcollector import EventQuery, Metric, MetricQuery, now_ns
 from starlette.requests import Request
 from starlette.routing import Route
 
-from . import summaries as s
-from .jsonio import JSONResponse, iso
-from .query_routes import params_of
-from .state import ServerState, state_of
+from .. import summaries as s
+from ..jsonio import JSONResponse, iso
+from ..state import ServerState, state_of
+from .metrics import params_of
 
 LATENCY = ("rtt_avg_ms", "latency_avg_ms", "latency_ms")
 FLOWS = ("flows_total", "flows")

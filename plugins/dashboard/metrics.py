@@ -8,10 +8,10 @@ from flcollector import MetricQuery
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
-from .dashboard_data import DataView, metric_item
-from .dashboard_fl_status import fl_server_latest
-from .dashboard_params import Params, endpoint, iso
-from .dashboard_topology import network_latest
+from .contract import Params, endpoint, iso
+from .data import DataView, metric_item
+from .fl_status import fl_server_latest
+from .topology import network_latest
 
 #: Upstream capped ``/api/metrics`` at 1000 rows per page; larger limits are clamped.
 MAX_METRICS_LIMIT = 1000

@@ -12,7 +12,7 @@ from typing import Any
 
 from flcollector import Event, EventQuery, Metric, MetricQuery, Record, Store
 
-from .dashboard_params import iso
+from .contract import iso
 
 #: How many rows one query may read for routes that must look at every round or decision.
 SCAN_LIMIT = 100_000

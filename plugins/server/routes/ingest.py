@@ -15,10 +15,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .jsonio import JSONResponse, error_response
-from .lineprotocol import PRECISION_NS, LineProtocolError, parse
-from .params import ParamError, parse_time
-from .state import state_of
+from ..jsonio import JSONResponse, error_response
+from ..lineprotocol import PRECISION_NS, LineProtocolError, parse
+from ..params import ParamError, parse_time
+from ..state import state_of
 
 MAX_ERRORS = 20  # errors listed per rejected request; enough to fix a batch without flooding the client
 

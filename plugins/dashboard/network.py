@@ -13,10 +13,10 @@ from flcollector import now_ns
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
-from .dashboard_data import DataView, number, plain
-from .dashboard_flows import flow_statistics, flow_summary, flows_of, performance
-from .dashboard_params import Params, endpoint, iso
-from .dashboard_topology import network_document, statistics, topology_document
+from .contract import Params, endpoint, iso
+from .data import DataView, number, plain
+from .flows import flow_statistics, flow_summary, flows_of, performance
+from .topology import network_document, statistics, topology_document
 
 
 def network_routes(view: DataView, agent: Any) -> list[BaseRoute]:

@@ -10,8 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flcollector import Event, Metric, Record
-
-from .jsonio import dumps, iso, record_json
+from flcollector.plugins.server.jsonio import dumps, iso, record_json
 
 STREAMS: tuple[str, ...] = ("fl_training", "network_performance", "policy_events", "system", "alerts")
 ALL = "all"

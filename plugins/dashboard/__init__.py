@@ -19,12 +19,12 @@ from typing import Any
 
 from starlette.routing import BaseRoute
 
-from .dashboard_data import DataView
-from .dashboard_events import events_routes
-from .dashboard_fl import fl_routes
-from .dashboard_fl_status import fl_status_routes
-from .dashboard_metrics import metrics_routes, service_routes
-from .dashboard_network import network_routes
+from .data import DataView
+from .events import events_routes
+from .fl import fl_routes
+from .fl_status import fl_status_routes
+from .metrics import metrics_routes, service_routes
+from .network import network_routes
 
 
 def dashboard_routes(agent: Any) -> list[BaseRoute]:

@@ -11,8 +11,8 @@ from typing import Any
 
 from flcollector import Event, Metric
 
-from .dashboard_data import DataView, number, plain
-from .dashboard_params import iso
+from .contract import iso
+from .data import DataView, number, plain
 
 
 def hex_dpid(value: Any) -> Any:

@@ -12,8 +12,8 @@ from flcollector import now_ns
 from starlette.requests import Request
 from starlette.routing import Route
 
-from .jsonio import JSONResponse, iso
-from .state import state_of
+from ..jsonio import JSONResponse, iso
+from ..state import state_of
 
 log = logging.getLogger("flcollector.listener.server")
 STORE_INFO_TIMEOUT = 2.0  # a store busy with a long write must not hang the health check

@@ -11,9 +11,9 @@ from flcollector import Metric
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
-from .dashboard_data import DataView
-from .dashboard_params import ParamError, Params, endpoint, iso
-from .dashboard_rounds import (
+from .contract import ParamError, Params, endpoint, iso
+from .data import DataView
+from .rounds import (
     RoundFilter,
     completion,
     experiment_param,

@@ -13,10 +13,10 @@ from typing import Any
 import orjson
 import trio
 from flcollector import EventQuery, MetricQuery, Record
+from flcollector.plugins.server.state import ServerState, state_of
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from .hub import Client
-from .state import ServerState, state_of
 from .streams import ALL, STREAMS, control, message
 
 log = logging.getLogger("flcollector.listener.server")

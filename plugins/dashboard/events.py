@@ -14,8 +14,8 @@ from flcollector import LEVELS, Event, EventQuery
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
-from .dashboard_data import DataView, event_item, plain
-from .dashboard_params import ParamError, Params, endpoint, iso
+from .contract import ParamError, Params, endpoint, iso
+from .data import DataView, event_item, plain
 
 MAX_EVENTS_LIMIT = 1000
 _ALL_EVENTS = EventQuery()

@@ -15,8 +15,8 @@ from flcollector import Event, Metric
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
-from .dashboard_data import DataView, number, plain
-from .dashboard_params import endpoint, iso
+from .contract import endpoint, iso
+from .data import DataView, number, plain
 
 #: The FL monitor's training states spelled as upstream's ``status`` values (idle|training|complete|...).
 _UPSTREAM_STATUS = {"active": "training", "stopped_by_policy": "stopped"}

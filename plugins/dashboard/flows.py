@@ -13,8 +13,8 @@ from typing import Any
 
 from flcollector import Metric
 
-from .dashboard_data import number, plain
-from .dashboard_topology import hex_dpid
+from .data import number, plain
+from .topology import hex_dpid
 
 
 def flow_item(flow: Mapping[str, Any], key: str) -> dict[str, Any]:

@@ -6,9 +6,9 @@ from flcollector import EventQuery, MetricQuery
 from starlette.requests import Request
 from starlette.routing import Route
 
-from .jsonio import JSONResponse, record_json
-from .params import Params
-from .state import state_of
+from ..jsonio import JSONResponse, record_json
+from ..params import Params
+from ..state import state_of
 
 MAX_OFFSET = 100_000_000
 

@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .state import state_of
+from ..state import state_of
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _BAD = re.compile(r"[^a-zA-Z0-9_]")

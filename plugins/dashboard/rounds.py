@@ -13,8 +13,8 @@ from typing import Any
 import attrs
 from flcollector import Metric, MetricQuery
 
-from .dashboard_data import SCAN_LIMIT, DataView, number, plain
-from .dashboard_params import Params, iso
+from .contract import Params, iso
+from .data import SCAN_LIMIT, DataView, number, plain
 
 _ALL_EXPERIMENTS = ("*", "all", "any")
 

@@ -12,7 +12,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
-from .jsonio import JSONResponse
+from ..jsonio import JSONResponse
 
 
 def _p(name: str, kind: str = "string", description: str = "", **schema: Any) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""The spec's API routes, one module per route family."""
