@@ -17,7 +17,9 @@ from .hookspecs import hookimpl, hookspec
 from .options import NoOptions
 from .records import LEVELS, Event, Metric, Record, now_ns, record_from_dict, record_to_dict
 from .sources import NOT_FOUND, EndpointError, SeenIds, gather_endpoints, get_json
+from .stats import COUNTERS, ComponentStats, StatsRegistry
 from .store import EventQuery, MetricQuery, Store
+from .view import AgentView, Configured, agent_of
 
 try:
     __version__ = version("flcollector")
@@ -25,10 +27,14 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0"
 
 __all__ = [
+    "COUNTERS",
     "LEVELS",
     "NOT_FOUND",
+    "AgentView",
     "Component",
+    "ComponentStats",
     "ConfigError",
+    "Configured",
     "Duration",
     "EndpointError",
     "Event",
@@ -49,8 +55,10 @@ __all__ = [
     "Send",
     "Sink",
     "SourceUnavailable",
+    "StatsRegistry",
     "Store",
     "__version__",
+    "agent_of",
     "gather_endpoints",
     "get_json",
     "hookimpl",
