@@ -27,8 +27,6 @@ async def health(request: Request) -> JSONResponse:
     body["timestamp"] = iso(now_ns())
     body["server"] = {
         "url": server.stats.extra.get("url"),
-        "ws_clients": len(server.hub.clients),
-        "ws_dropped": server.stats.counters.get("ws_dropped", 0),
         "auth": bool(server.options.auth_enabled or server.options.token),
     }
     store = agent.store
@@ -50,6 +48,4 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
-def routes() -> list[Route]:
-    """The health route."""
-    return [Route("/health", health, methods=["GET"])]
+ROUTES = [Route("/health", health, methods=["GET"])]

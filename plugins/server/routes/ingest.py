@@ -126,10 +126,8 @@ async def write_lines(request: Request) -> Response:
     return Response(status_code=204)
 
 
-def routes() -> list[Route]:
-    """The ingest routes."""
-    return [
-        Route("/api/v1/ingest", ingest_json, methods=["POST"]),
-        Route("/write", write_lines, methods=["POST"]),
-        Route("/api/v2/write", write_lines, methods=["POST"]),
-    ]
+ROUTES = [
+    Route("/api/v1/ingest", ingest_json, methods=["POST"]),
+    Route("/write", write_lines, methods=["POST"]),
+    Route("/api/v2/write", write_lines, methods=["POST"]),
+]

@@ -198,6 +198,4 @@ async def openapi(request: Request) -> JSONResponse:
     return JSONResponse(state.openapi)
 
 
-def routes() -> list[Route]:
-    """The OpenAPI route."""
-    return [Route("/openapi.json", openapi, methods=["GET"])]
+ROUTES = [Route("/openapi.json", openapi, methods=["GET"])]

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from typing import Any
 
-from flcollector import Metric, now_ns
-from flcollector.stats import COUNTERS
+from flcollector import COUNTERS, Metric, StatsRegistry, now_ns
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric as PromMetric
@@ -48,7 +46,9 @@ def _labels(metric: Metric) -> dict[str, str]:
 class AgentCollector(Collector):
     """Yields the self-metrics of ``stats`` and the latest numeric fields of ``series`` newer than ``cutoff_ns``."""
 
-    def __init__(self, stats: Any, series: Iterable[Metric], cutoff_ns: int, uptime_s: float, version: str) -> None:
+    def __init__(
+        self, stats: StatsRegistry, series: Iterable[Metric], cutoff_ns: int, uptime_s: float, version: str
+    ) -> None:
         self.stats = stats
         self.series = series
         self.cutoff_ns = cutoff_ns
@@ -123,6 +123,4 @@ async def metrics(request: Request) -> Response:
     return Response(generate_latest(registry), media_type=CONTENT_TYPE)
 
 
-def routes() -> list[Route]:
-    """The Prometheus route."""
-    return [Route("/metrics", metrics, methods=["GET"])]
+ROUTES = [Route("/metrics", metrics, methods=["GET"])]

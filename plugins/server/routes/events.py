@@ -1,0 +1,52 @@
+"""``GET /api/v1/events``: every stored event by id, with filters; ``since_id`` walks forward as a cursor."""
+
+from __future__ import annotations
+
+from flcollector import EventQuery
+from starlette.requests import Request
+from starlette.routing import Route
+
+from ..jsonio import JSONResponse, record_json
+from ..params import MAX_OFFSET, Params
+from ..state import state_of
+
+
+def event_query(params: Params, max_limit: int) -> EventQuery:
+    """Build an :class:`EventQuery` from ``since_id, type, level, source, experiment, round, from, to, ...``."""
+    return EventQuery(
+        since_id=params.integer("since_id", low=0),
+        types=params.listing("type", "types", "event_type"),
+        source=params.text("source", "source_component", "component"),
+        levels=params.levels("level", "levels", "event_level"),
+        experiment=params.text("experiment", "experiment_id"),
+        round=params.integer("round", low=0),
+        start_ns=params.time("from", "start", "start_time"),
+        end_ns=params.time("to", "end", "end_time"),
+        limit=params.integer("limit", default=100, low=1, high=max_limit) or 100,
+        offset=params.integer("offset", default=0, low=0, high=MAX_OFFSET) or 0,
+        order="desc" if params.choice("order", options=("asc", "desc"), default="asc") == "desc" else "asc",
+    )
+
+
+async def list_events(request: Request) -> JSONResponse:
+    """Stored events matching the filters, by id (``since_id`` returns only newer ones); ``last_id`` is the cursor."""
+    server = state_of(request)
+    params = Params.of(request)
+    query = event_query(params, server.options.max_limit)
+    with_total = params.flag("total", default=False)
+    store = server.store
+    events = await store.query_events(query)
+    ids = [e.id for e in events if e.id is not None]
+    body: dict[str, object] = {
+        "events": [record_json(e) for e in events],
+        "count": len(events),
+        "limit": query.limit,
+        "offset": query.offset,
+        "last_id": max(ids) if ids else query.since_id,
+    }
+    if with_total:
+        body["total"] = await store.count_events(query)
+    return JSONResponse(body)
+
+
+ROUTES = [Route("/api/v1/events", list_events, methods=["GET"])]
