@@ -13,10 +13,10 @@ from typing import Any
 
 from flcollector import Event, Metric
 from starlette.requests import Request
-from starlette.routing import BaseRoute, Route
+from starlette.routing import Route
 
-from .contract import endpoint, iso
-from .data import DataView, number, plain
+from .contract import endpoint, iso, now_iso, plain
+from .data import DataView, number
 
 #: The FL monitor's training states spelled as upstream's ``status`` values (idle|training|complete|...).
 _UPSTREAM_STATUS = {"active": "training", "stopped_by_policy": "stopped"}
@@ -69,7 +69,7 @@ async def fl_status(view: DataView) -> dict[str, Any]:
         and (max_rounds is None or current < max_rounds)
     )
     body: dict[str, Any] = {
-        "timestamp": iso(None),
+        "timestamp": now_iso(),
         "training_active": active,
         "training_complete": complete,
         "fl_server_available": available,
@@ -112,7 +112,7 @@ async def fl_server_latest(view: DataView) -> dict[str, Any]:
     """``/api/metrics/latest?type=fl_server``: upstream's raw dict (``status`` is the training status)."""
     server = await view.latest_metric("fl_server")
     if server is None:
-        return {"status": "success", "timestamp": iso(None), "message": "No FL metrics found", "metrics": {}}
+        return {"status": "success", "timestamp": now_iso(), "message": "No FL metrics found", "metrics": {}}
     status = await fl_status(view)
     fields = plain(server.fields)
     return {
@@ -198,7 +198,7 @@ async def fl_config(view: DataView) -> dict[str, Any]:
     ]
     known = [v for v in fl_server.values() if v not in (None, "unknown")]
     return {
-        "timestamp": iso(None),
+        "timestamp": now_iso(),
         "fl_server": fl_server,
         "policy_engine": policy_engine,
         "training_parameters": training,
@@ -210,26 +210,25 @@ async def fl_config(view: DataView) -> dict[str, Any]:
             "execution_time_ms": (time.perf_counter() - started) * 1000,
             "data_sources_used": len(sources),
             "config_completeness": len(known) / len(fl_server),
-            "timestamp": iso(None),
+            "timestamp": now_iso(),
             "api_version": "2.0",
         },
     }
 
 
-def fl_status_routes(view: DataView) -> list[BaseRoute]:
-    """Return the FL status and config routes."""
+@endpoint
+async def status(request: Request) -> dict[str, Any]:
+    """Training state: active/complete, current round, clients, latest accuracy and loss, FL server reachability."""
+    return await fl_status(DataView.of(request))
 
-    @endpoint
-    async def status(request: Request) -> dict[str, Any]:
-        """Training state: active/complete, current round, clients, latest accuracy and loss, FL server reachability."""
-        return await fl_status(view)
 
-    @endpoint
-    async def config(request: Request) -> dict[str, Any]:
-        """The FL configuration (model, dataset, rounds, clients) and policy engine facts, from stored records."""
-        return await fl_config(view)
+@endpoint
+async def config(request: Request) -> dict[str, Any]:
+    """The FL configuration (model, dataset, rounds, clients) and policy engine facts, from stored records."""
+    return await fl_config(DataView.of(request))
 
-    return [
-        Route("/api/metrics/fl/status", status, methods=["GET"]),
-        Route("/api/metrics/fl/config", config, methods=["GET"]),
-    ]
+
+ROUTES = [
+    Route("/api/metrics/fl/status", status, methods=["GET"]),
+    Route("/api/metrics/fl/config", config, methods=["GET"]),
+]

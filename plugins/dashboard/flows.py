@@ -13,7 +13,8 @@ from typing import Any
 
 from flcollector import Metric
 
-from .data import number, plain
+from .contract import plain
+from .data import number
 from .topology import hex_dpid
 
 

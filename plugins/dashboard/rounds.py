@@ -12,11 +12,11 @@ from typing import Any
 
 import attrs
 from flcollector import Metric, MetricQuery
+from flcollector.plugins.server.params import Params
+from flcollector.plugins.server.summaries import ROUND_DURATION, pick
 
-from .contract import Params, iso
-from .data import SCAN_LIMIT, DataView, number, plain
-
-_ALL_EXPERIMENTS = ("*", "all", "any")
+from .contract import iso, plain, unless_all
+from .data import SCAN_LIMIT, DataView, number
 
 
 @attrs.frozen
@@ -30,15 +30,13 @@ class RoundFilter:
     end_ns: int | None = None
 
 
-def experiment_param(params: Params, agent: Any) -> str | None:
+def experiment_param(params: Params, view: DataView) -> str | None:
     """The experiment whose rounds to show: ``?experiment=`` (``*`` for all), else the current run's.
 
     Defaulting to the current experiment keeps round numbers unique when the FL server starts a new run.
     """
     given = params.text("experiment")
-    if given is not None:
-        return None if given.lower() in _ALL_EXPERIMENTS else given
-    return getattr(getattr(agent, "context", None), "experiment", None)
+    return unless_all(given) if given is not None else view.agent.context.experiment
 
 
 async def load_rounds(view: DataView, where: RoundFilter) -> list[Metric]:
@@ -101,7 +99,7 @@ def round_item(metric: Metric, complete: bool) -> dict[str, Any]:
     """The detailed round item of ``/api/metrics/fl/rounds`` (every field the dashboard reads)."""
     fields = metric.fields
     participants, selected = _clients(fields)
-    duration = fields.get("training_duration_s", fields.get("total_duration_s"))
+    duration = pick(fields, ROUND_DURATION)
     return {
         "round": metric.round,
         "timestamp": iso(metric.time_ns),

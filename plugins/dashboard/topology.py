@@ -11,8 +11,8 @@ from typing import Any
 
 from flcollector import Event, Metric
 
-from .contract import iso
-from .data import DataView, number, plain
+from .contract import iso, now_iso, plain
+from .data import DataView, number
 
 
 def hex_dpid(value: Any) -> Any:
@@ -152,7 +152,7 @@ async def network_document(view: DataView) -> tuple[dict[str, Any], Metric | Non
     if configured and status in ("down", "error"):
         sdn_status = "disconnected"  # the stored figures are the last ones seen before the controller went away
     data = {
-        "timestamp": iso(newest) if newest is not None else iso(None),
+        "timestamp": iso(newest) if newest is not None else now_iso(),
         "status": ("ok" if switches else "error") if newest is not None else "no_data",
         "switches_count": switches,
         "hosts_count": int(number(_field(metric, "hosts_count", default=None), counts["total_hosts"])),
@@ -175,7 +175,7 @@ async def network_latest(view: DataView) -> dict[str, Any]:
     source = metric.source if metric is not None else snapshot.source if snapshot is not None else None
     body: dict[str, Any] = {
         "status": "success",
-        "timestamp": iso(None),
+        "timestamp": now_iso(),
         "metrics": {"timestamp": data["timestamp"], "metric_type": "network", "data": data, "source_component": source},
     }
     if metric is None and snapshot is None:

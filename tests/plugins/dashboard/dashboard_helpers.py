@@ -1,5 +1,6 @@
 """Helpers for the dashboard-route tests: a real Agent with the sqlite store (and the cache when installed), the
-dashboard routes in a minimal Starlette app over ``httpx.ASGITransport``, and records shaped like the sources'.
+dashboard plugin's routes (its ``register_routes``) in a minimal Starlette app over ``httpx.ASGITransport``, and
+records shaped like the sources'.
 
 Records reach the store through ``agent.send`` and the real pipeline (which assigns event ids), exactly as the
 monitors' records do. FL and policy records are built with those plugins' own converters from reference-shaped
@@ -20,11 +21,11 @@ from flcollector import Event, Metric, Record
 from flcollector.agent import Agent
 from flcollector.config import load_config
 from flcollector.loader import load_registry
-from flcollector.plugins.dashboard import dashboard_routes
 from flcollector.plugins.fl.convert import round_records, server_metric
 from flcollector.plugins.policy.convert import decision_event
 from flcollector.plugins.sdn.stats import flow_summary, ryu_flows
 from flcollector.plugins.sdn.topology import ryu_hosts, ryu_links, ryu_switches, snapshot
+from flcollector.plugins import dashboard
 from starlette.applications import Starlette
 
 T0 = 1_750_000_000 * 10**9  # 2025-06-15T15:06:40Z, a fixed origin so expected timestamps are exact
@@ -103,7 +104,8 @@ async def running_dashboard(
             assert server is not None and server.url, "the server plugin did not start"
             client = httpx.AsyncClient(base_url=server.url, auth=DASHBOARD_AUTH, follow_redirects=True, timeout=10)
         else:
-            app = Starlette(routes=dashboard_routes(agent))
+            app = Starlette(routes=dashboard.register_routes(agent.view))
+            app.state.agent = agent.view  # what the server provides every plugin route (flcollector.agent_of)
             client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://dashboard.test")
         async with client:
             yield Dashboard(agent, client)
