@@ -1,38 +1,41 @@
-"""Fan-out of pipeline batches to WebSocket clients, each with its own bounded queue.
+"""Fan-out of the sink's batches to WebSocket clients, each with its own bounded queues.
 
-The hub reads batches from ``agent.observe()`` (which never blocks the pipeline), serialises each record once,
-and offers the text to every client subscribed to one of its streams. A full client queue drops its oldest
-message and counts it; the client is told with a ``dropped`` message. So a slow client never slows the pipeline
-or the other clients.
+The hub serialises each record once and offers the text to every client subscribed to one of its streams, without
+ever waiting: a full client queue drops its oldest message and counts it (the client is told with a ``dropped``
+message). Every queue of a client is bounded: live messages (``queue_size``, drop oldest), backfill (``backfill_size``,
+drop oldest) and control replies (``control_size``: a client that leaves that many replies unread is not reading,
+and is closed). So a slow client never slows the pipeline or the other clients.
 """
 
 from __future__ import annotations
 
-import logging
 from collections import deque
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import trio
-from flcollector import Record
-from flcollector.stats import ComponentStats
+from flcollector import ComponentStats, Record
 
 from .streams import ALL, message
 
-log = logging.getLogger("flcollector.listener.server")
+#: Replies a client may leave unread before it is closed as not reading (welcome, pongs, errors, pings...).
+CONTROL_SIZE = 64
 
 
 class Client:
-    """One WebSocket client: its subscriptions, its bounded queue of messages, and a drop counter."""
+    """One WebSocket client: its subscriptions, its bounded queues, and its drop counters."""
 
-    def __init__(self, queue_size: int) -> None:
+    def __init__(self, queue_size: int, backfill_size: int = 1000, control_size: int = CONTROL_SIZE) -> None:
         self.streams: set[str] = set()
-        self.queue: deque[str] = deque()
-        self.control: deque[str] = deque()  # replies, errors, backfill, pings: never dropped, always first
+        self.queue: deque[str] = deque()  # live messages, newest last; beyond queue_size the oldest go
+        self.backfill: deque[str] = deque(maxlen=backfill_size)  # stored records asked for; sent before live ones
+        self.control: deque[str] = deque()  # replies, errors, pings: sent first, never dropped
         self.queue_size = queue_size
+        self.control_size = control_size
         self.dropped = 0  # not yet reported to the client
         self.dropped_total = 0
         self.batch = False  # send one {"type":"batch"} frame per wake-up instead of one frame per message
+        self.close_reason: str | None = None  # set when the sink decided to close this client
+        self.sending_since: float | None = None  # trio time the current send started, while one is under way
         self._wake = trio.Event()
 
     def wants(self, streams: frozenset[str]) -> bool:
@@ -51,14 +54,33 @@ class Client:
             return False
         return True
 
-    def say(self, text: str) -> None:
-        """Queue a control message (sent before live messages, never dropped)."""
+    def offer_backfill(self, texts: Sequence[str]) -> int:
+        """Queue stored records (oldest first) to be sent before live messages; beyond the bound the oldest go.
+
+        Return how many were dropped (the client is told, as for live messages).
+        """
+        overflow = max(0, len(self.backfill) + len(texts) - (self.backfill.maxlen or 0))
+        self.backfill.extend(texts)
+        self.dropped += overflow
+        self.dropped_total += overflow
+        self._wake.set()
+        return overflow
+
+    def say(self, text: str) -> bool:
+        """Queue a control message; False (and nothing queued) when the client left ``control_size`` unread."""
+        if len(self.control) >= self.control_size:
+            return False
         self.control.append(text)
         self._wake.set()
+        return True
+
+    def pending(self) -> bool:
+        """True when there is something to send (or to tell: drops, a close)."""
+        return bool(self.control or self.dropped or self.backfill or self.queue or self.close_reason)
 
     async def wait(self) -> None:
-        """Wait until there is something to send."""
-        if self.queue or self.control or self.dropped:
+        """Wait until there is something to send, or the client is to be closed."""
+        if self.pending():
             return
         await self._wake.wait()
         self._wake = trio.Event()
@@ -69,13 +91,13 @@ class Client:
 
 
 class Hub:
-    """The set of connected clients and the task feeding them from the pipeline."""
+    """The connected clients of one sink, and the counters they share."""
 
-    def __init__(self, stats: ComponentStats, observe_size: int = 1000) -> None:
+    def __init__(self, stats: ComponentStats) -> None:
         self.clients: set[Client] = set()
         self.stats = stats
-        self.observe_size = observe_size
-        self.published = 0
+        self.published = 0  # records offered to clients (the benchmark's delivery check)
+        stats.extra["ws_clients"] = 0
 
     def add(self, client: Client) -> None:
         """Register a connected client."""
@@ -86,6 +108,13 @@ class Hub:
         """Forget a disconnected client."""
         self.clients.discard(client)
         self.stats.extra["ws_clients"] = len(self.clients)
+
+    def close(self, client: Client, reason: str) -> None:
+        """Close ``client`` (it is not reading): counted once as ``ws_slow_closed``, the close frame says why."""
+        if client.close_reason is None:
+            client.close_reason = reason
+            self.stats.count("ws_slow_closed")
+            client.wake()
 
     def publish(self, batch: Sequence[Record]) -> None:
         """Offer every record of ``batch`` to each client subscribed to its streams (never blocks)."""
@@ -101,15 +130,3 @@ class Hub:
             self.published += 1
         if dropped:
             self.stats.count("ws_dropped", dropped)
-
-    async def run(self, agent: Any, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        """Feed clients from ``agent.observe()`` until cancelled."""
-        async with agent.observe(self.observe_size) as batches:
-            task_status.started()
-            async for batch in batches:
-                self.publish(batch)
-
-    def publish_many(self, batches: Iterable[Sequence[Record]]) -> None:
-        """Publish several batches (used by tests and benchmarks that have no pipeline)."""
-        for batch in batches:
-            self.publish(batch)

@@ -1,23 +1,34 @@
-"""Which WebSocket streams a record belongs to, and the message that carries it.
+"""The WebSocket streams, defined once: which stream a record belongs to, and the message that carries it.
 
 Streams: ``fl_training``, ``network_performance``, ``policy_events``, ``system`` and ``alerts`` (plus ``all``).
-A record is classified by name (metrics), type and source (events) and level (``alerts`` takes every WARNING or
-worse event, and anomaly/alert events). Anything unclassified goes to ``system``.
+A metric is classified by its name (:data:`METRIC_PREFIXES`, also what backfill asks the store for), an event by
+its type and source, and ``alerts`` takes every WARNING or worse event, and anomaly/alert events. Anything
+unclassified goes to ``system``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from flcollector import Event, Metric, Record
-from flcollector.plugins.server.jsonio import dumps, iso, record_json
+from flcollector import Event, Metric, Record, now_ns
+from flcollector.plugins.server.jsonio import dumps, format_time, record_json
 
-STREAMS: tuple[str, ...] = ("fl_training", "network_performance", "policy_events", "system", "alerts")
+Stream = Literal["fl_training", "network_performance", "policy_events", "system", "alerts"]
+STREAMS: tuple[Stream, ...] = ("fl_training", "network_performance", "policy_events", "system", "alerts")
 ALL = "all"
 
-FL_PREFIXES = ("fl_", "fl.")
-NETWORK_PREFIXES = ("network", "sdn_", "sdn.", "probe_", "probe.", "net_", "link_", "port_", "flow_")
-POLICY_PREFIXES = ("policy",)
+#: The metric names of each stream, by prefix (a metric matching none is ``system``), in classification order.
+METRIC_PREFIXES: dict[Stream, tuple[str, ...]] = {
+    "fl_training": ("fl_", "fl."),
+    "network_performance": ("network", "sdn_", "sdn.", "probe_", "probe.", "net_", "link_", "port_", "flow_"),
+    "policy_events": ("policy",),
+}
+#: The message type of a metric of each stream (``fl_round`` has its own: ``fl_round_update``).
+METRIC_MESSAGES: dict[Stream, str] = {
+    "fl_training": "fl_metric_update",
+    "network_performance": "network_update",
+    "policy_events": "policy_update",
+}
 FL_SOURCES = ("fl_server", "fl_client", "fl")
 NETWORK_SOURCES = ("sdn_controller", "network", "probe", "sdn", "gns3")
 POLICY_SOURCES = ("policy_engine", "policy")
@@ -36,12 +47,9 @@ def classify(record: Record) -> tuple[str, frozenset[str]]:
         name = record.name
         if name == "fl_round":
             return "fl_round_update", frozenset({"fl_training"})
-        if name.startswith(FL_PREFIXES):
-            return "fl_metric_update", frozenset({"fl_training"})
-        if name.startswith(NETWORK_PREFIXES):
-            return "network_update", frozenset({"network_performance"})
-        if name.startswith(POLICY_PREFIXES):
-            return "policy_update", frozenset({"policy_events"})
+        for stream, prefixes in METRIC_PREFIXES.items():
+            if name.startswith(prefixes):
+                return METRIC_MESSAGES[stream], frozenset({stream})
         return "system_update", frozenset({"system"})
     return _classify_event(record)
 
@@ -66,7 +74,7 @@ def message(record: Record, *, backfill: bool = False) -> tuple[str, frozenset[s
     kind, streams = classify(record)
     body: dict[str, Any] = {
         "type": kind,
-        "timestamp": iso(record.time_ns),
+        "timestamp": format_time(record.time_ns),
         "stream": min(streams - {"alerts"} or streams),
         "data": record_json(record),
     }
@@ -76,7 +84,5 @@ def message(record: Record, *, backfill: bool = False) -> tuple[str, frozenset[s
 
 
 def control(kind: str, **data: Any) -> str:
-    """Return a control message (``subscribed``, ``error``, ``dropped``, ``ping``...) as JSON text."""
-    from flcollector import now_ns
-
-    return dumps({"type": kind, "timestamp": iso(now_ns()), **data}).decode()
+    """Return a control message (``welcome``, ``subscribed``, ``error``, ``dropped``, ``ping``...) as JSON text."""
+    return dumps({"type": kind, "timestamp": format_time(now_ns()), **data}).decode()

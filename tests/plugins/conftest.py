@@ -1,4 +1,5 @@
-"""Fixtures for the server tests: a real Agent (pipeline, server on 127.0.0.1:0) over an in-memory store.
+"""Fixtures for the tests of the server, dashboard and websocket plugins: a real Agent (pipeline, the server on
+127.0.0.1:0, the websocket sink) over an in-memory store or the real sqlite one.
 
 The in-memory store is a real :class:`~flcollector.Sink` implementing the :class:`~flcollector.Store` protocol,
 registered as an in-process plugin, so records reach it through the real pipeline exactly as they reach sqlite.
@@ -161,11 +162,14 @@ experiment = "exp_test"
 [[sinks.{store}]]
 flush_interval = "5ms"
 {store_options}
-
+{websocket}
 [server]
 port = {port}
 
 """
+#: The websocket sink as the tests run it: records reach the clients within milliseconds.
+WEBSOCKET = '[[sinks.websocket]]\nflush_interval = "5ms"\n'
+
 
 
 class Running:
@@ -197,12 +201,20 @@ STORES = {"memstore": "", "sqlite_signal": 'retention = "0s"'}
 
 
 async def start_agent(
-    nursery: trio.Nursery, tmp_path: Path, extra: str = "", store: str = "memstore", port: int = 0
+    nursery: trio.Nursery,
+    tmp_path: Path,
+    extra: str = "",
+    store: str = "memstore",
+    port: int = 0,
+    websocket: str | None = "",
 ) -> Agent:
-    """Start an agent with ``store`` and the server on port 0 (plus ``extra`` TOML for [server])."""
+    """Start an agent with ``store``, the server on port 0 (plus ``extra`` TOML for [server]) and the websocket
+    sink (plus ``websocket`` TOML for its table; None leaves the sink out)."""
     path = tmp_path / f"collector-{store}.toml"
     data = tmp_path / f"data-{store}"
-    path.write_text(BASE_CONFIG.format(data=data, store=store, store_options=STORES[store], port=port) + extra)
+    ws = "" if websocket is None else WEBSOCKET + websocket
+    text = BASE_CONFIG.format(data=data, store=store, store_options=STORES[store], port=port, websocket=ws)
+    path.write_text(text + extra)
     registry = load_registry(extra=[("memstore", MemoryStorePlugin())])
     config = load_config(path, env={}, registry=registry)
     agent = Agent(config)
@@ -211,15 +223,16 @@ async def start_agent(
 
 @pytest.fixture
 def start_server(nursery: trio.Nursery, tmp_path: Path) -> Callable[..., Awaitable[Agent]]:
-    """Return ``start(extra_toml, port=0)``: starts another agent (in the test's nursery); the test stops it."""
+    """Return ``start(extra_toml, port=0, websocket="")``: starts another agent (in the test's nursery, with
+    :func:`start_agent`'s arguments); the test stops it."""
     started = 0
 
-    async def start(extra: str = "", port: int = 0) -> Agent:
+    async def start(extra: str = "", port: int = 0, websocket: str | None = "") -> Agent:
         nonlocal started
         started += 1
         folder = tmp_path / f"agent-{started}"
         folder.mkdir()
-        return await start_agent(nursery, folder, extra, port=port)
+        return await start_agent(nursery, folder, extra, port=port, websocket=websocket)
 
     return start
 

@@ -1,4 +1,5 @@
-"""``WS /ws/metrics`` with a real client (trio-websocket): streams, backfill, errors, drops, keepalive, shutdown."""
+"""``WS /ws/metrics`` of the websocket sink with a real client (trio-websocket): streams, backfill, errors, drops,
+keepalive, shutdown."""
 
 from __future__ import annotations
 
@@ -99,7 +100,7 @@ async def test_backfill_sends_recent_stored_records_first(running) -> None:
 
 
 async def test_slow_client_is_told_what_it_lost(start_server) -> None:
-    agent = await start_server("ws_queue_size = 10\n")
+    agent = await start_server(websocket="queue_size = 10\n")
     url = agent.find("listener", "server").url
     with trio.fail_after(10):
         async with open_websocket_url(ws_url(url, "?streams=all")) as ws:
@@ -110,7 +111,7 @@ async def test_slow_client_is_told_what_it_lost(start_server) -> None:
             kept = [await next_message(ws) for _ in range(10)]
     assert dropped == {**dropped, "type": "dropped", "count": 490}
     assert [m["data"]["fields"]["i"] for m in kept] == list(range(490, 500))
-    assert agent.find("listener", "server").runtime.stats.counters["ws_dropped"] == 490
+    assert agent.find("sink", "websocket").runtime.stats.counters["ws_dropped"] == 490
     agent.stop()
 
 
@@ -129,7 +130,7 @@ async def test_batch_mode_sends_arrays(running) -> None:
 
 
 async def test_keepalive_pings(start_server) -> None:
-    agent = await start_server('ws_keepalive = "20ms"\n')
+    agent = await start_server(websocket='keepalive = "20ms"\n')
     url = agent.find("listener", "server").url
     with trio.fail_after(10):
         async with open_websocket_url(ws_url(url)) as ws:
