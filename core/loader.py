@@ -120,9 +120,9 @@ def load_registry(
             for cls in classes:
                 _add(registry, kind, cls, impl.plugin_name)
     for impl in pm.hook.register_routes.get_hookimpls():  # routes are made when the server starts; say who adds some
-        info = registry.plugins.get(impl.plugin_name)
-        if info is not None:
-            info.components.setdefault("routes", ["register_routes"])
+        provider = registry.plugins.get(impl.plugin_name)
+        if provider is not None:
+            provider.components.setdefault("routes", ["register_routes"])
     return registry
 
 
