@@ -207,15 +207,16 @@ async def start_agent(
     store: str = "memstore",
     port: int = 0,
     websocket: str | None = "",
+    plugins: Sequence[tuple[str, object]] = (),
 ) -> Agent:
     """Start an agent with ``store``, the server on port 0 (plus ``extra`` TOML for [server]) and the websocket
-    sink (plus ``websocket`` TOML for its table; None leaves the sink out)."""
+    sink (plus ``websocket`` TOML for its table; None leaves the sink out); ``plugins`` are in-process plugins."""
     path = tmp_path / f"collector-{store}.toml"
     data = tmp_path / f"data-{store}"
     ws = "" if websocket is None else WEBSOCKET + websocket
     text = BASE_CONFIG.format(data=data, store=store, store_options=STORES[store], port=port, websocket=ws)
     path.write_text(text + extra)
-    registry = load_registry(extra=[("memstore", MemoryStorePlugin())])
+    registry = load_registry(extra=[("memstore", MemoryStorePlugin()), *plugins])
     config = load_config(path, env={}, registry=registry)
     agent = Agent(config)
     return await nursery.start(agent.run)
@@ -223,16 +224,22 @@ async def start_agent(
 
 @pytest.fixture
 def start_server(nursery: trio.Nursery, tmp_path: Path) -> Callable[..., Awaitable[Agent]]:
-    """Return ``start(extra_toml, port=0, websocket="")``: starts another agent (in the test's nursery, with
-    :func:`start_agent`'s arguments); the test stops it."""
+    """Return ``start(extra_toml, port=0, websocket="", plugins=(), within=None)``: starts another agent with
+    :func:`start_agent`'s arguments, in the test's nursery or in ``within``; the test stops it."""
     started = 0
 
-    async def start(extra: str = "", port: int = 0, websocket: str | None = "") -> Agent:
+    async def start(
+        extra: str = "",
+        port: int = 0,
+        websocket: str | None = "",
+        plugins: Sequence[tuple[str, object]] = (),
+        within: trio.Nursery | None = None,
+    ) -> Agent:
         nonlocal started
         started += 1
         folder = tmp_path / f"agent-{started}"
         folder.mkdir()
-        return await start_agent(nursery, folder, extra, port=port, websocket=websocket)
+        return await start_agent(within or nursery, folder, extra, port=port, websocket=websocket, plugins=plugins)
 
     return start
 

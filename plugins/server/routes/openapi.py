@@ -1,8 +1,9 @@
 """``GET /openapi.json``: an OpenAPI 3.1 description of every REST route.
 
-The spec routes are described by hand below (parameters and response shapes); routes added by other modules
-(the dashboard compatibility routes, plugins' ``register_routes``) get an entry from their docstring, so the
-document never misses a route. A test checks both.
+The spec routes are described by hand below (parameters and response shapes); routes added by plugins through
+``register_routes`` (the dashboard's, a third party's) get an entry from their docstring, so the document never
+misses a route. Every operation names the module that serves it (``x-module``), and WebSocket routes are listed
+under ``x-websockets``, so a route is found from its path in one step. A test checks all three.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from ..jsonio import JSONResponse
+from ..state import state_of
 
 
 def _p(name: str, kind: str = "string", description: str = "", **schema: Any) -> dict[str, Any]:
@@ -170,7 +172,12 @@ def _path_params(path: str) -> list[dict[str, Any]]:
 def build(routes: list[BaseRoute], version: str) -> dict[str, Any]:
     """Return the OpenAPI document for ``routes`` (hand-written entries first, docstrings for the rest)."""
     paths: dict[str, dict[str, Any]] = {}
+    websockets: dict[str, dict[str, str]] = {}
     for route in routes:
+        if isinstance(route, WebSocketRoute):
+            doc = (route.endpoint.__doc__ or route.path).strip().splitlines()[0]
+            websockets[route.path] = {"summary": doc, "x-module": route.endpoint.__module__}
+            continue
         if not isinstance(route, Route):
             continue
         for method in sorted((route.methods or set()) - {"HEAD"}):
@@ -178,23 +185,24 @@ def build(routes: list[BaseRoute], version: str) -> dict[str, Any]:
             if entry is None:
                 doc = (route.endpoint.__doc__ or route.name or route.path).strip().splitlines()[0]
                 entry = _op(doc, _path_params(route.path), result={})  # shape known only to its docstring
-            paths.setdefault(route.path, {})[method.lower()] = entry
+            paths.setdefault(route.path, {})[method.lower()] = {**entry, "x-module": route.endpoint.__module__}
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "flcollector",
             "version": version,
-            "description": "FL experiment collector: REST, WebSocket (/ws/metrics) and Prometheus.",
+            "description": "FL experiment collector: REST, WebSocket (x-websockets) and Prometheus.",
         },
         "paths": paths,
+        "x-websockets": websockets,
     }
 
 
 async def openapi(request: Request) -> JSONResponse:
     """This OpenAPI document."""
     state = request.app.state
-    if getattr(state, "openapi", None) is None:
-        state.openapi = build(list(request.app.routes), state.server.agent.version)
+    if state.openapi is None:  # built once: the routes never change after start-up
+        state.openapi = build(list(request.app.routes), state_of(request).agent.version)
     return JSONResponse(state.openapi)
 
 

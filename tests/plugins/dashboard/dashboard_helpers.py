@@ -21,11 +21,11 @@ from flcollector import Event, Metric, Record
 from flcollector.agent import Agent
 from flcollector.config import load_config
 from flcollector.loader import load_registry
+from flcollector.plugins import dashboard
 from flcollector.plugins.fl.convert import round_records, server_metric
 from flcollector.plugins.policy.convert import decision_event
 from flcollector.plugins.sdn.stats import flow_summary, ryu_flows
 from flcollector.plugins.sdn.topology import ryu_hosts, ryu_links, ryu_switches, snapshot
-from flcollector.plugins import dashboard
 from starlette.applications import Starlette
 
 T0 = 1_750_000_000 * 10**9  # 2025-06-15T15:06:40Z, a fixed origin so expected timestamps are exact

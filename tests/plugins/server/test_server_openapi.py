@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+
 import trio
 from flcollector.plugins.server.routes.openapi import PATHS
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 
 async def test_every_route_is_described(running) -> None:
@@ -31,3 +33,19 @@ async def test_spec_routes_are_described_by_hand(running) -> None:
         document = (await running.client.get("/openapi.json")).json()
     params = {p["name"] for p in document["paths"]["/api/v1/events"]["get"]["parameters"]}
     assert {"since_id", "level", "type", "limit", "offset"} <= params
+
+
+async def test_every_operation_names_the_module_that_serves_it(running) -> None:
+    with trio.fail_after(10):
+        document = (await running.client.get("/openapi.json")).json()
+    for route in running.server.app.routes:
+        if isinstance(route, WebSocketRoute):
+            assert document["x-websockets"][route.path]["x-module"] == route.endpoint.__module__
+            continue
+        for method in (route.methods or set()) - {"HEAD"}:
+            module = document["paths"][route.path][method.lower()]["x-module"]
+            assert module == route.endpoint.__module__
+            assert route.endpoint in vars(importlib.import_module(module)).values()  # found there, in one step
+    assert document["x-websockets"]["/ws/metrics"]["x-module"] == "flcollector.plugins.websocket.sink"
+    assert document["paths"]["/api/v1/events"]["get"]["x-module"] == "flcollector.plugins.server.routes.events"
+    assert document["paths"]["/api/events"]["get"]["x-module"] == "flcollector.plugins.dashboard.events"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from flcollector import ComponentStats, Event, Metric
 from flcollector.plugins.websocket.hub import Client, Hub
-from flcollector.plugins.websocket.streams import classify
+from flcollector.plugins.websocket.session import reply
+from flcollector.plugins.websocket.streams import classify, control
 
 
 @pytest.mark.parametrize(
@@ -43,3 +46,21 @@ def test_a_full_client_drops_its_oldest_and_counts() -> None:
     assert len(fast.queue) == 5 and fast.dropped == 0
     assert not idle.queue  # subscribed to nothing
     assert stats.counters["ws_dropped"] == 3 and stats.extra["ws_clients"] == 3
+
+
+def test_replies_are_bounded_too_and_a_client_leaving_them_unread_is_closed() -> None:
+    stats = ComponentStats(kind="sink", instance="websocket", plugin="websocket")
+    hub = Hub(stats)
+    client = Client(queue_size=10, control_size=3)
+    hub.add(client)
+    for _ in range(5):
+        reply(SimpleNamespace(hub=hub), client, control("pong"))  # type: ignore[arg-type]
+    assert len(client.control) == 3
+    assert client.close_reason is not None and client.close_reason.startswith("not reading")
+    assert stats.counters["ws_slow_closed"] == 1  # counted once however often it happens
+
+
+def test_backfill_is_bounded_and_its_overflow_told_like_live_drops() -> None:
+    client = Client(queue_size=10, backfill_size=3)
+    assert client.offer_backfill([f"m{i}" for i in range(5)]) == 2
+    assert list(client.backfill) == ["m2", "m3", "m4"] and client.dropped == 2
