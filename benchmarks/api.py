@@ -57,9 +57,12 @@ self_metrics_interval = "0s"
 retention = "0s"
 batch_size = 5000
 [[sinks.cache]]
+[[sinks.websocket]]
+flush_interval = "20ms"
+when_full = "drop_oldest"
+keepalive = "0s"
 [server]
 port = 0
-ws_keepalive = "0s"
 """
 
 
@@ -158,7 +161,8 @@ async def serve(args: argparse.Namespace) -> None:
             if command == "emit":  # emit <rate> <seconds>: batches every 20 ms, stamped when made
                 rate, seconds = int(rest[0]), float(rest[1])
                 per_batch, batches = max(1, rate // 50), int(seconds * 50)
-                hub = server.app.state.server.hub
+                websocket = agent.find("sink", "websocket")
+                hub = websocket.hub
                 published, deadline = hub.published, trio.current_time()
                 for n in range(batches):
                     deadline += 0.02
@@ -170,7 +174,7 @@ async def serve(args: argparse.Namespace) -> None:
                     json.dumps(
                         {
                             "published": hub.published - published,
-                            "ws_dropped": server.runtime.stats.counters.get("ws_dropped", 0),
+                            "ws_dropped": websocket.runtime.stats.counters.get("ws_dropped", 0),
                         }
                     ),
                     flush=True,
