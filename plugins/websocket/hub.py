@@ -9,6 +9,7 @@ and is closed). So a slow client never slows the pipeline or the other clients.
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from collections.abc import Sequence
 
@@ -16,6 +17,8 @@ import trio
 from flcollector import ComponentStats, Record
 
 from .streams import ALL, message
+
+log = logging.getLogger("flcollector.sink.websocket")
 
 #: Replies a client may leave unread before it is closed as not reading (welcome, pongs, errors, pings...).
 CONTROL_SIZE = 64
@@ -36,6 +39,7 @@ class Client:
         self.batch = False  # send one {"type":"batch"} frame per wake-up instead of one frame per message
         self.close_reason: str | None = None  # set when the sink decided to close this client
         self.sending_since: float | None = None  # trio time the current send started, while one is under way
+        self.disconnect_code: int | None = None  # the close code the connection ended with (1006: no handshake)
         self._wake = trio.Event()
 
     def wants(self, streams: frozenset[str]) -> bool:
@@ -114,6 +118,7 @@ class Hub:
         if client.close_reason is None:
             client.close_reason = reason
             self.stats.count("ws_slow_closed")
+            log.info("WebSocket client closed: %s", reason)
             client.wake()
 
     def publish(self, batch: Sequence[Record]) -> None:

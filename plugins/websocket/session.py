@@ -2,8 +2,12 @@
 
 Client messages: ``{"action": "subscribe" | "unsubscribe", "streams": [...], "backfill": N, "batch": bool}`` and
 ``{"action": "ping"}``. ``?streams=a,b`` on the URL subscribes at connect. A bad message gets an ``error`` frame
-and the connection stays open. At shutdown every socket is closed with 1001 (going away); a client that reads
-nothing for ``send_timeout`` (or leaves too many replies unread) is closed with 1008 and a reason, and counted.
+and the connection stays open. At shutdown every socket is closed with 1001 (going away).
+
+A client that reads nothing for ``send_timeout`` (or leaves too many replies unread) is closed with 1008 and a
+reason, and counted in ``ws_slow_closed``. A client that stops reading altogether cannot take even the close frame:
+the server's ``stall_timeout`` has the kernel drop it, and a connection that ends without a close handshake while
+messages wait for it is counted the same way.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ if TYPE_CHECKING:
 
 #: How often, at most, the watchdog looks at a client's current send (a fraction of ``send_timeout``).
 WATCH_EVERY_S = 1.0
+#: The close code of a connection that ended without a close handshake (RFC 6455 §7.4.1).
+ABNORMAL_CLOSURE = 1006
 
 
 async def serve(sink: WebSocketSink, websocket: WebSocket) -> None:
@@ -45,6 +51,8 @@ async def serve(sink: WebSocketSink, websocket: WebSocket) -> None:
             nursery.cancel_scope.cancel()
     finally:
         sink.hub.remove(client)
+        if client.disconnect_code == ABNORMAL_CLOSURE and client.pending():
+            sink.hub.close(client, "not reading: the connection dropped with messages undelivered")
 
 
 def _next_frame(client: Client) -> str:
@@ -89,6 +97,7 @@ async def _receive(sink: WebSocketSink, websocket: WebSocket, client: Client, sc
     while True:
         event = await websocket.receive()
         if event["type"] == "websocket.disconnect":
+            client.disconnect_code = event.get("code")
             scope.cancel()
             return
         raw = event.get("text") if event.get("text") is not None else event.get("bytes")
