@@ -16,6 +16,8 @@ from .errors import ConfigError, MalformedResponse, PluginError, SourceUnavailab
 from .hookspecs import hookimpl, hookspec
 from .options import NoOptions
 from .records import LEVELS, Event, Metric, Record, now_ns, record_from_dict, record_to_dict
+from .remote import RemoteOptions, RemoteRejected, RemoteSink, RemoteUnavailable
+from .remote_http import HttpTarget, check_response, gzip_body
 from .sources import NOT_FOUND, EndpointError, SeenIds, gather_endpoints, get_json
 from .store import EventQuery, MetricQuery, Store
 
@@ -34,6 +36,7 @@ __all__ = [
     "Event",
     "EventQuery",
     "Exporter",
+    "HttpTarget",
     "Listener",
     "MalformedResponse",
     "Metric",
@@ -43,6 +46,10 @@ __all__ = [
     "PluginError",
     "Processor",
     "Record",
+    "RemoteOptions",
+    "RemoteRejected",
+    "RemoteSink",
+    "RemoteUnavailable",
     "RunContext",
     "Runtime",
     "SeenIds",
@@ -51,8 +58,10 @@ __all__ = [
     "SourceUnavailable",
     "Store",
     "__version__",
+    "check_response",
     "gather_endpoints",
     "get_json",
+    "gzip_body",
     "hookimpl",
     "hookspec",
     "now_ns",
