@@ -40,17 +40,24 @@ MiB = 1 << 20
 class RemoteUnavailable(Exception):
     """The remote cannot take the request now (down, overloaded, misconfigured); the request is retried.
 
-    ``unreachable`` is True when nothing answered (refused, timed out); ``retry_after`` is the remote's hint.
+    ``unreachable`` is True when nothing answered (refused, timed out); ``retry_after`` is the remote's hint;
+    ``status`` the HTTP status when there was one.
     """
 
-    def __init__(self, reason: str, *, unreachable: bool = False, retry_after: float = 0.0) -> None:
+    def __init__(self, reason: str, *, unreachable: bool = False, retry_after: float = 0.0,
+                 status: int | None = None) -> None:
         super().__init__(reason)
         self.unreachable = unreachable
         self.retry_after = retry_after
+        self.status = status
 
 
 class RemoteRejected(Exception):
     """The remote refused the request's content for good (400, 413, 422): split it, or drop the one bad record."""
+
+    def __init__(self, reason: str, *, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.status = status
 
 
 @attrs.define

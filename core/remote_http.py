@@ -47,8 +47,8 @@ def check_response(response: httpx.Response, what: str) -> None:
         return
     reason = f"{what} answered {status}: {response.text.strip()[:MAX_REASON]}"
     if status in RETRIED or status >= 500:
-        raise RemoteUnavailable(reason, retry_after=_retry_after(response))
-    raise RemoteRejected(reason)
+        raise RemoteUnavailable(reason, retry_after=_retry_after(response), status=status)
+    raise RemoteRejected(reason, status=status)
 
 
 class HttpTarget:
