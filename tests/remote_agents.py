@@ -19,16 +19,21 @@ flush_grace = "{grace}"
 """
 
 
+def write_config(folder: Path, toml: str, grace: str = "20s") -> Path:
+    """Write ``collector.toml`` in ``folder`` (data under ``folder/data``) and return its path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "collector.toml"
+    path.write_text(HEADER.format(data=folder / "data", grace=grace) + toml)
+    return path
+
+
 @asynccontextmanager
 async def running_agent(folder: Path, toml: str, grace: str = "20s") -> AsyncIterator[Agent]:
     """Run an agent with ``[agent]`` defaults plus ``toml``; on exit stop it and wait until its sinks flushed.
 
     ``grace`` is the flush grace: short where the remote is meant to stay unavailable.
     """
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "collector.toml"
-    path.write_text(HEADER.format(data=folder / "data", grace=grace) + toml)
-    config = load_config(path, env={})
+    config = load_config(write_config(folder, toml, grace), env={})
     async with trio.open_nursery() as nursery:
         agent: Agent = await nursery.start(Agent(config).run)
         try:
