@@ -16,7 +16,7 @@ from .errors import ConfigError, MalformedResponse, PluginError, SourceUnavailab
 from .hookspecs import hookimpl, hookspec
 from .options import NoOptions
 from .records import LEVELS, Event, Metric, Record, now_ns, record_from_dict, record_to_dict
-from .remote import RemoteOptions, RemoteRejected, RemoteSink, RemoteUnavailable
+from .remote import AXES, RemoteOptions, RemoteRejected, RemoteSink, RemoteUnavailable, check_axes
 from .remote_http import HttpTarget, check_response, gzip_body
 from .sources import NOT_FOUND, EndpointError, SeenIds, gather_endpoints, get_json
 from .store import EventQuery, MetricQuery, Store
@@ -27,6 +27,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0"
 
 __all__ = [
+    "AXES",
     "LEVELS",
     "NOT_FOUND",
     "Component",
@@ -58,6 +59,7 @@ __all__ = [
     "SourceUnavailable",
     "Store",
     "__version__",
+    "check_axes",
     "check_response",
     "gather_endpoints",
     "get_json",

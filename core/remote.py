@@ -35,6 +35,15 @@ from .sendqueue import MemoryQueue, SendQueue
 from .settings import SinkCommon
 
 MiB = 1 << 20
+#: The record axes a remote sink can write as tags or labels.
+AXES = ("source", "experiment", "round")
+
+
+def check_axes(_instance: object, attribute: attrs.Attribute, value: list[str]) -> None:
+    """attrs validator: every item is one of :data:`AXES` (a clean message for the config error)."""
+    for item in value:
+        if item not in AXES:
+            raise ValueError(f"'{attribute.name}' must list only {', '.join(AXES)}; got {item!r}")
 
 
 class RemoteUnavailable(Exception):

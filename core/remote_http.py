@@ -65,7 +65,7 @@ class HttpTarget:
     async def open(self) -> None:
         """Create the client (one connection kept alive: the sink sends one request at a time)."""
         self.client = httpx.AsyncClient(
-            base_url=self.base_url, timeout=self.timeout, headers=self.headers,
+            timeout=self.timeout, headers=self.headers,
             limits=httpx.Limits(max_connections=4, max_keepalive_connections=1),
         )
 
@@ -78,10 +78,11 @@ class HttpTarget:
     async def request(self, method: str, path: str, what: str, *, content: bytes | None = None,
                       params: Mapping[str, str] | None = None, headers: Mapping[str, str] | None = None
                       ) -> httpx.Response:
-        """Make a request; raise RemoteUnavailable/RemoteRejected unless it was answered with a 2xx."""
+        """Request ``base_url + path`` (``""``: the URL itself); raise unless it was answered with a 2xx."""
         assert self.client is not None, "request() before open()"
         try:
-            response = await self.client.request(method, path, content=content, params=params, headers=headers)
+            response = await self.client.request(method, self.base_url + path, content=content, params=params,
+                                                 headers=headers)
         except httpx.TimeoutException as exc:
             raise RemoteUnavailable(f"{what}: no answer within {self.timeout:g}s ({type(exc).__name__})",
                                     unreachable=True) from None

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 import attrs
-from flcollector import HttpTarget, Record, RemoteOptions, RemoteSink, RemoteUnavailable
+from flcollector import AXES, HttpTarget, Record, RemoteOptions, RemoteSink, RemoteUnavailable, check_axes
 
 from .encode import LineEncoder
 
@@ -30,7 +30,7 @@ class InfluxOptions(RemoteOptions):
     org: str = ""  # v2
     bucket: str = ""  # v2
     precision: Literal["ns", "us", "ms", "s"] = "ns"
-    axis_tags: list[str] = attrs.field(factory=lambda: ["source", "experiment", "round"])
+    axis_tags: list[str] = attrs.field(factory=lambda: list(AXES), validator=check_axes)
     integers: Literal["float", "integer"] = "float"  # float: an int and a float of one field never conflict
     string_fields: bool = True
     events_measurement: str = "flcollector_events"
