@@ -19,6 +19,7 @@ _MEASUREMENT = str.maketrans({",": "\\,", " ": "\\ ", "\n": "\\n"})
 _KEY = str.maketrans({",": "\\,", "=": "\\=", " ": "\\ ", "\n": "\\n"})
 _STRING = str.maketrans({'"': '\\"', "\\": "\\\\"})
 INT64 = 2**63
+CACHE_SIZE = 50_000  # series prefixes kept (cleared when full: a churn of tags must not grow memory)
 
 
 class LineEncoder:
@@ -32,6 +33,7 @@ class LineEncoder:
         self.integers = integers
         self.strings = strings
         self.events_measurement = events_measurement
+        self._cache: dict[tuple[object, ...], str] = {}
 
     def _tags(self, record: Record, tags: Mapping[str, str]) -> str:
         merged = dict(tags)
@@ -44,7 +46,20 @@ class LineEncoder:
             for key, value in sorted(merged.items()) if key and value  # influx refuses empty tag keys and values
         )
 
+    def _series(self, record: Record, measurement: str, tags: Mapping[str, str]) -> str:
+        """``measurement,tags`` of a record, cached: a monitor's records repeat a few series over and over."""
+        key = (measurement, tuple(tags.items()), record.source, record.experiment, record.round)
+        series = self._cache.get(key)
+        if series is None:
+            series = measurement.translate(_MEASUREMENT) + self._tags(record, tags)
+            if len(self._cache) >= CACHE_SIZE:
+                self._cache.clear()
+            self._cache[key] = series
+        return series
+
     def _field(self, value: object, strings: bool) -> str | None:
+        if type(value) is float:  # the common case first
+            return repr(value) if math.isfinite(value) else None
         if isinstance(value, bool):
             return "true" if value else "false"
         if isinstance(value, int):
@@ -79,5 +94,4 @@ class LineEncoder:
                 fields += f",id={event.id}i"
         if not fields or not measurement:
             return None
-        tagset = self._tags(record, tags)
-        return f"{measurement.translate(_MEASUREMENT)}{tagset} {fields} {record.time_ns // self.divisor}".encode()
+        return f"{self._series(record, measurement, tags)} {fields} {record.time_ns // self.divisor}".encode()

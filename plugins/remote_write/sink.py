@@ -12,7 +12,7 @@ import cramjam
 from flcollector import HttpTarget, Metric, Record, RemoteOptions, RemoteSink, check_axes
 
 from .naming import Namer, label_name
-from .proto import encode_series
+from .proto import SeriesEncoder
 
 HEADERS = {"Content-Encoding": "snappy", "X-Prometheus-Remote-Write-Version": "0.1.0"}
 
@@ -50,8 +50,20 @@ class RemoteWriteSink(RemoteSink):
             headers["Authorization"] = f"Basic {basic}"
         self.http = HttpTarget(options.url, timeout=float(options.timeout), headers=headers, gzip=False)
         self.endpoint = options.url
+        self.series = SeriesEncoder()
+        self._label_cache: dict[tuple[object, ...], tuple[tuple[str, str], ...]] = {}
 
-    def _labels(self, metric: Metric) -> list[tuple[str, str]]:
+    def _labels(self, metric: Metric) -> tuple[tuple[str, str], ...]:
+        """The record's labels (without ``__name__``); cached per tag set and axes."""
+        key = (tuple(metric.tags.items()), metric.source, metric.experiment, metric.round)
+        cached = self._label_cache.get(key)
+        if cached is None:
+            if len(self._label_cache) >= 50_000:
+                self._label_cache.clear()
+            cached = self._label_cache[key] = self._build_labels(metric)
+        return cached
+
+    def _build_labels(self, metric: Metric) -> tuple[tuple[str, str], ...]:
         labels = dict(self.static)
         for axis in self.options.axis_labels:
             value = getattr(metric, axis)
@@ -63,7 +75,7 @@ class RemoteWriteSink(RemoteSink):
                 label = f"tag_{label.lstrip('_')}"
             if value != "":  # an empty label value means "no label" in Prometheus
                 labels[label] = value
-        return sorted(labels.items())
+        return tuple(labels.items())
 
     def encode(self, batch: Sequence[Record]) -> list[bytes]:
         """One unit per metric with a numeric field: its series serialised as a WriteRequest."""
@@ -73,14 +85,14 @@ class RemoteWriteSink(RemoteSink):
                 continue
             labels = self._labels(record)
             timestamp_ms = record.time_ns // 1_000_000
-            series = []
+            entries = []
             for field, value in record.fields.items():
                 if isinstance(value, str):
                     continue
                 name, factor = self.namer.series(record.name, field)
-                series.append(([("__name__", name), *labels], float(value) * factor, timestamp_ms))
-            if series:
-                units.append(encode_series(series))
+                entries.append(self.series.entry(name, labels, float(value) * factor, timestamp_ms))
+            if entries:
+                units.append(b"".join(entries))
         return units
 
     async def connect(self) -> None:
