@@ -37,7 +37,7 @@ from flcollector.sinks import SinkRunner
 from flcollector.stats import StatsRegistry
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from remote_servers import InfluxServer, PrometheusServer, RedisServer  # noqa: E402
+from remote_servers import InfluxServer, PrometheusServer, RedisServer
 
 SERIES = 192  # 8 switches x 24 ports
 
