@@ -34,6 +34,7 @@ class LineEncoder:
         self.strings = strings
         self.events_measurement = events_measurement
         self._cache: dict[tuple[object, ...], str] = {}
+        self._keys: dict[str, str] = {}  # escaped field keys
 
     def _tags(self, record: Record, tags: Mapping[str, str]) -> str:
         merged = dict(tags)
@@ -74,10 +75,20 @@ class LineEncoder:
 
     def _fields(self, fields: Mapping[str, object], strings: bool) -> str:
         parts = []
+        keys = self._keys
         for key, value in fields.items():
-            text = self._field(value, strings)
-            if text is not None and key:
-                parts.append(f"{key.translate(_KEY)}={text}")
+            if type(value) is float and value - value == 0.0:  # a finite float, the common case, inline
+                text: str | None = repr(value)
+            else:
+                text = self._field(value, strings)
+            if text is None or not key:
+                continue
+            escaped = keys.get(key)
+            if escaped is None:
+                escaped = key.translate(_KEY)
+                if len(keys) < CACHE_SIZE:
+                    keys[key] = escaped
+            parts.append(f"{escaped}={text}")
         return ",".join(parts)
 
     def line(self, record: Record) -> bytes | None:
