@@ -17,7 +17,7 @@ from .hookspecs import hookimpl, hookspec
 from .options import NoOptions
 from .records import LEVELS, Event, Metric, Record, now_ns, record_from_dict, record_to_dict
 from .remote import AXES, RemoteOptions, RemoteRejected, RemoteSink, RemoteUnavailable, check_axes
-from .remote_http import HttpTarget, check_response, gzip_body
+from .remote_http import HttpRemoteSink, HttpTarget, auth_headers, check_response, gzip_body
 from .sources import NOT_FOUND, EndpointError, SeenIds, gather_endpoints, get_json
 from .store import EventQuery, MetricQuery, Store
 
@@ -37,6 +37,7 @@ __all__ = [
     "Event",
     "EventQuery",
     "Exporter",
+    "HttpRemoteSink",
     "HttpTarget",
     "Listener",
     "MalformedResponse",
@@ -59,6 +60,7 @@ __all__ = [
     "SourceUnavailable",
     "Store",
     "__version__",
+    "auth_headers",
     "check_axes",
     "check_response",
     "gather_endpoints",

@@ -14,12 +14,13 @@ no answer (refused, reset, timed out)   :class:`RemoteUnavailable` (unreachable)
 
 from __future__ import annotations
 
+import base64
 import zlib
 from collections.abc import Mapping
 
 import httpx
 
-from .remote import RemoteRejected, RemoteUnavailable
+from .remote import RemoteRejected, RemoteSink, RemoteUnavailable
 
 #: Statuses retried rather than dropped: the remote or its configuration will change, the content need not.
 RETRIED = frozenset({401, 403, 404, 408, 425, 429})
@@ -30,6 +31,16 @@ def gzip_body(body: bytes, level: int = 1) -> bytes:
     """Gzip ``body`` (level 1: most of the saving for a fraction of the CPU of level 6)."""
     compressor = zlib.compressobj(level, zlib.DEFLATED, 31)
     return compressor.compress(body) + compressor.flush()
+
+
+def auth_headers(token: str = "", username: str = "", password: str = "", *, scheme: str = "Bearer"
+                 ) -> dict[str, str]:
+    """``Authorization: <scheme> <token>`` when a token is set, else HTTP Basic when a username is, else none."""
+    if token:
+        return {"Authorization": f"{scheme} {token}"}
+    if username:
+        return {"Authorization": "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()}
+    return {}
 
 
 def _retry_after(response: httpx.Response) -> float:
@@ -100,3 +111,17 @@ class HttpTarget:
             body = gzip_body(body)
             sent["Content-Encoding"] = "gzip"
         return await self.request("POST", path, what, content=body, params=params, headers=sent)
+
+
+class HttpRemoteSink(RemoteSink):
+    """A remote sink speaking HTTP through ``self.http`` (an :class:`HttpTarget` its ``__init__`` creates)."""
+
+    http: HttpTarget
+
+    async def connect(self) -> None:
+        """Open the HTTP client."""
+        await self.http.open()
+
+    async def disconnect(self) -> None:
+        """Close the HTTP client."""
+        await self.http.close()

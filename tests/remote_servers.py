@@ -14,11 +14,14 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import pytest
 
+S = TypeVar("S", bound="ServerProcess")
 BINARIES = {"influxdb": "influxd", "redis": "redis-server", "prometheus": "prometheus"}
 
 
@@ -38,6 +41,16 @@ def binary_or_skip(name: str) -> str:
             pytest.fail(f"FLCOLLECTOR_REQUIRE_{name.upper()} is set but {message}")
         pytest.skip(message)
     return path
+
+
+def session_server(cls: type[S], factory: pytest.TempPathFactory) -> Iterator[S]:
+    """Start a server of ``cls`` for a session-scoped fixture; stop it afterwards."""
+    server = cls(factory.mktemp(cls.name))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 class ServerProcess:

@@ -8,14 +8,22 @@ records, so its ``client_metrics`` and system views show every node. Bodies are 
 
 from __future__ import annotations
 
-import base64
 import socket
 from collections.abc import Sequence
 from typing import Any
 
 import attrs
 import orjson
-from flcollector import Event, HttpTarget, Record, RemoteOptions, RemoteSink, RemoteUnavailable, record_to_dict
+from flcollector import (
+    Event,
+    HttpRemoteSink,
+    HttpTarget,
+    Record,
+    RemoteOptions,
+    RemoteUnavailable,
+    auth_headers,
+    record_to_dict,
+)
 
 INGEST = "/api/v1/ingest"
 
@@ -33,7 +41,7 @@ class ForwardOptions(RemoteOptions):
     gzip: bool = True
 
 
-class ForwardSink(RemoteSink):
+class ForwardSink(HttpRemoteSink):
     """Posts batches to the central agent's ingest API with this node's identity added."""
 
     name = "forward"
@@ -44,12 +52,7 @@ class ForwardSink(RemoteSink):
         self.identity = {"node": options.node or socket.gethostname()}
         if options.client:
             self.identity["client"] = options.client
-        headers = {}
-        if options.token:
-            headers["Authorization"] = f"Bearer {options.token}"
-        elif options.username:
-            basic = base64.b64encode(f"{options.username}:{options.password}".encode()).decode()
-            headers["Authorization"] = f"Basic {basic}"
+        headers = auth_headers(options.token, options.username, options.password)
         self.http = HttpTarget(options.url, timeout=float(options.timeout), headers=headers, gzip=options.gzip)
         self.endpoint = f"{self.http.base_url}{INGEST}"
 
@@ -66,14 +69,6 @@ class ForwardSink(RemoteSink):
                 data["tags"] = identity | dict(record.tags)
                 units.append(b"m" + orjson.dumps(data))
         return units
-
-    async def connect(self) -> None:
-        """Open the HTTP client."""
-        await self.http.open()
-
-    async def disconnect(self) -> None:
-        """Close the HTTP client."""
-        await self.http.close()
 
     async def probe(self) -> None:
         """The central's ``/health`` must answer (it is open without auth); an unhealthy central still counts."""

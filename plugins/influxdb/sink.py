@@ -3,12 +3,20 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 from typing import Any, Literal
 
 import attrs
-from flcollector import AXES, HttpTarget, Record, RemoteOptions, RemoteSink, RemoteUnavailable, check_axes
+from flcollector import (
+    AXES,
+    HttpRemoteSink,
+    HttpTarget,
+    Record,
+    RemoteOptions,
+    RemoteUnavailable,
+    auth_headers,
+    check_axes,
+)
 
 from .encode import LineEncoder
 
@@ -37,7 +45,7 @@ class InfluxOptions(RemoteOptions):
     gzip: bool = True
 
 
-class InfluxSink(RemoteSink):
+class InfluxSink(HttpRemoteSink):
     """Writes every record as a line of line protocol; see PLUGINS.md for the mapping."""
 
     name = "influxdb"
@@ -50,12 +58,7 @@ class InfluxSink(RemoteSink):
             precision=options.precision, axis_tags=tuple(options.axis_tags), integers=options.integers,
             strings=options.string_fields, events_measurement=options.events_measurement,
         )
-        headers = {}
-        if options.token:
-            headers["Authorization"] = f"Token {options.token}"
-        elif options.username:
-            basic = base64.b64encode(f"{options.username}:{options.password}".encode()).decode()
-            headers["Authorization"] = f"Basic {basic}"
+        headers = auth_headers(options.token, options.username, options.password, scheme="Token")
         self.http = HttpTarget(options.url, timeout=float(options.timeout), headers=headers, gzip=options.gzip)
         if self.v2:
             self.path = "/api/v2/write"
@@ -71,14 +74,6 @@ class InfluxSink(RemoteSink):
         """One line per record (a metric without a writable field is left out)."""
         line = self.encoder.line
         return [encoded for encoded in map(line, batch) if encoded is not None]
-
-    async def connect(self) -> None:
-        """Open the HTTP client."""
-        await self.http.open()
-
-    async def disconnect(self) -> None:
-        """Close the HTTP client."""
-        await self.http.close()
 
     async def probe(self) -> None:
         """``/ping`` must answer; with v1 and ``create_database``, make sure the database exists."""

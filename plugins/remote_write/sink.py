@@ -3,13 +3,12 @@ VictoriaMetrics or Cortex, through the remote-sink machinery (buffer, back-off, 
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 from typing import Any
 
 import attrs
 import cramjam
-from flcollector import HttpTarget, Metric, Record, RemoteOptions, RemoteSink, check_axes
+from flcollector import HttpRemoteSink, HttpTarget, Metric, Record, RemoteOptions, auth_headers, check_axes
 
 from .naming import Namer, label_name
 from .proto import SeriesEncoder
@@ -32,7 +31,7 @@ class RemoteWriteOptions(RemoteOptions):
     password: str = ""
 
 
-class RemoteWriteSink(RemoteSink):
+class RemoteWriteSink(HttpRemoteSink):
     """One series per numeric field of each metric; events and string fields are not samples and are skipped."""
 
     name = "remote_write"
@@ -42,12 +41,7 @@ class RemoteWriteSink(RemoteSink):
         super().__init__(options, runtime)
         self.namer = Namer(options.prefix, options.counter_fields)
         self.static = [(label_name(k), v) for k, v in options.labels.items()]
-        headers = {}
-        if options.bearer_token:
-            headers["Authorization"] = f"Bearer {options.bearer_token}"
-        elif options.username:
-            basic = base64.b64encode(f"{options.username}:{options.password}".encode()).decode()
-            headers["Authorization"] = f"Basic {basic}"
+        headers = auth_headers(options.bearer_token, options.username, options.password)
         self.http = HttpTarget(options.url, timeout=float(options.timeout), headers=headers, gzip=False)
         self.endpoint = options.url
         self.series = SeriesEncoder()
@@ -94,14 +88,6 @@ class RemoteWriteSink(RemoteSink):
             if entries:
                 units.append(b"".join(entries))
         return units
-
-    async def connect(self) -> None:
-        """Open the HTTP client."""
-        await self.http.open()
-
-    async def disconnect(self) -> None:
-        """Close the HTTP client."""
-        await self.http.close()
 
     async def send(self, units: list[bytes]) -> None:
         """POST one WriteRequest holding every unit, snappy-compressed."""

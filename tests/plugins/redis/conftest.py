@@ -5,13 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from remote_servers import RedisServer
+from remote_servers import RedisServer, session_server
 
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     """Redis on 127.0.0.1 (skipped when not installed, failed when FLCOLLECTOR_REQUIRE_REDIS=1)."""
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
-    server.start()
-    yield server
-    server.stop()
+    yield from session_server(RedisServer, tmp_path_factory)
