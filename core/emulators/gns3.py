@@ -13,7 +13,9 @@ a ``ping`` first and every ``ping_interval`` when idle), and a project with ``au
 ``auto_close_delay`` seconds (5 upstream) after its last stream listener left: its nodes are stopped and its links
 are served from the topology file. Changes come in through the real ``PUT`` route, also from the script
 (:meth:`Gns3Emulator.step` calls it over HTTP, as a scenario script would): the FL server's uplink is degraded to
-``degraded_filters`` on tick ``degrade_at`` and restored on tick ``restore_at``. The base faults apply to HTTP.
+``degraded_filters`` on tick ``degrade_at`` and restored on tick ``restore_at``. The base faults apply to HTTP,
+``break_path`` breaks one endpoint, ``send_raw`` pushes a notification that is not one, ``expire_tokens`` makes
+every v3 token stale.
 """
 
 from __future__ import annotations
@@ -27,10 +29,12 @@ from typing import Any
 import httpx
 import trio
 from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ._gns3_model import Link, Node, Project, clean_filters
 from ._gns3_routes import gns3_routes
 from .base import Emulator
+from .policy_engine import PathFaults
 
 #: The degradation the demo applies to the FL server's uplink: 80 ms each way, 2 % loss.
 DEGRADED = {"delay": [80, 0], "packet_loss": [2]}
@@ -109,7 +113,9 @@ class Gns3Emulator(Emulator):
         self.listeners: dict[str, set[trio.MemorySendChannel[str]]] = {}
         self.notifications_sent = 0
         self.auto_closed = 0
+        self.broken_paths: set[str] = set()  # paths answering a malformed body (see :meth:`break_path`)
         self.closed = trio.Event()  # set whenever a project closes (tests await it)
+        self.request_seen = trio.Event()  # set whenever an HTTP request arrives (also one refused by a fault)
         self.listener_left = trio.Event()  # set whenever a stream listener disconnects
 
     # -- topology helpers ---------------------------------------------------------------------------------------
@@ -153,7 +159,10 @@ class Gns3Emulator(Emulator):
 
     def notify(self, project: Project, action: str, event: dict[str, Any]) -> None:
         """``Notification.project_emit``: queue ``{"action", "event"}`` (sorted keys, no timestamp) to listeners."""
-        message = json.dumps({"action": action, "event": event}, sort_keys=True)
+        self.send_raw(project, json.dumps({"action": action, "event": event}, sort_keys=True))
+
+    def send_raw(self, project: Project, message: str) -> None:
+        """Queue ``message`` as it is to the project's listeners (also a fault: a notification that is not one)."""
         for channel in list(self.listeners.get(project.project_id, ())):
             with contextlib.suppress(trio.WouldBlock, trio.BrokenResourceError):
                 channel.send_nowait(message)
@@ -212,6 +221,25 @@ class Gns3Emulator(Emulator):
         if filters is not None:
             auth = self.credentials if self.v2_auth else None
             await put_link(self.url, self.project.project_id, uplink.link_id, {"filters": filters}, auth=auth)
+
+    def break_path(self, path: str, broken: bool = True) -> None:
+        """Fault on one endpoint only: ``path`` answers a 200 whose body is not JSON (until un-broken)."""
+        if broken:
+            self.broken_paths.add(path)
+        else:
+            self.broken_paths.discard(path)
+
+    def app(self) -> ASGIApp:
+        """The routes with the base fault modes, plus the per-path faults; ``request_seen`` fires per request."""
+        inner = PathFaults(super().app(), self.broken_paths)
+
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "http":
+                self.request_seen.set()
+                self.request_seen = trio.Event()
+            await inner(scope, receive, send)
+
+        return app
 
     def routes(self) -> list[BaseRoute]:
         """The controller's routes under ``/v2`` and ``/v3``."""
