@@ -112,6 +112,7 @@ class Gns3Emulator(Emulator):
         self.ticks = 0
         self.listeners: dict[str, set[trio.MemorySendChannel[str]]] = {}
         self.notifications_sent = 0
+        self.history: list[tuple[str, dict[str, Any]]] = []  # every link update asked for: (link_id, body)
         self.auto_closed = 0
         self.broken_paths: set[str] = set()  # paths answering a malformed body (see :meth:`break_path`)
         self.closed = trio.Event()  # set whenever a project closes (tests await it)
@@ -145,6 +146,7 @@ class Gns3Emulator(Emulator):
     def update_link(self, project: Project, link: Link, body: dict[str, Any]) -> None:
         """The link route's ``PUT``: filters (``Link.update_filters``), then link style, then suspend; each real
         change is announced as ``link.updated``. Raises TypeError/ValueError on values the server cannot take."""
+        self.history.append((link.link_id, dict(body)))
         if "filters" in body:
             cleaned = clean_filters(body["filters"])
             if cleaned != link.filters:
