@@ -13,6 +13,7 @@ import binascii
 import json
 import urllib.parse
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import psutil
@@ -66,6 +67,11 @@ class Api:
             return invalid("path", "project_id", "uuid_parsing", "Input should be a valid UUID", project_id)
         found = self.emu.projects.get(project_id)
         return found if found is not None else self.error(f"Project ID {project_id} doesn't exist", 404)
+
+    def answer(self, request: Request, render: Callable[[Project], Any]) -> Response:
+        """``render`` the path's project as JSON, or the error finding it gave."""
+        found = self.project(request.path_params["project_id"])
+        return found if isinstance(found, Response) else JSONResponse(render(found))
 
     def body_problem(self, body: Any) -> Response | str | None:
         """v2: ``LINK_OBJECT_SCHEMA`` (strict types, no unknown keys); v3: ``LinkUpdate`` (lax bool, extras ignored)."""

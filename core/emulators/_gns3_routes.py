@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ._gns3_api import Api, invalid, is_uuid, ping, token_routes
+from ._gns3_model import Project
 
 if TYPE_CHECKING:
     from .gns3 import Gns3Emulator
@@ -44,8 +45,7 @@ def _routes(api: Api) -> list[BaseRoute]:
 
     async def project(request: Request) -> Response:
         """``ProjectHandler.get`` / ``projects.get_project``."""
-        found = api.project(request.path_params["project_id"])
-        return found if isinstance(found, Response) else JSONResponse(found.asdict())
+        return api.answer(request, Project.asdict)
 
     async def open_or_close(request: Request) -> Response:
         """``ProjectHandler.open``/``close`` / ``projects.open_project``/``close_project``."""
@@ -60,13 +60,11 @@ def _routes(api: Api) -> list[BaseRoute]:
 
     async def links(request: Request) -> Response:
         """``LinkHandler.list_links`` / ``links.get_links`` (a closed project: the topology file's links)."""
-        found = api.project(request.path_params["project_id"])
-        return found if isinstance(found, Response) else JSONResponse(found.links_json())
+        return api.answer(request, Project.links_json)
 
     async def nodes(request: Request) -> Response:
         """``NodeHandler.list_nodes`` / ``nodes.get_nodes`` (a closed project: the topology file's nodes)."""
-        found = api.project(request.path_params["project_id"])
-        return found if isinstance(found, Response) else JSONResponse(found.nodes_json())
+        return api.answer(request, Project.nodes_json)
 
     async def link(request: Request) -> Response:
         """``LinkHandler.get_link``/``update`` / ``links.get_link``/``update_link``: filters, style, suspend."""

@@ -13,9 +13,9 @@ a ``ping`` first and every ``ping_interval`` when idle), and a project with ``au
 ``auto_close_delay`` seconds (5 upstream) after its last stream listener left: its nodes are stopped and its links
 are served from the topology file. Changes come in through the real ``PUT`` route, also from the script
 (:meth:`Gns3Emulator.step` calls it over HTTP, as a scenario script would): the FL server's uplink is degraded to
-``degraded_filters`` on tick ``degrade_at`` and restored on tick ``restore_at``. The base faults apply to HTTP,
-``break_path`` breaks one endpoint, ``send_raw`` pushes a notification that is not one, ``expire_tokens`` makes
-every v3 token stale.
+``degraded_filters`` on tick ``degrade_at`` and restored on tick ``restore_at``. The base faults apply to HTTP;
+a path in ``broken_paths`` answers a body that is not JSON, ``send_raw`` pushes a notification that is not one,
+``expire_tokens`` makes every v3 token stale.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ class Gns3Emulator(Emulator):
         self.notifications_sent = 0
         self.history: list[tuple[str, dict[str, Any]]] = []  # every link update asked for: (link_id, body)
         self.auto_closed = 0
-        self.broken_paths: set[str] = set()  # paths answering a malformed body (see :meth:`break_path`)
+        self.broken_paths: set[str] = set()  # fault: paths answering a 200 whose body is not JSON
         self.closed = trio.Event()  # set whenever a project closes (tests await it)
         self.request_seen = trio.Event()  # set whenever an HTTP request arrives (also one refused by a fault)
         self.listener_left = trio.Event()  # set whenever a stream listener disconnects
@@ -202,13 +202,6 @@ class Gns3Emulator(Emulator):
         if filters is not None:
             auth = self.credentials if self.v2_auth else None
             await put_link(self.url, self.project.project_id, uplink.link_id, {"filters": filters}, auth=auth)
-
-    def break_path(self, path: str, broken: bool = True) -> None:
-        """Fault on one endpoint only: ``path`` answers a 200 whose body is not JSON (until un-broken)."""
-        if broken:
-            self.broken_paths.add(path)
-        else:
-            self.broken_paths.discard(path)
 
     def app(self) -> ASGIApp:
         """The routes with the base fault modes, plus the per-path faults; ``request_seen`` fires per request."""

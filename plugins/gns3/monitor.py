@@ -16,7 +16,16 @@ from typing import Any, Literal
 
 import attrs
 import trio
-from flcollector import EndpointError, Event, MalformedResponse, Monitor, Record, Runtime, gather_endpoints, now_ns
+from flcollector import (
+    EndpointError,
+    MalformedResponse,
+    Monitor,
+    Record,
+    Runtime,
+    endpoint_error_event,
+    gather_endpoints,
+    now_ns,
+)
 
 from . import convert
 from .api import Gns3Api
@@ -81,7 +90,7 @@ class Gns3Monitor(Monitor):
         asked_ns = now_ns()
         results = await gather_endpoints({"links": self._links, "nodes": self._nodes})
         records = self._build(project, results, asked_ns)
-        records.extend(self._endpoint_error(e) for e in results.values() if isinstance(e, EndpointError))
+        records.extend(endpoint_error_event(self.runtime, e) for e in results.values() if isinstance(e, EndpointError))
         return records
 
     async def _links(self) -> list[LinkConfig]:
@@ -95,7 +104,7 @@ class Gns3Monitor(Monitor):
         now = now_ns()
         links = results["links"] if isinstance(results.get("links"), list) else None
         if isinstance(results.get("nodes"), list):
-            self.nodes = {node.node_id: node for node in results["nodes"]}
+            self.nodes = {node.node_id: self._with_known_ports(node) for node in results["nodes"]}
         self.project = project
         self.project_found.set()
         records: list[Record] = []
@@ -113,6 +122,11 @@ class Gns3Monitor(Monitor):
                                             "status": project["status"]}
         return records
 
+    def _with_known_ports(self, node: NodeInfo) -> NodeInfo:
+        """A closed project's nodes come without ports: keep the names seen while it was open (stable tags)."""
+        known = self.nodes.get(node.node_id)
+        return attrs.evolve(node, ports=known.ports) if not node.ports and known is not None else node
+
     def _link_records(self, links: list[LinkConfig], now: int, asked_ns: int) -> list[Record]:
         records: list[Record] = []
         for link in links:
@@ -128,17 +142,6 @@ class Gns3Monitor(Monitor):
         for gone in set(self.links) - {link.link_id for link in links}:
             del self.links[gone]
         return records
-
-    def _endpoint_error(self, error: EndpointError) -> Event:
-        self.runtime.stats.count("malformed" if error.malformed else "endpoint_errors")
-        self.log.warning("GNS3 endpoint %s failed: %s", error.endpoint, error.reason)
-        return Event(
-            type="MALFORMED_RESPONSE" if error.malformed else "ENDPOINT_ERROR",
-            message=f"{self.runtime.instance}: {error}",
-            source=self.runtime.instance,
-            level="ERROR",
-            details={"monitor": self.runtime.instance, "endpoint": error.endpoint, "error": error.reason},
-        )
 
 
 def _parsed(body: Any, parse: Any, what: str, api: Gns3Api) -> list[Any]:

@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 import trio
-from flcollector import Duration, Event, Listener, Record, Runtime, Send, now_ns
+from flcollector import Duration, EndpointError, Event, Listener, Record, Runtime, Send, endpoint_error_event, now_ns
 from trio_websocket import ConnectionClosed, DisconnectionTimeout, HandshakeError, open_websocket_url
 
 from . import convert
@@ -110,9 +110,8 @@ class Gns3StreamListener(Listener):
             if action == "link.updated":
                 return self._link_updated(monitor, event, arrived_ns)
         except (ValueError, KeyError, TypeError) as exc:
-            self.runtime.stats.count("malformed")
-            return [self._event("MALFORMED_RESPONSE", "ERROR", f"{self.runtime.instance}: notification: {exc}",
-                                endpoint="notifications/ws", error=str(exc))]
+            error = EndpointError(f"/{monitor.api.api}/projects/{monitor.api.project_id}/notifications/ws", str(exc))
+            return [endpoint_error_event(self.runtime, error, role="listener")]
         if action == "project.closed" and event.get("project_id") == monitor.api.project_id:
             if monitor.tracker.observe_status("closed"):
                 return [convert.closed_event({**monitor.project, **event}, arrived_ns, "stream")]

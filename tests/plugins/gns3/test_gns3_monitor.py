@@ -222,9 +222,9 @@ async def test_malformed_answers(harness: Harness) -> None:
         with pytest.raises(MalformedResponse):
             await harness.collect()
         emulator.set_fault(None)
-        emulator.break_path(links_path)
+        emulator.broken_paths.add(links_path)
         partial = await harness.collect()
-        emulator.break_path(links_path, broken=False)
+        emulator.broken_paths.discard(links_path)
         whole = await harness.collect()
     [error] = harness.events("MALFORMED_RESPONSE", partial)
     assert error.details["endpoint"] == links_path and error.level == "ERROR"
