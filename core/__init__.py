@@ -18,7 +18,7 @@ from .options import NoOptions
 from .records import LEVELS, Event, Metric, Record, now_ns, record_from_dict, record_to_dict
 from .remote import AXES, RemoteOptions, RemoteRejected, RemoteSink, RemoteUnavailable, check_axes
 from .remote_http import HttpRemoteSink, HttpTarget, auth_headers, check_response, gzip_body
-from .sources import NOT_FOUND, EndpointError, SeenIds, gather_endpoints, get_json
+from .sources import NOT_FOUND, EndpointError, SeenIds, endpoint_error_event, gather_endpoints, get_json
 from .store import EventQuery, MetricQuery, Store
 
 try:
@@ -63,6 +63,7 @@ __all__ = [
     "auth_headers",
     "check_axes",
     "check_response",
+    "endpoint_error_event",
     "gather_endpoints",
     "get_json",
     "gzip_body",

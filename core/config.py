@@ -79,6 +79,7 @@ DEFAULT_PORTS: dict[str, int] = {
 #: Variables whose presence enables a component with its default options when the config has none of it, as the
 #: spec's deployment expects (``INFLUXDB_HOST`` alone turns the InfluxDB sink on). ``variable -> (section, name)``.
 ENV_ENABLES: dict[str, tuple[str, str]] = {
+    "GNS3_URL": ("monitors", "gns3"),
     "INFLUXDB_HOST": ("sinks", "influxdb"),
     "INFLUXDB_URL": ("sinks", "influxdb"),
     "REDIS_HOST": ("sinks", "redis"),
@@ -169,6 +170,13 @@ def env_overrides(env: Mapping[str, str]) -> list[tuple[str, str, Any]]:
         ("INFLUXDB_TOKEN", "sinks.influxdb.token", str),
         ("INFLUXDB_ORG", "sinks.influxdb.org", str),
         ("INFLUXDB_BUCKET", "sinks.influxdb.bucket", str),
+        # the GNS3 server (FLOPY-NET's collector reads GNS3_URL and GNS3_PROJECT_NAME)
+        ("GNS3_URL", "monitors.gns3.url", str),
+        ("GNS3_PROJECT_ID", "monitors.gns3.project_id", str),
+        ("GNS3_PROJECT_NAME", "monitors.gns3.project_name", str),
+        ("GNS3_USER", "monitors.gns3.username", str),
+        ("GNS3_PASSWORD", "monitors.gns3.password", str),
+        ("GNS3_TOKEN", "monitors.gns3.token", str),
     ]
     found: list[tuple[str, str, Any]] = []
     for var, path, parse in simple:
