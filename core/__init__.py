@@ -16,7 +16,9 @@ from .errors import ConfigError, MalformedResponse, PluginError, SourceUnavailab
 from .hookspecs import hookimpl, hookspec
 from .options import NoOptions
 from .records import LEVELS, Event, Metric, Record, now_ns, record_from_dict, record_to_dict
-from .sources import NOT_FOUND, EndpointError, SeenIds, gather_endpoints, get_json
+from .remote import AXES, RemoteOptions, RemoteRejected, RemoteSink, RemoteUnavailable, check_axes
+from .remote_http import HttpRemoteSink, HttpTarget, auth_headers, check_response, gzip_body
+from .sources import NOT_FOUND, EndpointError, SeenIds, endpoint_error_event, gather_endpoints, get_json
 from .stats import COUNTERS, ComponentStats, StatsRegistry
 from .store import EventQuery, MetricQuery, Store
 from .view import AgentView, Configured, agent_of
@@ -27,6 +29,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0"
 
 __all__ = [
+    "AXES",
     "COUNTERS",
     "LEVELS",
     "NOT_FOUND",
@@ -40,6 +43,8 @@ __all__ = [
     "Event",
     "EventQuery",
     "Exporter",
+    "HttpRemoteSink",
+    "HttpTarget",
     "Listener",
     "MalformedResponse",
     "Metric",
@@ -49,6 +54,10 @@ __all__ = [
     "PluginError",
     "Processor",
     "Record",
+    "RemoteOptions",
+    "RemoteRejected",
+    "RemoteSink",
+    "RemoteUnavailable",
     "RunContext",
     "Runtime",
     "SeenIds",
@@ -59,8 +68,13 @@ __all__ = [
     "Store",
     "__version__",
     "agent_of",
+    "auth_headers",
+    "check_axes",
+    "check_response",
+    "endpoint_error_event",
     "gather_endpoints",
     "get_json",
+    "gzip_body",
     "hookimpl",
     "hookspec",
     "now_ns",
