@@ -197,3 +197,17 @@ class Params:
         return {
             key[len(prefix) :]: value for key, value in self.multi if key.startswith(prefix) and len(key) > len(prefix)
         }
+
+
+def listing_query(params: Params, max_limit: int, default_order: str) -> dict[str, Any]:
+    """What the spec API's list routes share, as query keyword arguments: ``experiment``, ``round``, the time
+    window (``from``/``to``), paging (``limit`` up to ``max_limit``, ``offset``) and ``order``."""
+    return {
+        "experiment": params.text("experiment", "experiment_id"),
+        "round": params.integer("round", low=0),
+        "start_ns": params.time("from", "start", "start_time"),
+        "end_ns": params.time("to", "end", "end_time"),
+        "limit": params.integer("limit", default=100, low=1, high=max_limit) or 100,
+        "offset": params.integer("offset", default=0, low=0, high=MAX_OFFSET) or 0,
+        "order": params.choice("order", options=("asc", "desc"), default=default_order),
+    }

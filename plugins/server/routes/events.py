@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from ..jsonio import JSONResponse, record_json
-from ..params import MAX_OFFSET, Params
+from ..params import Params, listing_query
 from ..state import state_of
 
 
@@ -18,13 +18,7 @@ def event_query(params: Params, max_limit: int) -> EventQuery:
         types=params.listing("type", "types", "event_type"),
         source=params.text("source", "source_component", "component"),
         levels=params.levels("level", "levels", "event_level"),
-        experiment=params.text("experiment", "experiment_id"),
-        round=params.integer("round", low=0),
-        start_ns=params.time("from", "start", "start_time"),
-        end_ns=params.time("to", "end", "end_time"),
-        limit=params.integer("limit", default=100, low=1, high=max_limit) or 100,
-        offset=params.integer("offset", default=0, low=0, high=MAX_OFFSET) or 0,
-        order="desc" if params.choice("order", options=("asc", "desc"), default="asc") == "desc" else "asc",
+        **listing_query(params, max_limit, default_order="asc"),
     )
 
 

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from ..jsonio import JSONResponse, record_json
-from ..params import MAX_OFFSET, Params
+from ..params import Params, listing_query
 from ..state import state_of
 
 
@@ -17,16 +17,10 @@ def metric_query(params: Params, max_limit: int) -> MetricQuery:
         names=params.listing("name", "names"),
         name_prefix=params.text("prefix", "name_prefix"),
         source=params.text("source"),
-        experiment=params.text("experiment", "experiment_id"),
-        round=params.integer("round", low=0),
         min_round=params.integer("min_round", low=0),
         max_round=params.integer("max_round", low=0),
-        start_ns=params.time("from", "start", "start_time"),
-        end_ns=params.time("to", "end", "end_time"),
         tags=params.tags(),
-        limit=params.integer("limit", default=100, low=1, high=max_limit) or 100,
-        offset=params.integer("offset", default=0, low=0, high=MAX_OFFSET) or 0,
-        order="asc" if params.choice("order", options=("asc", "desc"), default="desc") == "asc" else "desc",
+        **listing_query(params, max_limit, default_order="desc"),
     )
 
 
