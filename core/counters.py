@@ -2,7 +2,7 @@
 
 Network interfaces, disks, switch ports and flow entries all need the same arithmetic: remember the last reading
 of each key and turn the next one into deltas over the time between them. A counter that goes backwards, or a
-reading whose ``uptime_s`` went backwards, means the counters restarted (an interface re-created, a switch
+reading whose ``uptime`` went backwards, means the counters restarted (an interface re-created, a switch
 rebooted, a flow entry re-installed; a 32-bit wrap looks the same). The delta then says so (``reset``) and holds
 the new values themselves, i.e. what moved since the restart, as Prometheus's ``increase()`` counts:
 
@@ -10,7 +10,7 @@ the new values themselves, i.e. what moved since the restart, as Prometheus's ``
 - a *volume* (bytes moved in a round) would lose what moved since the restart if skipped: volume callers keep it.
 
 A key seen for the first time has no delta, unless the caller says when the previous reading of the whole source
-was taken (``born_after_s``) and the key's uptime shows it began after that: then everything it counted is new
+was taken (``born_after``) and the key's uptime shows it began after that: then everything it counted is new
 (``new``), e.g. a flow entry installed between two polls.
 
 :meth:`CounterTracker.delta` has no side effect and :meth:`CounterTracker.remember` moves the baseline, so a poll
@@ -19,7 +19,7 @@ cut short by a timeout can simply be repeated; :meth:`CounterTracker.update` doe
 
 from __future__ import annotations
 
-from collections.abc import Collection, Hashable, Mapping
+from collections.abc import Collection, Hashable, Iterator, Mapping
 from typing import Generic, TypeVar
 
 import attrs
@@ -29,10 +29,10 @@ K = TypeVar("K", bound=Hashable)
 
 @attrs.frozen
 class CounterDelta:
-    """What the counters of one key moved between two readings ``elapsed_s`` seconds apart."""
+    """What the counters of one key moved between two readings ``elapsed`` apart (in the unit of the readings' time)."""
 
     deltas: dict[str, float]
-    elapsed_s: float
+    elapsed: float
     #: the counters restarted within the interval; ``deltas`` are their new values (what moved since)
     reset: bool = False
     #: the key began within the interval; ``deltas`` are everything it counted
@@ -44,15 +44,16 @@ class CounterDelta:
         return self.reset or self.new
 
     def rates(self) -> dict[str, float]:
-        """Per-second rates of the deltas (meaningless when :attr:`from_zero`: callers skip those)."""
-        return {name: value / self.elapsed_s for name, value in self.deltas.items()}
+        """Rates of the deltas per unit of time (per second for readings timed in seconds; meaningless when
+        :attr:`from_zero`: callers skip those)."""
+        return {name: value / self.elapsed for name, value in self.deltas.items()}
 
 
 @attrs.frozen
 class _Reading:
     counters: dict[str, float]
-    at_s: float
-    uptime_s: float | None
+    at: float
+    uptime: float | None
 
 
 class CounterTracker(Generic[K]):
@@ -75,45 +76,49 @@ class CounterTracker(Generic[K]):
         self,
         key: K,
         counters: Mapping[str, float],
-        at_s: float,
+        at: float,
         *,
-        uptime_s: float | None = None,
-        born_after_s: float | None = None,
+        uptime: float | None = None,
+        born_after: float | None = None,
     ) -> CounterDelta | None:
-        """The delta of ``counters`` read at ``at_s`` (seconds, any clock the caller keeps using) since the last
-        reading of ``key``; None when there is nothing to compare with, no time passed, or a counter is new."""
+        """The delta of ``counters`` read at time ``at`` since the last reading of ``key``; None when there is
+        nothing to compare with, no time passed, or a counter is new.
+
+        ``at`` is on any clock in any unit the caller keeps using (seconds, or int nanoseconds for exact
+        intervals); ``elapsed`` and ``born_after`` are in that unit, and so is ``uptime`` when ``born_after`` is
+        given (otherwise it is only compared with the key's previous uptime)."""
         previous = self._last.get(key)
         if previous is None:
-            if born_after_s is None or uptime_s is None or not 0 <= uptime_s <= at_s - born_after_s:
+            if born_after is None or uptime is None or not 0 <= uptime <= at - born_after:
                 return None  # first sight of a key that existed before: only a baseline
-            return CounterDelta(dict(counters), at_s - born_after_s, new=True)
-        elapsed = at_s - previous.at_s
+            return CounterDelta(dict(counters), at - born_after, new=True)
+        elapsed = at - previous.at
         if elapsed <= 0 or not counters.keys() <= previous.counters.keys():
             return None
         deltas = {name: value - previous.counters[name] for name, value in counters.items()}
-        went_back = previous.uptime_s is not None and uptime_s is not None and uptime_s < previous.uptime_s
+        went_back = previous.uptime is not None and uptime is not None and uptime < previous.uptime
         if went_back or any(value < 0 for value in deltas.values()):
             return CounterDelta(dict(counters), elapsed, reset=True)
         return CounterDelta(deltas, elapsed)
 
-    def remember(self, key: K, counters: Mapping[str, float], at_s: float, *, uptime_s: float | None = None) -> None:
+    def remember(self, key: K, counters: Mapping[str, float], at: float, *, uptime: float | None = None) -> None:
         """Make this reading the baseline of ``key``."""
-        self._last[key] = _Reading(dict(counters), at_s, uptime_s)
+        self._last[key] = _Reading(dict(counters), at, uptime)
 
     def update(
         self,
         key: K,
         counters: Mapping[str, float],
-        at_s: float,
+        at: float,
         *,
-        uptime_s: float | None = None,
-        born_after_s: float | None = None,
+        uptime: float | None = None,
+        born_after: float | None = None,
     ) -> CounterDelta | None:
         """:meth:`delta`, then :meth:`remember` (and count a reset)."""
-        result = self.delta(key, counters, at_s, uptime_s=uptime_s, born_after_s=born_after_s)
+        result = self.delta(key, counters, at, uptime=uptime, born_after=born_after)
         if result is not None and result.reset:
             self.resets += 1
-        self.remember(key, counters, at_s, uptime_s=uptime_s)
+        self.remember(key, counters, at, uptime=uptime)
         return result
 
     def retain(self, keys: Collection[K]) -> None:
@@ -121,6 +126,6 @@ class CounterTracker(Generic[K]):
         for key in [k for k in self._last if k not in keys]:
             del self._last[key]
 
-    def keys(self) -> list[K]:
-        """The keys with a baseline."""
-        return list(self._last)
+    def __iter__(self) -> Iterator[K]:
+        """The keys with a baseline (a copy: forgetting while iterating is fine)."""
+        return iter(list(self._last))

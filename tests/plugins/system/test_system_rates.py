@@ -11,8 +11,8 @@ from flcollector.plugins.system.rates import cpu_shares
 
 def test_rates_are_deltas_per_second() -> None:
     tracker: CounterTracker[str] = CounterTracker()
-    tracker.update("eth0", {"rx_bytes": 1000, "rx_packets": 10}, at_s=0.0)
-    delta = tracker.update("eth0", {"rx_bytes": 5000, "rx_packets": 30}, at_s=2.0)
+    tracker.update("eth0", {"rx_bytes": 1000, "rx_packets": 10}, at=0.0)
+    delta = tracker.update("eth0", {"rx_bytes": 5000, "rx_packets": 30}, at=2.0)
     assert _rates(delta) == {"rx_bytes": 2000.0, "rx_packets": 10.0}
 
 
@@ -27,16 +27,16 @@ def test_rates_are_deltas_per_second() -> None:
 )
 def test_unusable_samples_give_no_rates(previous: dict, current: dict, elapsed: float) -> None:
     tracker: CounterTracker[str] = CounterTracker()
-    tracker.update("eth0", previous, at_s=10.0)
-    assert _rates(tracker.update("eth0", current, at_s=10.0 + elapsed)) is None
+    tracker.update("eth0", previous, at=10.0)
+    assert _rates(tracker.update("eth0", current, at=10.0 + elapsed)) is None
 
 
 def test_tracker_skips_first_reading_and_the_sample_after_a_reset() -> None:
     tracker: CounterTracker[str] = CounterTracker()
-    assert _rates(tracker.update("eth0", {"rx_bytes": 100}, at_s=10.0)) is None  # nothing to compare with yet
-    assert _rates(tracker.update("eth0", {"rx_bytes": 600}, at_s=11.0)) == {"rx_bytes": 500.0}
-    assert _rates(tracker.update("eth0", {"rx_bytes": 50}, at_s=12.0)) is None  # reset: skipped
-    assert _rates(tracker.update("eth0", {"rx_bytes": 250}, at_s=14.0)) == {"rx_bytes": 100.0}  # recovers at once
+    assert _rates(tracker.update("eth0", {"rx_bytes": 100}, at=10.0)) is None  # nothing to compare with yet
+    assert _rates(tracker.update("eth0", {"rx_bytes": 600}, at=11.0)) == {"rx_bytes": 500.0}
+    assert _rates(tracker.update("eth0", {"rx_bytes": 50}, at=12.0)) is None  # reset: skipped
+    assert _rates(tracker.update("eth0", {"rx_bytes": 250}, at=14.0)) == {"rx_bytes": 100.0}  # recovers at once
     assert tracker.resets == 1
 
 
