@@ -40,8 +40,9 @@ def performance(emu: SdnControllerEmulator) -> dict[str, Any]:
     latencies = [max(5, min(100, 50 - bps / 1_000_000)) for bps in values]
     errors = sum(1 for c in emu.counters.values() if c["rx_errors"] > 0 or c["tx_errors"] > 0)
     ports = {"total": len(emu.ports), "up": len(values), "errors": errors}
-    latency = {"average_ms": sum(latencies) / len(latencies), "min_ms": min(latencies), "max_ms": max(latencies)}
-    latency = latency if latencies else {"average_ms": 0, "min_ms": 0, "max_ms": 0}
+    latency: dict[str, float] = {"average_ms": 0, "min_ms": 0, "max_ms": 0}
+    if latencies:
+        latency = {"average_ms": sum(latencies) / len(latencies), "min_ms": min(latencies), "max_ms": max(latencies)}
     health = 100 - (20 if latency["average_ms"] > 50 else 10 if latency["average_ms"] > 30 else 0)
     health -= int(errors / max(ports["total"], 1) * 30) if errors else 0
     health -= 15 if ports["up"] < ports["total"] * 0.8 else 0

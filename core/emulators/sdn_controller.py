@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import time
+from collections import Counter
 from typing import Any, Literal
 
 import trio
@@ -76,6 +77,7 @@ class SdnControllerEmulator(DataPlane, Emulator):
         self.in_flight = 0
         self.max_in_flight = 0
         self.broken_paths: set[str] = set()
+        self.requested: Counter[str] = Counter()  # requests per path, to see what a client asked for
         self._apps: dict[str, ASGIApp] = {}
         chain = list(dpids) if dpids else [FIRST_DPID + i for i in range(switches)]
         DataPlane.__init__(self, chain, hosts_per_switch, background)
@@ -83,9 +85,8 @@ class SdnControllerEmulator(DataPlane, Emulator):
     # -- the scenario --------------------------------------------------------------------------------------------
 
     async def step(self) -> None:
-        """One tick: traffic, plus the scripted topology changes (link down, a client joins, link up)."""
+        """One tick: the scripted topology changes (link down, a client joins, link up), then the tick's traffic."""
         self.ticks += 1
-        self.advance_counters()
         if len(self.dpids) > 1:
             last, before = self.dpids[-1], self.dpids[-2]
             if self.ticks % 4 == 2:
@@ -94,6 +95,7 @@ class SdnControllerEmulator(DataPlane, Emulator):
                 self.link_up(before, last)
         if self.ticks % 4 == 3 and self.free_port() is not None:
             self.add_client()
+        self.advance_counters()
 
     def restart_controller(self, flavour: Flavour | None = None) -> None:
         """Fault: the controller process restarts (the switches keep their flows and counters), maybe as another
@@ -127,8 +129,15 @@ class SdnControllerEmulator(DataPlane, Emulator):
             self.in_flight -= 1
 
     def app(self) -> ASGIApp:
-        """The routes with the base fault modes, plus the per-path faults."""
-        return PathFaults(super().app(), self.broken_paths)
+        """The routes with the base fault modes, plus the per-path faults; every request's path is counted."""
+        inner = PathFaults(super().app(), self.broken_paths)
+
+        async def counted(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "http":
+                self.requested[scope["path"]] += 1
+            await inner(scope, receive, send)
+
+        return counted
 
     def routes(self) -> list[BaseRoute]:
         """One mount that hands each request to the current flavour's app (a restart may change the flavour)."""
