@@ -32,6 +32,7 @@ class DataPlane(Topology):
         self.counters: dict[tuple[int, int], dict[str, int]] = {key: dict.fromkeys(COUNTERS, 0) for key in self.ports}
         self.rates: dict[tuple[int, int], tuple[float, float]] = {}  # the controller's own rx/tx bps per port
         self.flows: dict[int, list[Flow]] = {dpid: default_flows(self.flavour, dpid) for dpid in dpids}
+        self.learned: dict[tuple[Any, ...], Flow] = {}  # the learned entries by (switch, priority, match)
         self.key_salt = 0
         self.traffic_ticks = 0
         self.cumulative = self.fresh_cumulative()
@@ -46,12 +47,11 @@ class DataPlane(Topology):
 
     def _flow(self, conversation: Conversation, dpid: int, in_port: int, out_port: int) -> Flow:
         priority, match = learned_match(self.flavour, conversation, self.hosts, in_port)
-        for flow in self.flows[dpid]:
-            if flow.priority == priority and flow.match == match:
-                return flow
-        flow = Flow(dpid, priority, match, out_port, idle_timeout=300)
-        self.flows[dpid].append(flow)
-        return flow
+        key = (dpid, priority, tuple(sorted(match.items())))
+        if key not in self.learned:
+            self.learned[key] = Flow(dpid, priority, match, out_port, idle_timeout=300)
+            self.flows[dpid].append(self.learned[key])
+        return self.learned[key]
 
     def _punt_flow(self, dpid: int) -> Flow:
         """The entry that sends an ARP broadcast to the controller (table-miss, or ONOS's ARP punt)."""
@@ -133,6 +133,7 @@ class DataPlane(Topology):
     def reinstall_flows(self) -> None:
         """Another controller app took over: the default entries of the new one; learned ones come with traffic."""
         self.flows = {dpid: default_flows(self.flavour, dpid) for dpid in self.dpids}
+        self.learned = {}
 
     def port_stats(self, dpid: int) -> list[dict[str, Any]]:
         """OpenFlow port statistics of one switch (``OFPPortStats`` fields; uptime per port)."""

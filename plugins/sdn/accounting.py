@@ -47,7 +47,10 @@ class Endpoint:
 class HostTable:
     """The topology's hosts by MAC, by IPv4 and by switch port, and which switch ports are links to other switches."""
 
-    def __init__(self, hosts: Iterable[Mapping[str, Any]], links: Iterable[Mapping[str, Any]]) -> None:
+    def __init__(
+        self, hosts: Iterable[Mapping[str, Any]], links: Iterable[Mapping[str, Any]], key: object = None
+    ) -> None:
+        self.key = key  # equal keys: equal topologies (None: unknown, nothing is reused)
         self.by_mac: dict[str, Mapping[str, Any]] = {}
         self.by_ip: dict[str, Mapping[str, Any]] = {}
         self.by_port: dict[tuple[Any, Any], Mapping[str, Any] | None] = {}
@@ -77,6 +80,17 @@ class HostTable:
         return source is not None and source.dpid is not None and source.dpid != dpid
 
 
+@attrs.frozen
+class Placement:
+    """Where a flow entry's traffic counts: not at all (``transit``), in which class by which rule, and for which
+    FL-server peer in which direction."""
+
+    transit: bool
+    kind: str
+    rule: str
+    peer: tuple[str, str] | None
+
+
 def _ends(link: Mapping[str, Any]) -> list[tuple[str, Any]]:
     return [("source", link["source"]), ("target", link["target"])]
 
@@ -94,6 +108,8 @@ class TrafficAccounting:
         self.counters: CounterTracker[str] = CounterTracker()
         self.read_at_s: float | None = None  # when the committed flow counters were read
         self.resets = 0
+        self._placements: dict[str, Placement] = {}  # by flow_id, for the topology ``_placed_for``
+        self._placed_for: object = None
 
     def account(
         self, flows: Mapping[str, list[dict[str, Any]]], hosts: HostTable, time_ns: int
@@ -104,6 +120,8 @@ class TrafficAccounting:
         rules: dict[tuple[str, str], list[int]] = {}  # (rule, class) -> bytes, packets, flows
         peers: dict[str, dict[str, dict[str, list[int]]]] = {}  # peer -> direction -> switch -> bytes, packets
         readings, seen, counted, resets, transit = [], [], 0, 0, 0
+        if hosts.key is None or hosts.key != self._placed_for:  # another topology places flows elsewhere
+            self._placements, self._placed_for = {}, hosts.key
         for dpid, switch_flows in flows.items():
             for flow in switch_flows:
                 seen.append(flow["flow_id"])
@@ -117,19 +135,17 @@ class TrafficAccounting:
                     continue
                 size, packets = int(delta.deltas["bytes"]), int(delta.deltas["packets"])
                 counted, resets = counted + 1, resets + delta.reset
-                match = match_of(flow["match"])
-                source = hosts.endpoint(match.ipv4_src, match.eth_src, (dpid, match.in_port))
-                target = hosts.endpoint(match.ipv4_dst, match.eth_dst)
-                if hosts.transit(dpid, match.in_port, source):
+                place = self._place(flow, dpid, hosts)
+                if place.transit:
                     transit += size
                     continue
-                addresses = (source.addresses if source else set()) | (target.addresses if target else set())
-                kind, rule = classify(self.rules, addresses, match.l4_ports)
-                classes[kind][0] += size
-                classes[kind][1] += packets
-                row = rules.setdefault((rule, kind), [0, 0, 0])
+                classes[place.kind][0] += size
+                classes[place.kind][1] += packets
+                row = rules.setdefault((place.rule, place.kind), [0, 0, 0])
                 row[0], row[1], row[2] = row[0] + size, row[1] + packets, row[2] + 1
-                self._to_peers(peers, source, target, dpid, size, packets)
+                if place.peer is not None:
+                    cell = peers.setdefault(place.peer[0], {}).setdefault(place.peer[1], {}).setdefault(dpid, [0, 0])
+                    cell[0], cell[1] = cell[0] + size, cell[1] + packets
         records: list[Metric] = []
         if self.read_at_s is not None:
             interval = at_s - self.read_at_s
@@ -148,16 +164,27 @@ class TrafficAccounting:
 
         return records, commit
 
-    def _to_peers(self, peers: dict, source: Endpoint | None, target: Endpoint | None, dpid: str, *delta: int) -> None:
-        """Add a flow's delta to the FL server's peer it connects, if it connects one (by direction and switch)."""
+    def _place(self, flow: Mapping[str, Any], dpid: str, hosts: HostTable) -> Placement:
+        """Where a flow's traffic counts; what it matches never changes, so it is worked out once per topology."""
+        place = self._placements.get(flow["flow_id"])
+        if place is None:
+            match = match_of(flow["match"])
+            source = hosts.endpoint(match.ipv4_src, match.eth_src, (dpid, match.in_port))
+            target = hosts.endpoint(match.ipv4_dst, match.eth_dst)
+            addresses = (source.addresses if source else set()) | (target.addresses if target else set())
+            kind, rule = classify(self.rules, addresses, match.l4_ports)
+            place = Placement(hosts.transit(dpid, match.in_port, source), kind, rule, self._peer(source, target))
+            self._placements[flow["flow_id"]] = place
+        return place
+
+    def _peer(self, source: Endpoint | None, target: Endpoint | None) -> tuple[str, str] | None:
+        """``(peer, direction)`` when the flow connects the FL server with another address."""
         if source is None or target is None:
-            return
+            return None
         from_server, to_server = bool(source.addresses & self.fl_server), bool(target.addresses & self.fl_server)
         if from_server == to_server:
-            return  # not the FL server's traffic (or its traffic with itself)
-        peer, direction = (target, "from_server") if from_server else (source, "to_server")
-        row = peers.setdefault(peer.key, {}).setdefault(direction, {}).setdefault(dpid, [0, 0])
-        row[0], row[1] = row[0] + delta[0], row[1] + delta[1]
+            return None  # not the FL server's traffic (or its traffic with itself)
+        return (target.key, "from_server") if from_server else (source.key, "to_server")
 
     @staticmethod
     def _totals(classes: dict, interval: float, counted: int, resets: int, transit: int, time_ns: int) -> Metric:

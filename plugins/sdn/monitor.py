@@ -98,7 +98,7 @@ class SdnMonitor(Monitor):
         records += flows
         topology_events, topology_now, topology_key = topology_records(poll, self.topology, self.topology_key, now)
         records += topology_events
-        traffic, commit_traffic = self._traffic(poll, topology_now)
+        traffic, commit_traffic = self._traffic(poll, topology_now, topology_key)
         records += traffic
         performance = performance_document(poll, ports)
         snapshot, performance_key = performance_records(performance, self.performance_key, now)
@@ -123,14 +123,18 @@ class SdnMonitor(Monitor):
 
         return records, commit
 
-    def _traffic(self, poll: Poll, known: dict[str, Any] | None) -> tuple[list[Metric], Callable[[], None]]:
-        """The interval's traffic records from the flow counters (none when the flow table is unknown)."""
+    def _traffic(
+        self, poll: Poll, known: dict[str, Any] | None, key: bytes | None
+    ) -> tuple[list[Metric], Callable[[], None]]:
+        """The interval's traffic records from the flow counters (none when the flow table is unknown); the
+        topology's hosts and links place the flows (the last known ones where this poll lacks them)."""
         if poll.flows is None:
             return [], lambda: None
         last = known or {}
         hosts = poll.hosts if poll.hosts is not None else last.get("hosts", [])
         links = poll.links if poll.links is not None else last.get("links", [])
-        return self.traffic.account(poll.flows, HostTable(hosts, links), poll.flows_at_ns or now_ns())
+        table = HostTable(hosts, links, key if poll.topology_complete else None)
+        return self.traffic.account(poll.flows, table, poll.flows_at_ns or now_ns())
 
     def _endpoint_error(self, error: EndpointError) -> Event:
         self.runtime.stats.count("malformed" if error.malformed else "endpoint_errors")
