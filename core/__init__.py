@@ -17,7 +17,7 @@ from .errors import ConfigError, MalformedResponse, PluginError, SourceUnavailab
 from .hookspecs import hookimpl, hookspec
 from .options import NoOptions
 from .records import LEVELS, Event, Metric, Record, now_ns, record_from_dict, record_to_dict
-from .sources import NOT_FOUND, EndpointError, SeenIds, gather_endpoints, get_json
+from .sources import NOT_FOUND, EndpointError, SeenIds, endpoint_error_event, gather_endpoints, get_json
 from .store import EventQuery, MetricQuery, Store
 
 try:
@@ -54,6 +54,7 @@ __all__ = [
     "SourceUnavailable",
     "Store",
     "__version__",
+    "endpoint_error_event",
     "gather_endpoints",
     "get_json",
     "hookimpl",
