@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import httpx
-from flcollector import EndpointError, Event, MalformedResponse, Metric, Monitor, Record, Runtime, now_ns
+from flcollector import MalformedResponse, Metric, Monitor, Record, Runtime, endpoint_error_event, now_ns
 
 from .accounting import HostTable, TrafficAccounting
 from .documents import flow_records, performance_records, topology_records
@@ -78,7 +78,7 @@ class SdnMonitor(Monitor):
         if poll.errors and all(part is None for part in usable) and not poll.port_counters:
             raise MalformedResponse("; ".join(str(e) for e in poll.errors))
         records, commit = self._build(poll)
-        records.extend(self._endpoint_error(error) for error in poll.errors)
+        records.extend(endpoint_error_event(self.runtime, error) for error in poll.errors)
         commit()
         return records
 
@@ -135,14 +135,3 @@ class SdnMonitor(Monitor):
         links = poll.links if poll.links is not None else last.get("links", [])
         table = HostTable(hosts, links, key if poll.topology_complete else None)
         return self.traffic.account(poll.flows, table, poll.flows_at_ns or now_ns())
-
-    def _endpoint_error(self, error: EndpointError) -> Event:
-        self.runtime.stats.count("malformed" if error.malformed else "endpoint_errors")
-        self.log.warning("SDN controller endpoint %s failed: %s", error.endpoint, error.reason)
-        return Event(
-            type="MALFORMED_RESPONSE" if error.malformed else "ENDPOINT_ERROR",
-            message=f"{self.runtime.instance}: {error}",
-            source=self.runtime.instance,
-            level="ERROR",
-            details={"monitor": self.runtime.instance, "endpoint": error.endpoint, "error": error.reason},
-        )
