@@ -24,7 +24,6 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -51,22 +50,11 @@ async def serve(flavour: str, switches: int, delay: float) -> None:
 
 
 def build_monitor(url: str) -> Any:
-    """The real sdn monitor, wired as the core does."""
-    from flcollector import RunContext, Runtime
-    from flcollector.options import build_options
+    """The real sdn monitor, wired as the core does (as ``polling.py`` wires its monitors)."""
     from flcollector.plugins.sdn.monitor import SdnMonitor
-    from flcollector.stats import StatsRegistry
+    from polling import build_runners
 
-    runtime = Runtime(
-        instance="sdn",
-        plugin="sdn",
-        log=logging.getLogger("bench.sdn"),
-        stats=StatsRegistry().register("monitor", "sdn", "sdn"),
-        context=RunContext(),
-        data_dir=Path("."),
-        agent=None,
-    )
-    return SdnMonitor(build_options(SdnMonitor.Options, {"url": url}), runtime)
+    return build_runners(SdnMonitor, [int(url.rsplit(":", 1)[1])])[0].monitor
 
 
 async def floor_poll(client: httpx.AsyncClient, phases: list[list[str]], limit: int) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -10,15 +10,6 @@ import trio
 from flcollector import MalformedResponse, SourceUnavailable
 from flcollector.emulators.sdn_controller import SdnControllerEmulator
 from sdn_helpers import FLAVOURS, Harness, events, metrics, start
-
-
-@pytest.fixture(params=FLAVOURS)
-async def harness(
-    request: pytest.FixtureRequest, nursery: trio.Nursery, make_component: Callable[..., Any]
-) -> AsyncIterator[Harness]:
-    h = await start(nursery, make_component, SdnControllerEmulator(request.param))
-    yield h
-    await h.monitor.close()
 
 
 async def test_first_poll_snapshots_then_nothing_repeated(harness: Harness) -> None:

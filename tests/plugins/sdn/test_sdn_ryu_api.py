@@ -4,22 +4,27 @@ changes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
 import trio
 from flcollector import SourceUnavailable
 from flcollector.emulators.sdn_controller import SdnControllerEmulator
-from sdn_helpers import events, metrics, start
+from sdn_helpers import Harness, events, metrics, start
 
 
-async def test_flopynet_counters_and_flows_reach_the_monitor(
-    nursery: trio.Nursery, make_component: Callable[..., Any]
-) -> None:
+@pytest.fixture
+async def flopynet(nursery: trio.Nursery, make_component: Callable[..., Any]) -> AsyncIterator[Harness]:
+    """The monitor polling an emulation of FLOPY-NET's controller."""
+    h = await start(nursery, make_component, SdnControllerEmulator("ryu"))
+    yield h
+    await h.monitor.close()
+
+
+async def test_flopynet_counters_and_flows_reach_the_monitor(flopynet: Harness) -> None:
     """The defect: a decimal DPID names another switch on FLOPY-NET's controller, so ports and flows were empty."""
-    emulator = SdnControllerEmulator("ryu")
-    h = await start(nursery, make_component, emulator)
+    h, emulator = flopynet, flopynet.emulator
     with trio.fail_after(10):
         for _ in range(3):
             emulator.advance_counters()
@@ -37,7 +42,6 @@ async def test_flopynet_counters_and_flows_reach_the_monitor(
     assert all(requested[f"/stats/port/{dpid:016x}"] == 3 for dpid in emulator.dpids)
     assert requested["/stats/flows"] == 3  # one request for every flow, each poll
     assert not any(path.startswith(("/stats/flowentry/", "/stats/flow/")) for path in requested)
-    await h.monitor.close()
 
 
 async def test_stock_ryu_gets_decimal_dpids_and_is_detected_once(
@@ -97,11 +101,8 @@ async def test_a_restarted_controller_of_another_kind_is_detected_again(
     await h.monitor.close()
 
 
-async def test_detection_is_forgotten_when_the_controller_goes_away_or_restarts(
-    nursery: trio.Nursery, make_component: Callable[..., Any]
-) -> None:
-    emulator = SdnControllerEmulator("ryu")
-    h = await start(nursery, make_component, emulator)
+async def test_detection_is_forgotten_when_the_controller_goes_away_or_restarts(flopynet: Harness) -> None:
+    h, emulator = flopynet, flopynet.emulator
     with trio.fail_after(10):
         await h.collect()
         emulator.set_fault("down")
@@ -118,14 +119,10 @@ async def test_detection_is_forgotten_when_the_controller_goes_away_or_restarts(
         assert h.monitor.source.api is None
         await h.collect()
     assert h.monitor.source.api == "flopynet"
-    await h.monitor.close()
 
 
-async def test_a_malformed_flow_table_is_an_error_event_not_a_crash(
-    nursery: trio.Nursery, make_component: Callable[..., Any]
-) -> None:
-    emulator = SdnControllerEmulator("ryu")
-    h = await start(nursery, make_component, emulator)
+async def test_a_malformed_flow_table_is_an_error_event_not_a_crash(flopynet: Harness) -> None:
+    h, emulator = flopynet, flopynet.emulator
     with trio.fail_after(10):
         await h.collect()
         emulator.break_path("/stats/flows")
@@ -135,4 +132,3 @@ async def test_a_malformed_flow_table_is_an_error_event_not_a_crash(
     assert error.details["endpoint"] == "/stats/flows" and h.monitor.runtime.stats.counters["malformed"] == 1
     assert not metrics(broken, "sdn_flows") and not metrics(broken, "sdn_traffic")  # unknown, not empty
     assert len(metrics(broken, "sdn_port")) == len(emulator.counters)  # the rest of the poll is kept
-    await h.monitor.close()

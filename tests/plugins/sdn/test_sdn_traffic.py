@@ -27,6 +27,14 @@ def expected_classes(emulator: SdnControllerEmulator, ticks: int) -> dict[str, i
     return classes
 
 
+async def _warm(h: Harness, ticks: int = 1) -> None:
+    """A first poll, ``ticks`` ticks of traffic (the learned flows appear), a second poll: baselines everywhere."""
+    await h.collect()
+    for _ in range(ticks):
+        h.emulator.advance_counters()
+    await h.collect()
+
+
 async def _interval(h: Harness, ticks: int = 2) -> tuple[list[Any], dict[str, int]]:
     """Poll, move ``ticks`` ticks of traffic, poll again; return the second poll and the bytes each host sent."""
     await h.collect()
@@ -38,15 +46,10 @@ async def _interval(h: Harness, ticks: int = 2) -> tuple[list[Any], dict[str, in
     return records, {role: after[role] - before[role] for role in after}
 
 
-@pytest.mark.parametrize("flavour", FLAVOURS)
-async def test_classes_and_shares_add_up_to_what_hosts_sent(
-    flavour: str, nursery: trio.Nursery, make_component: Callable[..., Any]
-) -> None:
-    emulator = SdnControllerEmulator(flavour)  # type: ignore[arg-type]
-    h = await start(nursery, make_component, emulator)
+async def test_classes_and_shares_add_up_to_what_hosts_sent(harness: Harness) -> None:
+    h, emulator = harness, harness.emulator
     with trio.fail_after(10):
-        await h.collect()  # the learned flows appear with the first traffic
-        emulator.advance_counters()
+        await _warm(h)
         records, sent = await _interval(h)
     [traffic] = metrics(records, "sdn_traffic")
     fields = traffic.fields
@@ -59,7 +62,6 @@ async def test_classes_and_shares_add_up_to_what_hosts_sent(
     assert {"fl_server", "collector", "policy_engine", "default"} <= {rule for rule, _ in rules}
     assert rules["fl_server", "fl"]["bytes"] == fields["fl_bytes"]
     assert sum(r["bytes"] for r in rules.values()) == fields["total_bytes"]
-    await h.monitor.close()
 
 
 @pytest.mark.parametrize("flavour", FLAVOURS)
@@ -70,9 +72,7 @@ async def test_each_clients_bytes_with_the_fl_server_match_its_port_counters(
     h = await start(nursery, make_component, emulator)
     clients = [host for host in emulator.hosts.values() if host.role.startswith("client-")]
     with trio.fail_after(10):
-        await h.collect()
-        emulator.advance_counters()
-        await h.collect()
+        await _warm(h)
         before = {c.ip: dict(emulator.counters[(c.dpid, c.port)]) for c in clients}
         for _ in range(3):
             emulator.advance_counters()
@@ -91,17 +91,10 @@ async def test_each_clients_bytes_with_the_fl_server_match_its_port_counters(
     await h.monitor.close()
 
 
-@pytest.mark.parametrize("flavour", FLAVOURS)
-async def test_counter_reset_counts_what_moved_since(
-    flavour: str, nursery: trio.Nursery, make_component: Callable[..., Any]
-) -> None:
-    emulator = SdnControllerEmulator(flavour)  # type: ignore[arg-type]
-    h = await start(nursery, make_component, emulator)
+async def test_counter_reset_counts_what_moved_since(harness: Harness) -> None:
+    h, emulator = harness, harness.emulator
     with trio.fail_after(10):
-        await h.collect()
-        for _ in range(3):
-            emulator.advance_counters()
-        await h.collect()
+        await _warm(h, ticks=3)
         emulator.reset_counters()  # the switches restart: every counter starts again
         emulator.advance_counters()
         records = await h.collect()
@@ -109,25 +102,17 @@ async def test_counter_reset_counts_what_moved_since(
     assert traffic.fields["total_bytes"] == sum(host_rx(emulator).values())  # since the reset: the counters' values
     assert traffic.fields["counter_resets"] > 0 and h.monitor.traffic.resets == traffic.fields["counter_resets"]
     assert all(v >= 0 for m in metrics(records, "sdn_fl_peer") for v in m.fields.values())
-    await h.monitor.close()
 
 
-@pytest.mark.parametrize("flavour", FLAVOURS)
-async def test_a_client_joining_between_polls_counts_in_full(
-    flavour: str, nursery: trio.Nursery, make_component: Callable[..., Any]
-) -> None:
-    emulator = SdnControllerEmulator(flavour)  # type: ignore[arg-type]
-    h = await start(nursery, make_component, emulator)
+async def test_a_client_joining_between_polls_counts_in_full(harness: Harness) -> None:
+    h, emulator = harness, harness.emulator
     with trio.fail_after(10):
-        await h.collect()
-        emulator.advance_counters()
-        await h.collect()
+        await _warm(h)
         joined = emulator.hosts[emulator.add_client()]
         emulator.advance_counters()  # its flow entries are installed now, and count one tick
         records = await h.collect()
     peers = {m.tags["peer"]: m.fields for m in metrics(records, "sdn_fl_peer")}
     assert peers[joined.ip]["bytes_to_server"] == 100_000 and peers[joined.ip]["bytes_from_server"] == 300_000
-    await h.monitor.close()
 
 
 async def test_a_flopynet_restart_neither_loses_nor_doubles_bytes(
@@ -138,9 +123,7 @@ async def test_a_flopynet_restart_neither_loses_nor_doubles_bytes(
     emulator = SdnControllerEmulator("ryu")
     h = await start(nursery, make_component, emulator)
     with trio.fail_after(10):
-        await h.collect()
-        emulator.advance_counters()
-        await h.collect()
+        await _warm(h)
         before = sum(host_rx(emulator).values())
         emulator.restart_controller()
         emulator.advance_counters()
@@ -160,8 +143,7 @@ async def test_operator_rules_come_first_and_are_named(
     emulator = SdnControllerEmulator("ofctl")
     h = await start(nursery, make_component, emulator, traffic_rules=[rule], collector_addresses=[])
     with trio.fail_after(10):
-        await h.collect()
-        emulator.advance_counters()
+        await _warm(h)
         records, _ = await _interval(h)
     rules = {(m.tags["rule"], m.tags["class"]) for m in metrics(records, "sdn_traffic_rule")}
     assert ("dataset_download", "fl") in rules and ("collector", "control") not in rules
