@@ -13,11 +13,12 @@ from .components import Component, Exporter, Listener, Monitor, Processor, Runti
 from .context import RunContext
 from .durations import Duration
 from .errors import ConfigError, MalformedResponse, PluginError, SourceUnavailable
+from .export_tables import ExportSource, ExportTable, field_column, iso_time
 from .hookspecs import hookimpl, hookspec
 from .options import NoOptions
 from .records import LEVELS, Event, Metric, Record, now_ns, record_from_dict, record_to_dict
 from .sources import NOT_FOUND, EndpointError, SeenIds, gather_endpoints, get_json
-from .store import EventQuery, MetricQuery, Store
+from .store import Aggregation, BulkStore, EventQuery, MetricQuery, Selection, Store
 
 try:
     __version__ = version("flcollector")
@@ -27,12 +28,16 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 __all__ = [
     "LEVELS",
     "NOT_FOUND",
+    "Aggregation",
+    "BulkStore",
     "Component",
     "ConfigError",
     "Duration",
     "EndpointError",
     "Event",
     "EventQuery",
+    "ExportSource",
+    "ExportTable",
     "Exporter",
     "Listener",
     "MalformedResponse",
@@ -46,15 +51,18 @@ __all__ = [
     "RunContext",
     "Runtime",
     "SeenIds",
+    "Selection",
     "Send",
     "Sink",
     "SourceUnavailable",
     "Store",
     "__version__",
+    "field_column",
     "gather_endpoints",
     "get_json",
     "hookimpl",
     "hookspec",
+    "iso_time",
     "now_ns",
     "record_from_dict",
     "record_to_dict",
