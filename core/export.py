@@ -284,7 +284,7 @@ def main(
     except (FlcollectorError, ValueError, RuntimeError, OSError) as exc:
         print(f"flcollector export: {exc}", file=sys.stderr)
         return 1
-    print(f"wrote {result.path} ({result.metrics} metric rows, {result.events} event rows)")
+    print(f"wrote {result.path} ({result.metrics} metrics, {result.events} events)")
     return 0
 
 
