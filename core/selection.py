@@ -135,7 +135,7 @@ def build_selection(
             if item not in known_metrics:
                 raise SelectionError(
                     "components",
-                    f"unknown component {item!r}: use one of {', '.join(COMPONENTS)} or a stored metric name",
+                    f"components: unknown {item!r}; use one of {', '.join(COMPONENTS)} or a stored metric name",
                 )
             names.add(item)
             continue
