@@ -20,6 +20,7 @@ from flcollector import iso_time
 log = logging.getLogger("flcollector.export.api")
 MANIFEST = "manifest.json"
 Status = Literal["running", "completed", "failed"]
+STOPPED = "the agent stopped before the export finished"
 _converter = cattrs.Converter()
 
 
@@ -90,7 +91,7 @@ class Manifest:
             self.entries = {}
         for entry in self.entries.values():
             if entry.status == "running":
-                entry.status, entry.error = "failed", "the agent stopped before the export finished"
+                entry.status, entry.error = "failed", STOPPED
                 self.remove_files(entry)
         self.save()
 

@@ -21,7 +21,7 @@ from flcollector import Selection, now_ns
 from flcollector.export import export_selection, find_exporter
 from flcollector.loader import load_registry
 
-from .manifest import ExportEntry, Manifest
+from .manifest import STOPPED, ExportEntry, Manifest
 from .request import ExportRequest
 from .settings import ExportSettings
 
@@ -48,6 +48,7 @@ class ExportService:
         self._requests: dict[str, tuple[ExportRequest, Selection]] = {}
         self._loaded = trio.Event()
         self._scope: trio.CancelScope | None = None
+        self.stopped = trio.Event()  # set when the service task has ended (every export finished or cut)
         self._started = False
         self.limiter = trio.CapacityLimiter(settings.concurrent)  # exports written at the same time
 
@@ -60,9 +61,19 @@ class ExportService:
             trio.lowlevel.spawn_system_task(self._run, name=f"export service {self.settings.directory}")
 
     def stop(self) -> None:
-        """Cancel the service task (the agent's ``shutdown`` hook)."""
+        """Cancel the service task (the agent's ``shutdown`` hook, which cannot wait): every export still running
+        is marked failed and its parts deleted here and now, before the store closes."""
         if self._scope is not None:
             self._scope.cancel()
+        cut = [e for e in self.manifest.entries.values() if e.status == "running"]
+        for entry in cut:
+            entry.status, entry.error = "failed", STOPPED
+            entry.finished_ns = self.clock()
+            self.manifest.remove_files(entry)
+        if cut:
+            self.manifest.save()
+            log.warning("the agent stopped before %d exports finished: %s", len(cut),
+                        ", ".join(e.export_id for e in cut))
 
     async def _run(self) -> None:
         with trio.CancelScope() as self._scope:
@@ -75,6 +86,8 @@ class ExportService:
                         nursery.start_soon(self._job, entry)
             except Exception:  # a system task must never raise: it would take the whole agent down
                 log.exception("the export service stopped")
+            finally:
+                self.stopped.set()
 
     async def ready(self) -> None:
         """Wait until the manifest has been read."""
@@ -110,14 +123,15 @@ class ExportService:
             async with self.limiter:
                 await self._export(entry, request, selection)
             entry.status = "completed"
-        except trio.Cancelled:
-            entry.status, entry.error = "failed", "the agent stopped before the export finished"
-            raise
-        except Exception as exc:  # one failed export is reported in its entry, never a crash of the service
-            log.warning("export %s failed: %s", entry.export_id, exc)
-            entry.status, entry.error = "failed", f"{type(exc).__name__}: {exc}"
+        except BaseException as exc:
+            stopping = isinstance(exc, trio.Cancelled) or (self._scope is not None and self._scope.cancel_called)
+            entry.status, entry.error = "failed", STOPPED if stopping else f"{type(exc).__name__}: {exc}"
+            if not isinstance(exc, Exception):
+                raise
+            if not stopping:  # one failed export is reported in its entry, never a crash of the service
+                log.warning("export %s failed: %s", entry.export_id, exc)
         finally:
-            entry.finished_ns = self.clock()
+            entry.finished_ns = entry.finished_ns or self.clock()
             if entry.status == "failed":
                 self.manifest.remove_files(entry)
             self.manifest.save()  # small and must happen even when cancelled: blocking on purpose
