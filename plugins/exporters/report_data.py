@@ -108,7 +108,9 @@ async def _clients(store: BulkStore, selection: Selection, data: ReportData) -> 
     for round_, clients in times.items():
         if len(clients) >= 3:
             median = statistics.median(clients.values())
-            data.stragglers[round_] = sorted(c for c, s in clients.items() if s > STRAGGLER_FACTOR * median)
+            slow = sorted(c for c, s in clients.items() if s > STRAGGLER_FACTOR * median)
+            if slow:
+                data.stragglers[round_] = slow
 
 
 async def _network(store: BulkStore, selection: Selection, data: ReportData) -> None:

@@ -14,6 +14,10 @@ from flcollector import iso_time, now_ns
 from .report_data import STRAGGLER_FACTOR, TIMELINE_LIMIT, ReportData
 from .report_figures import FIGURES, phase_keys
 
+#: Marks, once the page has loaded, how many figures the browser decoded (what the browser test reads back).
+CHECK_SCRIPT = ("<script>addEventListener('load', () => { const shown = [...document.images].filter("
+                "i => i.complete && i.naturalWidth > 0); document.body.dataset.figuresRendered = shown.length; "
+                "});</script>")
 STYLE = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1000px; color: #222; padding: 0 1em; }
 h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { font-size: 1.2em; margin-top: 2em; border-bottom: 1px solid #ddd; }
@@ -117,6 +121,6 @@ def page(data: ReportData, pngs: dict[str, bytes | None], version: str) -> str:
     parts += ["<h2>Rounds</h2>", rounds_table(data),
               f"<p class='note'>A straggler is a client whose training took more than {STRAGGLER_FACTOR}x the "
               "median of its round (rounds with at least three clients reporting).</p>",
-              "<h2>Gaps</h2>", gaps_table(data), "</body></html>\n"]
+              "<h2>Gaps</h2>", gaps_table(data), CHECK_SCRIPT, "</body></html>\n"]
     return "".join(parts)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import trio
-from experiment_records import experiment
+from experiment_records import EXPERIMENT, experiment
 from export_api_helpers import Api, start_api
 from flcollector.plugins.sqlite import SqliteStore
 
@@ -34,3 +34,16 @@ async def api(
         with trio.fail_after(60):
             yield running
     running.agent.stop()
+
+
+@pytest.fixture
+async def api_report(api: Api) -> tuple[str, str]:
+    """The report served by the route and the one `flcollector report` writes from the same store."""
+    from flcollector.export import report_main
+
+    served = (await api.client.get("/api/v1/report", params={"experiment_id": EXPERIMENT})).text
+    config = api.data.parent / f"{api.data.name}.toml"
+    output = api.data / "report.html"
+    code = await trio.to_thread.run_sync(report_main, str(config), EXPERIMENT, str(output))
+    assert code == 0
+    return served, output.read_text()
