@@ -17,7 +17,7 @@ from .export_tables import ExportSource, ExportTable, field_column, iso_time
 from .hookspecs import hookimpl, hookspec
 from .options import NoOptions
 from .records import LEVELS, Event, Metric, Record, now_ns, record_from_dict, record_to_dict
-from .sources import NOT_FOUND, EndpointError, SeenIds, gather_endpoints, get_json
+from .sources import NOT_FOUND, EndpointError, SeenIds, endpoint_error_event, gather_endpoints, get_json
 from .store import Aggregation, BulkStore, EventQuery, MetricQuery, Selection, Store
 
 try:
@@ -57,6 +57,7 @@ __all__ = [
     "SourceUnavailable",
     "Store",
     "__version__",
+    "endpoint_error_event",
     "field_column",
     "gather_endpoints",
     "get_json",
