@@ -279,12 +279,19 @@ def main(
             include_events=not name, registry=config.registry, aggregation=aggregation, progress=progress,
         )
 
+    return _finish("export", _run_with_store, config, cfg, work,
+                   lambda result: f"wrote {result.path} ({result.metrics} metrics, {result.events} events)")
+
+
+def _finish(command: str, run: Callable[..., Any], config: Config, cfg: ComponentConfig, work: Callable[[Any], Any],
+            done: Callable[[ExportResult], str]) -> int:
+    """Run ``work`` on the store and print what was written (exit 0), or why it failed (exit 1)."""
     try:
-        result: ExportResult = _run_with_store(config, cfg, work)
+        result: ExportResult = run(config, cfg, work)
     except (FlcollectorError, ValueError, RuntimeError, OSError) as exc:
-        print(f"flcollector export: {exc}", file=sys.stderr)
+        print(f"flcollector {command}: {exc}", file=sys.stderr)
         return 1
-    print(f"wrote {result.path} ({result.metrics} metrics, {result.events} events)")
+    print(done(result))
     return 0
 
 
@@ -321,10 +328,4 @@ def report_main(config_path: str | None, experiment: str | None, output: str | N
     async def work(store: Any) -> ExportResult:
         return await write_report(store, config.registry, Path(config.agent.data_dir), experiment, output)
 
-    try:
-        result: ExportResult = _run_with_store(config, cfg, work)
-    except (FlcollectorError, ValueError, RuntimeError, OSError) as exc:
-        print(f"flcollector report: {exc}", file=sys.stderr)
-        return 1
-    print(f"wrote {result.path}")
-    return 0
+    return _finish("report", _run_with_store, config, cfg, work, lambda result: f"wrote {result.path}")

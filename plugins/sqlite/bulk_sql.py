@@ -189,26 +189,25 @@ def event_tally(conn: sqlite3.Connection, selection: Selection, bucket_ns: int |
 def selection_facts(conn: sqlite3.Connection, selection: Selection) -> dict[str, Any]:
     """Counts, time and round bounds, and sources of the selection (one grouped scan per table)."""
     groups: list[tuple[Any, ...]] = []
-    metrics = events = 0
-    if selection.wants_metrics:
-        where, params = selection_where(selection)
-        found = conn.execute(f"SELECT m.source, count(*), min(m.time_ns), max(m.time_ns), min(m.round), "
-                             f"max(m.round) FROM metrics m WHERE {where} GROUP BY m.source", params).fetchall()
-        metrics = sum(row[1] for row in found)
-        groups += found
-    if selection.wants_events:
-        where, params = event_where(selection)
-        found = conn.execute(f"SELECT source, count(*), min(time_ns), max(time_ns), min(round), max(round) "
-                             f"FROM events WHERE {where} GROUP BY source", params).fetchall()
-        events = sum(row[1] for row in found)
-        groups += found
+    counts = {"metrics": 0, "events": 0}
+    for table, wanted, (where, params) in (
+        ("metrics", selection.wants_metrics, selection_where(selection)),
+        ("events", selection.wants_events, event_where(selection)),
+    ):
+        if wanted:
+            alias = "m" if table == "metrics" else "e"
+            found = conn.execute(
+                f"SELECT {alias}.source, count(*), min({alias}.time_ns), max({alias}.time_ns), min({alias}.round), "
+                f"max({alias}.round) FROM {table} {alias} WHERE {where} GROUP BY {alias}.source", params).fetchall()
+            counts[table] = sum(row[1] for row in found)
+            groups += found
 
     def bound(column: int, pick: Any) -> Any:
         values = [row[column] for row in groups if row[column] is not None]
         return pick(values) if values else None
 
     return {
-        "metrics": metrics, "events": events, "first_ns": bound(2, min), "last_ns": bound(3, max),
+        **counts, "first_ns": bound(2, min), "last_ns": bound(3, max),
         "min_round": bound(4, min), "max_round": bound(5, max), "sources": sorted({row[0] for row in groups}),
     }
 
