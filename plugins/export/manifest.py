@@ -2,13 +2,15 @@
 
 One JSON file, ``manifest.json`` in the exports directory, rewritten whole (atomically) on every change. Retention
 deletes only the files an entry names, so anything else in the directory (a user's own files, another tool's) is
-never touched. Blocking I/O: the service calls these methods in worker threads.
+never touched. The entries are read and changed on the Trio thread only; ``write`` and ``remove_files`` are the
+blocking parts, safe from any thread (writes are serialised by a lock).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 from pathlib import Path
 from typing import Any, Literal
 
@@ -76,6 +78,7 @@ class Manifest:
         self.directory = directory
         self.path = directory / MANIFEST
         self.entries: dict[str, ExportEntry] = {}
+        self._writing = threading.Lock()
 
     def load(self) -> None:
         """Read the manifest; an export left running by an earlier agent is marked failed and its parts deleted."""
@@ -95,12 +98,21 @@ class Manifest:
                 self.remove_files(entry)
         self.save()
 
-    def save(self) -> None:
-        """Write the manifest atomically."""
+    def dumps(self) -> bytes:
+        """The manifest as JSON (on the Trio thread, where the entries change)."""
         data = {"exports": [_converter.unstructure(e) for e in self.entries.values()]}
-        tmp = self.path.with_name(f".{MANIFEST}.tmp")
-        tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
-        os.replace(tmp, self.path)
+        return orjson.dumps(data, option=orjson.OPT_INDENT_2)
+
+    def write(self, data: bytes) -> None:
+        """Replace the file with ``data`` atomically (blocking; any thread)."""
+        with self._writing:
+            tmp = self.path.with_name(f".{MANIFEST}.tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, self.path)
+
+    def save(self) -> None:
+        """Write the entries now (blocking: at start-up, and when the agent stops and nothing may wait)."""
+        self.write(self.dumps())
 
     def remove_files(self, entry: ExportEntry) -> None:
         """Delete the entry's file and any part it left (``<id>.*``, ``.<id>*.tmp``): only names it owns."""
@@ -108,14 +120,10 @@ class Manifest:
             for path in self.directory.glob(pattern):
                 path.unlink(missing_ok=True)
 
-    def expire(self, now_ns: int) -> list[str]:
-        """Delete every entry past its expiry, with its files; return their ids."""
+    def take_expired(self, now_ns: int) -> list[ExportEntry]:
+        """Remove the entries past their expiry (not one still running) and return them; their files remain."""
         gone = [e for e in self.entries.values() if e.expires_ns is not None and e.expires_ns <= now_ns
                 and e.status != "running"]
         for entry in gone:
-            self.remove_files(entry)
             del self.entries[entry.export_id]
-        if gone:
-            self.save()
-            log.info("deleted %d expired exports: %s", len(gone), ", ".join(e.export_id for e in gone))
-        return [e.export_id for e in gone]
+        return gone

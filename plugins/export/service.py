@@ -114,8 +114,11 @@ class ExportService:
         self._requests[entry.export_id] = (request, selection)
         self.finished[entry.export_id] = trio.Event()
         self.manifest.entries[entry.export_id] = entry
-        await trio.to_thread.run_sync(self.manifest.save)
+        await self._save()
         return entry
+
+    async def _save(self) -> None:
+        await trio.to_thread.run_sync(self.manifest.write, self.manifest.dumps())
 
     async def _job(self, entry: ExportEntry) -> None:
         request, selection = self._requests.pop(entry.export_id)
@@ -134,7 +137,8 @@ class ExportService:
             entry.finished_ns = entry.finished_ns or self.clock()
             if entry.status == "failed":
                 self.manifest.remove_files(entry)
-            self.manifest.save()  # small and must happen even when cancelled: blocking on purpose
+            with trio.CancelScope(shield=True):  # recorded even when the export was cut short
+                await self._save()
             self.finished[entry.export_id].set()
 
     async def _export(self, entry: ExportEntry, request: ExportRequest, selection: Selection) -> None:
@@ -185,10 +189,14 @@ class ExportService:
     async def sweep(self) -> list[str]:
         """Delete the expired exports now (files and entries); return their ids."""
         await self.ready()
-        gone = await trio.to_thread.run_sync(self.manifest.expire, self.clock())
-        for export_id in gone:
-            self.finished.pop(export_id, None)
-        return gone
+        gone = self.manifest.take_expired(self.clock())
+        if gone:
+            for entry in gone:
+                self.finished.pop(entry.export_id, None)
+                await trio.to_thread.run_sync(self.manifest.remove_files, entry)
+            await self._save()
+            log.info("deleted %d expired exports: %s", len(gone), ", ".join(e.export_id for e in gone))
+        return [entry.export_id for entry in gone]
 
     async def _sweep_forever(self) -> None:
         while True:
