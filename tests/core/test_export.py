@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 import trio
-from flcollector import Event, Metric, MetricQuery, Record
-from flcollector import export_tables
+from flcollector import Event, Metric, MetricQuery, Record, export_tables
 from flcollector.export import export_records, main, parse_time
 
 sqlite_plugin = pytest.importorskip("flcollector.plugins.sqlite")
