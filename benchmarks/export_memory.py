@@ -7,9 +7,12 @@ runs). Each mode runs in its own subprocess, so its peak RSS (``ru_maxrss``) is 
   rows at a time and written with the same writer (``csv.writer.writerows``; pyarrow's ``ParquetWriter``, one
   row group per chunk): what reading and writing cost with no work of ours in between;
 * **export**: ``flcollector.export.export_records`` through the ``sqlite`` store and the ``csv``/``parquet``
-  exporters: the layout pass, tags and fields split into typed columns, ISO times, the whole streaming path.
+  exporters: the layout pass, tags and fields split into typed columns, ISO times, the whole streaming path;
+* with ``--aggregation 1h``, also the aggregated export to CSV (buckets computed by SQLite; no floor: the point is
+  that Python never sees the rows).
 
-Run: ``.venv/bin/python benchmarks/export_memory.py [--count 10000000] [--runs 1] [--formats parquet,csv]``.
+Run: ``.venv/bin/python benchmarks/export_memory.py [--count 10000000] [--runs 1] [--formats parquet,csv]
+[--aggregation 1h] [--db store.db]``.
 """
 
 from __future__ import annotations
@@ -82,7 +85,7 @@ def floor(db: Path, fmt: str, out: Path) -> int:
     return rows
 
 
-def export(db: Path, fmt: str, out: Path) -> int:
+def export(db: Path, fmt: str, out: Path, aggregation: str | None = None) -> int:
     """The real export; returns the rows written."""
     import logging
 
@@ -97,7 +100,7 @@ def export(db: Path, fmt: str, out: Path) -> int:
                           StatsRegistry().register("sink", "sqlite", "sqlite"), RunContext(), db.parent)
         store = SqliteStore(SqliteOptions(path=str(db), retention=0), runtime)  # type: ignore[arg-type]
         async with store:
-            result = await export_records(store, fmt, out)
+            result = await export_records(store, fmt, out, aggregation=aggregation)
         return result.metrics + result.events
 
     return trio.run(run)
@@ -106,7 +109,10 @@ def export(db: Path, fmt: str, out: Path) -> int:
 def child(mode: str, db: Path, fmt: str, out: Path) -> None:
     """Run one mode and print its figures as JSON (in a subprocess of its own)."""
     started, cpu = time.perf_counter(), time.process_time()
-    rows = (floor if mode == "floor" else export)(db, fmt, out)
+    if mode.startswith("aggregate-"):
+        rows = export(db, fmt, out, mode.removeprefix("aggregate-"))
+    else:
+        rows = (floor if mode == "floor" else export)(db, fmt, out)
     wall = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"rows": rows, "wall": wall, "cpu": time.process_time() - cpu, "peak_mib": peak,
@@ -127,6 +133,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--formats", default="parquet,csv")
     parser.add_argument("--db", type=Path, help="keep the store here (built when missing)")
+    parser.add_argument("--aggregation", help="also export aggregated to CSV with this bucket, e.g. 1h")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -152,8 +159,16 @@ def main() -> None:
             ratios = [e["wall"] / f["wall"] for f, e in zip(results["floor"], results["export"], strict=True)]
             rate = statistics.median(r["rows"] / r["wall"] for r in results["export"])
             peak = max(r["peak_mib"] for r in results["export"])
+            cpu = statistics.median(e["cpu"] / f["cpu"] for f, e in zip(results["floor"], results["export"],
+                                                                       strict=True))
             print(f"{fmt}: export {rate:,.0f} rows/s, {statistics.median(ratios):.2f}x the floor's time "
-                  f"(runs {', '.join(f'{r:.2f}' for r in ratios)}), peak RSS {peak:.1f} MiB", flush=True)
+                  f"(runs {', '.join(f'{r:.2f}' for r in ratios)}), {cpu:.2f}x its CPU, peak RSS {peak:.1f} MiB",
+                  flush=True)
+        if args.aggregation:
+            for _ in range(args.runs):
+                run = measure(f"aggregate-{args.aggregation}", db, "csv", folder)
+                print(f"  csv {args.aggregation} aggregate: {args.count:,} stored -> {run['rows']:,} rows in "
+                      f"{run['wall']:.1f} s (cpu {run['cpu']:.1f} s), peak {run['peak_mib']:.1f} MiB", flush=True)
 
 
 if __name__ == "__main__":

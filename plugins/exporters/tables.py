@@ -117,15 +117,22 @@ class TableWriter(Protocol):
 async def stream_table(table: ExportTable, path: Path, open_writer: Callable[[Path], TableWriter]) -> Path:
     """Write ``table`` to ``path`` chunk by chunk through ``open_writer(tmp)``; ``path`` appears only when complete.
 
-    Each chunk is written in a worker thread, so the Trio thread stays free; memory holds one chunk.
+    The next chunk is read while the last one is written (both in worker threads: SQLite leaves the GIL while it
+    steps), so the Trio thread stays free; memory holds three chunks at most.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     writer = await trio.to_thread.run_sync(open_writer, tmp)
     try:
-        async with aclosing(table.chunks()) as chunks:
-            async for rows in chunks:
-                await trio.to_thread.run_sync(writer.write, rows)
+        try:
+            async with trio.open_nursery() as nursery:
+                send, receive = trio.open_memory_channel[list[Row]](1)
+                nursery.start_soon(_read_ahead, table, send)
+                async with receive:
+                    async for rows in receive:
+                        await trio.to_thread.run_sync(writer.write, rows)
+        except BaseExceptionGroup as group:  # one failure, not a group of one: callers name its cause
+            raise _single(group) from None
         await trio.to_thread.run_sync(writer.close)
         os.replace(tmp, path)
     except BaseException:
@@ -134,6 +141,27 @@ async def stream_table(table: ExportTable, path: Path, open_writer: Callable[[Pa
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+async def _read_ahead(table: ExportTable, send: trio.MemorySendChannel[list[Row]]) -> None:
+    async with send, aclosing(table.chunks()) as chunks:
+        async for rows in chunks:
+            await send.send(rows)
+
+
+def _single(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The one exception inside ``group`` (nested groups flattened), or the group itself when there are more."""
+    found: list[BaseException] = []
+
+    def walk(error: BaseException) -> None:
+        if isinstance(error, BaseExceptionGroup):
+            for inner in error.exceptions:
+                walk(inner)
+        else:
+            found.append(error)
+
+    walk(group)
+    return found[0] if len(found) == 1 else group
 
 
 def source_tables(source: Any, path: Path, with_events: bool) -> list[tuple[ExportTable, Path]]:
