@@ -146,7 +146,7 @@ class ProgressBar:
 def cmd_export(args: argparse.Namespace) -> int:
     """Export stored records to a file (json, jsonl, csv, parquet, notebook, report), raw or aggregated."""
     setup_logging(args.log_level or "WARNING")
-    from .export import main as export_main
+    from .export_cli import main as export_main
 
     bar = ProgressBar() if sys.stderr.isatty() and not args.no_progress else None
     try:
@@ -161,7 +161,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     """Write an experiment's HTML report (figures inline) from the configured store."""
     setup_logging(args.log_level or "WARNING")
-    from .export import report_main
+    from .export_cli import report_main
 
     return report_main(config_path=args.config, experiment=args.experiment, output=args.output)
 

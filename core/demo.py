@@ -192,7 +192,7 @@ async def run_demo(
 async def write_demo_report(config: Any, demo: Demo) -> Path | None:
     """Write the experiment's HTML report from the store the agent left, print its path, and return it (None,
     with the reason printed, when it cannot be written: no store, or the ``report`` extra not installed)."""
-    from .export import open_store, store_config, write_report
+    from .export_cli import open_store, store_config, write_report
 
     try:
         store = open_store(config, store_config(config))

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 import trio
 from flcollector import Event, Metric, MetricQuery, Record, export_tables
-from flcollector.export import export_records, main, parse_time
+from flcollector.export import export_records, parse_time
+from flcollector.export_cli import main
 
 sqlite_plugin = pytest.importorskip("flcollector.plugins.sqlite")
 # an hour ago, with nanoseconds a float64 could not hold (recent, so the store's retention keeps it)

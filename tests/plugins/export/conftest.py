@@ -39,7 +39,7 @@ async def api(
 @pytest.fixture
 async def api_report(api: Api) -> tuple[str, str]:
     """The report served by the route and the one `flcollector report` writes from the same store."""
-    from flcollector.export import report_main
+    from flcollector.export_cli import report_main
 
     served = (await api.client.get("/api/v1/report", params={"experiment_id": EXPERIMENT})).text
     config = api.data.parent / f"{api.data.name}.toml"
