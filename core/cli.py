@@ -137,10 +137,11 @@ class ProgressBar:
         self.drawn = True
 
     def finish(self) -> None:
-        """End the bar's line (so what is printed next starts on its own)."""
+        """End the bar's line (so what is printed next starts on its own); the export command calls it."""
         if self.drawn:
             self.stream.write("\n")
             self.stream.flush()
+            self.drawn = False
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -149,13 +150,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     from .export_cli import main as export_main
 
     bar = ProgressBar() if sys.stderr.isatty() and not args.no_progress else None
-    try:
-        return export_main(config_path=args.config, fmt=args.format, output=args.output, name=args.name,
-                           experiment=args.experiment, start=args.start, end=args.end,
-                           aggregation=args.aggregation, progress=bar)
-    finally:
-        if bar is not None:
-            bar.finish()
+    return export_main(config_path=args.config, fmt=args.format, output=args.output, name=args.name,
+                       experiment=args.experiment, start=args.start, end=args.end, aggregation=args.aggregation,
+                       progress=bar)
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -106,20 +106,29 @@ def main(
             include_events=not name, registry=config.registry, aggregation=aggregation, progress=progress,
         )
 
-    return _finish("export", _run_with_store, config, cfg, work,
+    return _finish("export", _run_with_store, config, cfg, work, progress,
                    lambda result: f"wrote {result.path} ({result.metrics} metrics, {result.events} events)")
 
 
 def _finish(command: str, run: Callable[..., Any], config: Config, cfg: ComponentConfig, work: Callable[[Any], Any],
-            done: Callable[[ExportResult], str]) -> int:
-    """Run ``work`` on the store and print what was written (exit 0), or why it failed (exit 1)."""
+            progress: Progress | None, done: Callable[[ExportResult], str]) -> int:
+    """Run ``work`` on the store and print what was written (exit 0), or why it failed (exit 1); a progress bar
+    (anything with ``finish()``) ends its line first."""
     try:
         result: ExportResult = run(config, cfg, work)
     except (FlcollectorError, ValueError, RuntimeError, OSError) as exc:
+        _end(progress)
         print(f"flcollector {command}: {exc}", file=sys.stderr)
         return 1
+    _end(progress)
     print(done(result))
     return 0
+
+
+def _end(progress: Progress | None) -> None:
+    finish = getattr(progress, "finish", None)
+    if callable(finish):
+        finish()
 
 
 def report_path(data_dir: Path, experiment: str | None) -> Path:
@@ -149,4 +158,4 @@ def report_main(config_path: str | None, experiment: str | None, output: str | N
     async def work(store: Any) -> ExportResult:
         return await write_report(store, config.registry, Path(config.agent.data_dir), experiment, output)
 
-    return _finish("report", _run_with_store, config, cfg, work, lambda result: f"wrote {result.path}")
+    return _finish("report", _run_with_store, config, cfg, work, None, lambda result: f"wrote {result.path}")
