@@ -176,3 +176,9 @@ async def test_an_unknown_export_is_a_json_404(api: Api, path: str) -> None:
     response = await api.client.get(path)
     assert response.status_code == 404
     assert response.json()["error"]["param"] == "export_id"
+
+
+async def test_the_routes_are_in_the_openapi_document(api: Api) -> None:
+    paths = (await api.client.get("/openapi.json")).json()["paths"]
+    for path in ("/api/v1/export", "/api/v1/exports", "/api/v1/downloads/{export_id}", "/api/v1/report"):
+        assert path in paths, path
