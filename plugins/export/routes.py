@@ -18,7 +18,7 @@ from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from .request import RequestError, parse_request
-from .service import ExportService, QueueFull
+from .service import ExportService, QueueFull, ServiceDown
 
 _EXPORT_ID = re.compile(r"[0-9a-f]{16}")
 
@@ -60,7 +60,7 @@ def routes(service: ExportService) -> list[BaseRoute]:
             return error(400, str(exc), exc.field)
         try:
             entry = await service.submit(wanted, selection)
-        except QueueFull as exc:
+        except (QueueFull, ServiceDown) as exc:
             return error(503, str(exc))
         await service.wait(entry.export_id, service.settings.wait_s)
         status = {"running": 202, "completed": 200, "failed": 500}[entry.status]
@@ -68,7 +68,10 @@ def routes(service: ExportService) -> list[BaseRoute]:
 
     async def list_exports(request: Request) -> Response:
         """Every export that has not expired, newest first."""
-        await service.ready()
+        try:
+            await service.ready()
+        except ServiceDown as exc:
+            return error(503, str(exc))
         entries = [entry.public() for entry in service.listing()]
         return json_response({"exports": entries, "count": len(entries)})
 
@@ -115,7 +118,10 @@ def routes(service: ExportService) -> list[BaseRoute]:
         return HTMLResponse(text)
 
     async def _entry(request: Request) -> Any:
-        await service.ready()
+        try:
+            await service.ready()
+        except ServiceDown:
+            return None  # nothing can be found: the list and the POST say why
         export_id = request.path_params["export_id"]
         return service.get(export_id) if _EXPORT_ID.fullmatch(export_id) else None
 

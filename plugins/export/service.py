@@ -35,6 +35,10 @@ class QueueFull(RuntimeError):
     """Too many exports are waiting; the request should be retried later."""
 
 
+class ServiceDown(RuntimeError):
+    """The export service could not start (e.g. the exports directory cannot be written); the message says why."""
+
+
 class ExportService:
     """Owns one exports directory for one agent."""
 
@@ -50,6 +54,7 @@ class ExportService:
         self._scope: trio.CancelScope | None = None
         self.stopped = trio.Event()  # set when the service task has ended (every export finished or cut)
         self._started = False
+        self.failure: str | None = None  # why the service could not start
         self.limiter = trio.CapacityLimiter(settings.concurrent)  # exports written at the same time
 
     # -- lifecycle -----------------------------------------------------------------------------------------------
@@ -78,8 +83,14 @@ class ExportService:
     async def _run(self) -> None:
         with trio.CancelScope() as self._scope:
             try:
-                await trio.to_thread.run_sync(self.manifest.load)
-                self._loaded.set()
+                try:
+                    await trio.to_thread.run_sync(self.manifest.load)
+                except OSError as exc:
+                    self.failure = f"exports directory {str(self.settings.directory)!r} unusable: {exc}"
+                    log.error("the export API is unavailable: %s", self.failure)
+                    return
+                finally:
+                    self._loaded.set()
                 async with trio.open_nursery() as nursery:
                     nursery.start_soon(self._sweep_forever)
                     async for entry in self._receive:
@@ -90,9 +101,11 @@ class ExportService:
                 self.stopped.set()
 
     async def ready(self) -> None:
-        """Wait until the manifest has been read."""
+        """Wait until the manifest has been read; raise ServiceDown when the service could not start."""
         self.ensure_running()
         await self._loaded.wait()
+        if self.failure is not None:
+            raise ServiceDown(self.failure)
 
     # -- exports -------------------------------------------------------------------------------------------------
 

@@ -124,3 +124,18 @@ async def test_a_restart_marks_an_unfinished_export_failed_and_deletes_its_parts
     assert shown["status"] == "failed" and "stopped before the export finished" in shown["error"]
     assert refused.status_code == 409
     assert sorted(p.name for p in directory.iterdir()) == [MANIFEST]
+
+
+async def test_an_unwritable_exports_dir_is_a_503_saying_why(
+    nursery: trio.Nursery, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a-file").write_text("not a directory")
+    monkeypatch.setenv("EXPORTS_DIR", str(tmp_path / "a-file" / "exports"))
+    with trio.fail_after(30):
+        api = await start_api(nursery, tmp_path / "data")
+        async with api.client:
+            refused = await api.export(format="json")
+            listed = await api.client.get("/api/v1/exports")
+        api.agent.stop()
+    assert refused.status_code == 503 and listed.status_code == 503
+    assert "a-file" in refused.json()["error"]["message"] and api.agent.health()["status"] != "unhealthy"
