@@ -8,7 +8,6 @@ import json
 import zipfile
 from typing import Any
 
-import pyarrow.parquet as pq
 import pytest
 from experiment_records import EXPERIMENT, experiment
 from export_api_helpers import Api, held_exports, no_wait
@@ -77,6 +76,7 @@ async def test_csv_export_is_a_zip_of_metrics_and_events(api: Api) -> None:
 
 
 async def test_parquet_export_has_typed_columns(api: Api) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
     entry = (await api.export(experiment_id=EXPERIMENT, format="parquet", components=["network_metrics"])).json()
     content_type, body, filename = await download(api, entry)
     assert content_type == "application/vnd.apache.parquet" and filename.endswith(".parquet")
