@@ -16,6 +16,7 @@ from .errors import ConfigError, MalformedResponse, PluginError, SourceUnavailab
 from .hookspecs import hookimpl, hookspec
 from .options import NoOptions
 from .records import LEVELS, Event, Metric, Record, now_ns, record_from_dict, record_to_dict
+from .source_names import SOURCE_COMPONENTS, component_name, source_name
 from .sources import NOT_FOUND, EndpointError, SeenIds, gather_endpoints, get_json
 from .store import EventQuery, MetricQuery, Store
 
@@ -27,6 +28,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 __all__ = [
     "LEVELS",
     "NOT_FOUND",
+    "SOURCE_COMPONENTS",
     "Component",
     "ConfigError",
     "Duration",
@@ -51,6 +53,7 @@ __all__ = [
     "SourceUnavailable",
     "Store",
     "__version__",
+    "component_name",
     "gather_endpoints",
     "get_json",
     "hookimpl",
@@ -58,4 +61,5 @@ __all__ = [
     "now_ns",
     "record_from_dict",
     "record_to_dict",
+    "source_name",
 ]
