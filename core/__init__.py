@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .components import Component, Exporter, Listener, Monitor, Processor, Runtime, Send, Sink
+from .components import Component, Exporter, Listener, Monitor, Processor, Runtime, Schedule, Send, Sink
 from .context import RunContext
 from .durations import Duration
 from .errors import ConfigError, MalformedResponse, PluginError, SourceUnavailable
@@ -47,6 +47,7 @@ __all__ = [
     "Record",
     "RunContext",
     "Runtime",
+    "Schedule",
     "SeenIds",
     "Send",
     "Sink",

@@ -47,17 +47,7 @@ class FlOptions:
     events_page_size: int = attrs.field(default=1000, validator=_positive)  # events per /events request
     max_pages: int = attrs.field(default=20, validator=_positive)  # per endpoint and collection; the rest next time
     remember_events: int = attrs.field(default=10_000, validator=_positive)  # event ids kept for dedup
-    request_timeout: Duration | None = None  # per request; default: the core's collection timeout
-
-
-def _core_timeout(runtime: Any) -> float:
-    agent = runtime.agent
-    for cfg in getattr(getattr(agent, "config", None), "components", []):
-        if cfg.kind == "monitor" and cfg.instance == runtime.instance:
-            settings = agent.config.agent
-            value = cfg.common.timeout or settings.timeout or cfg.common.interval or settings.interval
-            return float(value)
-    return 10.0
+    request_timeout: Duration | None = None  # per request; default: the collection's timeout (runtime.schedule)
 
 
 class FlMonitor(Monitor):
@@ -69,7 +59,8 @@ class FlMonitor(Monitor):
     async def open(self) -> None:
         """Open the HTTP client and recall from the store what earlier runs of the collector stored."""
         opts: FlOptions = self.options
-        timeout = float(opts.request_timeout) if opts.request_timeout is not None else _core_timeout(self.runtime)
+        # each request may take as long as the whole collection unless told otherwise (the core bounds the rest)
+        timeout = float(opts.request_timeout if opts.request_timeout is not None else self.runtime.schedule.timeout)
         self.client = httpx.AsyncClient(base_url=opts.url.rstrip("/"), timeout=httpx.Timeout(timeout))
         self.api = FlApi(self.client)
         self.feed = EventFeed(opts.remember_events, opts.events_page_size, opts.max_pages)

@@ -67,8 +67,9 @@ class PolicyMonitor(Monitor):
         self.metrics_path = "/api/v1/metrics"
 
     async def open(self) -> None:
-        """Create the HTTP client (the core's ``timeout`` bounds each poll; this bounds each request)."""
-        self.client = httpx.AsyncClient(base_url=self.options.url.rstrip("/"), timeout=10.0)
+        """Create the HTTP client; a request may take as long as the whole collection (the core bounds the poll)."""
+        timeout = httpx.Timeout(self.runtime.schedule.timeout)
+        self.client = httpx.AsyncClient(base_url=self.options.url.rstrip("/"), timeout=timeout)
 
     async def close(self) -> None:
         """Close the HTTP client."""
