@@ -17,7 +17,7 @@ from .hookspecs import hookimpl, hookspec
 from .options import NoOptions
 from .records import LEVELS, Event, Metric, Record, now_ns, record_from_dict, record_to_dict
 from .source_names import SOURCE_COMPONENTS, component_name, source_name
-from .sources import NOT_FOUND, EndpointError, SeenIds, gather_endpoints, get_json
+from .sources import NOT_FOUND, EndpointError, SeenIds, gather_endpoints, get_json, settle
 from .store import EventQuery, MetricQuery, Store
 
 try:
@@ -62,5 +62,6 @@ __all__ = [
     "now_ns",
     "record_from_dict",
     "record_to_dict",
+    "settle",
     "source_name",
 ]
