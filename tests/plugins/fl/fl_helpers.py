@@ -38,8 +38,8 @@ def produced_round_keys(emulator: FlServerEmulator) -> set[tuple[int, int]]:
 
 
 def event_ids(records: Iterable[Record]) -> Counter[str]:
-    """event_id of every stored FL event, counted."""
-    return Counter(r.details["event_id"] for r in records if isinstance(r, Event) and "event_id" in r.details)
+    """The FL server's event_id (our ``origin_id``) of every FL event, counted."""
+    return Counter(r.origin_id for r in records if isinstance(r, Event) and r.origin_id is not None)
 
 
 def assert_exactly_once(records: list[Record], emulator: FlServerEmulator) -> None:
