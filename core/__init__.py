@@ -17,7 +17,7 @@ from .hookspecs import hookimpl, hookspec
 from .options import NoOptions
 from .records import LEVELS, Event, Metric, Record, now_ns, record_from_dict, record_to_dict
 from .source_names import SOURCE_COMPONENTS, component_name, source_name
-from .sources import NOT_FOUND, EndpointError, SeenIds, gather_endpoints, get_json, settle
+from .sources import NOT_FOUND, EndpointError, SeenIds, endpoint_error_event, gather_endpoints, get_json, settle
 from .store import EventQuery, MetricQuery, Store
 
 try:
@@ -55,6 +55,7 @@ __all__ = [
     "Store",
     "__version__",
     "component_name",
+    "endpoint_error_event",
     "gather_endpoints",
     "get_json",
     "hookimpl",

@@ -75,7 +75,7 @@ DEFAULT_PORTS: dict[str, int] = {"FL_SERVER": 8081, "POLICY_ENGINE": 5000, "SDN_
 
 #: Variables whose presence enables a component with its default options when the config has none of it, as the
 #: spec's deployment expects (``INFLUXDB_HOST`` alone turns the InfluxDB sink on). ``variable -> (section, name)``.
-ENV_ENABLES: dict[str, tuple[str, str]] = {}
+ENV_ENABLES: dict[str, tuple[str, str]] = {"GNS3_URL": ("monitors", "gns3")}
 
 
 def _url_from(env: Mapping[str, str], prefix: str) -> str | None:
@@ -143,6 +143,13 @@ def env_overrides(env: Mapping[str, str]) -> list[tuple[str, str, Any]]:
         ("FL_MONITOR_ENABLED", "monitors.fl.enabled", _bool),
         ("POLICY_MONITOR_ENABLED", "monitors.policy.enabled", _bool),
         ("NETWORK_MONITOR_ENABLED", "monitors.sdn.enabled", _bool),
+        # the GNS3 server (FLOPY-NET's collector reads GNS3_URL and GNS3_PROJECT_NAME)
+        ("GNS3_URL", "monitors.gns3.url", str),
+        ("GNS3_PROJECT_ID", "monitors.gns3.project_id", str),
+        ("GNS3_PROJECT_NAME", "monitors.gns3.project_name", str),
+        ("GNS3_USER", "monitors.gns3.username", str),
+        ("GNS3_PASSWORD", "monitors.gns3.password", str),
+        ("GNS3_TOKEN", "monitors.gns3.token", str),
     ]
     found: list[tuple[str, str, Any]] = []
     for var, path, parse in simple:

@@ -17,12 +17,21 @@ from typing import Any
 
 import attrs
 import httpx
-from flcollector import Duration, EndpointError, Event, Monitor, Record, gather_endpoints, get_json, settle
+from flcollector import (
+    Duration,
+    EndpointError,
+    Event,
+    Monitor,
+    Record,
+    endpoint_error_event,
+    gather_endpoints,
+    get_json,
+    settle,
+)
 
 from .convert import SOURCE, fl_event, round_records
 from .events import EventBatch, EventFeed
 from .memory import recall
-from .naming import problem_event
 from .round_events import RoundEvents
 from .rounds import RoundBatch, RoundLedger
 from .status import Held, StatusTracker
@@ -156,18 +165,4 @@ class FlMonitor(Monitor):
             errors.append(EndpointError("/events", f"{events.invalid} events without an event_id or type"))
         if rounds.invalid:
             errors.append(EndpointError("/rounds", f"{rounds.invalid} rows without a round number or timestamp"))
-        out: list[Record] = []
-        for error in errors:
-            self.runtime.stats.count("malformed" if error.malformed else "endpoint_errors")
-            self.log.warning("%s%s: %s", self.options.url, error.endpoint, error.reason)
-            out.append(
-                problem_event(
-                    self.runtime.instance,
-                    self.options.url,
-                    error,
-                    experiment=self.status.experiment,
-                    round=self.runtime.context.round,
-                )
-            )
-        return out
-
+        return [endpoint_error_event(self.runtime, error) for error in errors]

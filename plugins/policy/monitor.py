@@ -19,13 +19,13 @@ import attrs
 import httpx
 from flcollector import (
     EndpointError,
-    Event,
     EventQuery,
     Metric,
     Monitor,
     Record,
     Runtime,
     SeenIds,
+    endpoint_error_event,
     gather_endpoints,
     get_json,
     now_ns,
@@ -112,8 +112,7 @@ class PolicyMonitor(Monitor):
         results["health"] = health
         failed = settle(results)  # nothing usable at all: one report, from the core
         records = self._build(results)
-        for error in failed.values():
-            records.append(self._endpoint_error(error))
+        records.extend(endpoint_error_event(self.runtime, error) for error in failed.values())
         self._commit(results)
         return records
 
@@ -188,20 +187,6 @@ class PolicyMonitor(Monitor):
             records.append(Metric("decision_count", decision_fields, now, source=convert.SOURCE))
             records.extend(convert.compliance_metrics(metrics or {}, decision_fields, now))
         return records
-
-    def _endpoint_error(self, error: EndpointError) -> Event:
-        if error.malformed:
-            self.runtime.stats.count("malformed")
-        else:
-            self.runtime.stats.count("endpoint_errors")
-        self.log.warning("policy engine endpoint %s failed: %s", error.endpoint, error.reason)
-        return Event(
-            type="MALFORMED_RESPONSE" if error.malformed else "ENDPOINT_ERROR",
-            message=f"{self.runtime.instance}: {error}",
-            source=self.runtime.instance,
-            level="ERROR",
-            details={"monitor": self.runtime.instance, "endpoint": error.endpoint, "error": error.reason},
-        )
 
     def _commit(self, results: Mapping[str, Any]) -> None:
         decisions = self._new_decisions(results)
