@@ -38,23 +38,23 @@ SOURCE_COMPONENTS: Mapping[str, str] = MappingProxyType(
 _SOURCES: Mapping[str, str] = MappingProxyType({component: source for source, component in SOURCE_COMPONENTS.items()})
 
 
-def component_name(source: str) -> str:
-    """Return FLOPY-NET's component name for our ``source`` (``"fl_server"`` -> ``"FL_SERVER"``)."""
-    listed = SOURCE_COMPONENTS.get(source)
+def _translate(name: str, table: Mapping[str, str], other_side: Mapping[str, str], case: str) -> str:
+    """``table``'s entry for ``name``; else ``name`` in ``case`` when it is all in the other case and does not read as
+    a listed name of the other side; else ``name`` as written."""
+    listed = table.get(name)
     if listed is not None:
         return listed
-    upper = source.upper()
-    if source == source.lower() and upper not in _SOURCES:
-        return upper
-    return source  # not one case, or it would read as another listed source: kept as written
+    converted, back = (name.upper(), name.lower()) if case == "upper" else (name.lower(), name.upper())
+    if name == back and converted not in other_side:
+        return converted
+    return name  # not one case, or it would read as another listed name: kept as written
+
+
+def component_name(source: str) -> str:
+    """Return FLOPY-NET's component name for our ``source`` (``"fl_server"`` -> ``"FL_SERVER"``)."""
+    return _translate(source, SOURCE_COMPONENTS, _SOURCES, "upper")
 
 
 def source_name(component: str) -> str:
     """Return our source name for FLOPY-NET's ``component`` (``"POLICY_ENGINE"`` -> ``"policy_engine"``)."""
-    listed = _SOURCES.get(component)
-    if listed is not None:
-        return listed
-    lower = component.lower()
-    if component == component.upper() and lower not in SOURCE_COMPONENTS:
-        return lower
-    return component  # not one case, or it would read as another listed component: kept as written
+    return _translate(component, _SOURCES, SOURCE_COMPONENTS, "lower")

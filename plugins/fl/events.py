@@ -14,7 +14,9 @@ from typing import Any
 
 import attrs
 import httpx
-from flcollector import EndpointError, SeenIds, get_json
+from flcollector import EndpointError, SeenIds
+
+from .listing import get_page
 
 
 @attrs.define
@@ -59,10 +61,7 @@ class EventFeed:
             if cursor:
                 params["since_event_id"] = cursor
             try:
-                body = await get_json(client, "/events", params=params, expect=dict)
-                page = body.get("events")
-                if not isinstance(page, list):
-                    raise EndpointError("/events", "key 'events' missing or not a list")
+                body, page = await get_page(client, "/events", "events", params)
             except EndpointError as exc:
                 batch.error = exc
                 break

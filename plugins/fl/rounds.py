@@ -20,9 +20,10 @@ from typing import Any
 
 import attrs
 import httpx
-from flcollector import EndpointError, get_json
+from flcollector import EndpointError
 
 from .convert import round_number, time_ns_of
+from .listing import get_page
 
 RoundKey = tuple[int, int]  # (round number, row timestamp in ns)
 
@@ -112,10 +113,7 @@ class RoundLedger:
         for _ in range(self.max_pages):
             params = {"start_round": first, "end_round": last, "limit": self.page_size, "offset": offset}
             try:
-                body = await get_json(client, "/rounds", params=params, expect=dict)
-                rows = body.get("rounds")
-                if not isinstance(rows, list):
-                    raise EndpointError("/rounds", "key 'rounds' missing or not a list")
+                body, rows = await get_page(client, "/rounds", "rounds", params)
             except EndpointError as exc:
                 batch.error = exc
                 return last_read

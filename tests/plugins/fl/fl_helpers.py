@@ -20,6 +20,17 @@ async def collect(monitor: FlMonitor, into: list[Record]) -> list[Record]:
     return records
 
 
+async def one_poll(monitor: FlMonitor, emulator: FlServerEmulator, rounds: int) -> list[Record]:
+    """Open ``monitor``, play ``rounds`` rounds, collect once, close; return the records (within 10 s)."""
+    with trio.fail_after(10):
+        await monitor.open()
+        for _ in range(rounds):
+            await emulator.step()
+        records = await collect(monitor, [])
+        await monitor.close()
+    return records
+
+
 async def collect_down(monitor: FlMonitor) -> str:
     """Collect once and return the SourceUnavailable message (fails the test if nothing was raised)."""
     with pytest.raises(SourceUnavailable) as info:

@@ -7,7 +7,16 @@ from typing import Any
 
 import pytest
 import trio
-from fl_helpers import assert_exactly_once, back_up, collect, collect_down, event_ids, produced_round_keys, round_keys
+from fl_helpers import (
+    assert_exactly_once,
+    back_up,
+    collect,
+    collect_down,
+    event_ids,
+    one_poll,
+    produced_round_keys,
+    round_keys,
+)
 from flcollector import Event, MalformedResponse, Metric, Record, RunContext, component_name
 from flcollector.emulators.fl_server import FlServerEmulator
 from flcollector.plugins.fl.convert import time_ns_of
@@ -61,12 +70,7 @@ async def test_rounds_events_and_status_are_stored_exactly_once(
 
 
 async def test_a_round_reads_the_real_row_and_its_events(fl_server: FlServerEmulator, fl_monitor: Build) -> None:
-    with trio.fail_after(10):
-        monitor = fl_monitor()
-        await monitor.open()
-        await steps(fl_server, 2)
-        records = await collect(monitor, [])
-        await monitor.close()
+    records = await one_poll(fl_monitor(), fl_server, 2)
     [metric] = [m for m in named(records, "fl_round") if m.round == 2]
     row = fl_server.rounds[2]
     raw, details = row["raw_metrics"], {e["event_type"]: e["details"] for e in fl_server.produced_events[6:]}
@@ -138,12 +142,7 @@ async def test_the_newest_row_waits_one_poll_for_its_completion_events(
 
 
 async def test_events_keep_server_time_level_id_and_payload(fl_server: FlServerEmulator, fl_monitor: Build) -> None:
-    with trio.fail_after(10):
-        monitor = fl_monitor()
-        await monitor.open()
-        await steps(fl_server, 1)
-        records = await collect(monitor, [])
-        await monitor.close()
+    records = await one_poll(fl_monitor(), fl_server, 1)
     completed = of_type(records, "ROUND_COMPLETED")[0]
     raw = next(e for e in fl_server.produced_events if e["event_type"] == "ROUND_COMPLETED")
     assert completed.details == raw["details"] and completed.origin_id == raw["event_id"]
@@ -169,12 +168,7 @@ async def test_configured_experiment_is_never_overridden(
     fl_server: FlServerEmulator, fl_monitor: Build, run_context: RunContext
 ) -> None:
     run_context.experiment = "exp_2025_001"
-    with trio.fail_after(10):
-        monitor = fl_monitor()
-        await monitor.open()
-        await steps(fl_server, 2)
-        records = await collect(monitor, [])
-        await monitor.close()
+    records = await one_poll(fl_monitor(), fl_server, 2)
     assert run_context.experiment == "exp_2025_001"
     assert {r.experiment for r in records if r.source == "fl_server"} == {"exp_2025_001"}
 
