@@ -16,6 +16,8 @@ from .errors import ConfigError, MalformedResponse, PluginError, SourceUnavailab
 from .hookspecs import hookimpl, hookspec
 from .options import NoOptions
 from .records import LEVELS, Event, Metric, Record, now_ns, record_from_dict, record_to_dict
+from .remote import AXES, RemoteOptions, RemoteRejected, RemoteSink, RemoteUnavailable, check_axes
+from .remote_http import HttpRemoteSink, HttpTarget, auth_headers, check_response, gzip_body
 from .source_names import SOURCE_COMPONENTS, component_name, source_name
 from .sources import NOT_FOUND, EndpointError, SeenIds, endpoint_error_event, gather_endpoints, get_json, settle
 from .store import EventQuery, MetricQuery, Store
@@ -26,6 +28,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0"
 
 __all__ = [
+    "AXES",
     "LEVELS",
     "NOT_FOUND",
     "SOURCE_COMPONENTS",
@@ -36,6 +39,8 @@ __all__ = [
     "Event",
     "EventQuery",
     "Exporter",
+    "HttpRemoteSink",
+    "HttpTarget",
     "Listener",
     "MalformedResponse",
     "Metric",
@@ -45,6 +50,10 @@ __all__ = [
     "PluginError",
     "Processor",
     "Record",
+    "RemoteOptions",
+    "RemoteRejected",
+    "RemoteSink",
+    "RemoteUnavailable",
     "RunContext",
     "Runtime",
     "Schedule",
@@ -54,10 +63,14 @@ __all__ = [
     "SourceUnavailable",
     "Store",
     "__version__",
+    "auth_headers",
+    "check_axes",
+    "check_response",
     "component_name",
     "endpoint_error_event",
     "gather_endpoints",
     "get_json",
+    "gzip_body",
     "hookimpl",
     "hookspec",
     "now_ns",
