@@ -11,6 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from .components import Component, Exporter, Listener, Monitor, Processor, Runtime, Schedule, Send, Sink
 from .context import RunContext
+from .counters import CounterDelta, CounterTracker
 from .durations import Duration
 from .errors import ConfigError, MalformedResponse, PluginError, SourceUnavailable
 from .hookspecs import hookimpl, hookspec
@@ -34,6 +35,8 @@ __all__ = [
     "SOURCE_COMPONENTS",
     "Component",
     "ConfigError",
+    "CounterDelta",
+    "CounterTracker",
     "Duration",
     "EndpointError",
     "Event",
