@@ -9,15 +9,19 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .components import Component, Exporter, Listener, Monitor, Processor, Runtime, Send, Sink
+from .components import Component, Exporter, Listener, Monitor, Processor, Runtime, Schedule, Send, Sink
 from .context import RunContext
+from .counters import CounterDelta, CounterTracker
 from .durations import Duration
 from .errors import ConfigError, MalformedResponse, PluginError, SourceUnavailable
 from .export_tables import ExportSource, ExportTable, field_column, iso_time
 from .hookspecs import hookimpl, hookspec
 from .options import NoOptions
 from .records import LEVELS, Event, Metric, Record, now_ns, record_from_dict, record_to_dict
-from .sources import NOT_FOUND, EndpointError, SeenIds, endpoint_error_event, gather_endpoints, get_json
+from .remote import AXES, RemoteOptions, RemoteRejected, RemoteSink, RemoteUnavailable, check_axes
+from .remote_http import HttpRemoteSink, HttpTarget, auth_headers, check_response, gzip_body
+from .source_names import SOURCE_COMPONENTS, component_name, source_name
+from .sources import NOT_FOUND, EndpointError, SeenIds, endpoint_error_event, gather_endpoints, get_json, settle
 from .store import Aggregation, BulkStore, EventQuery, MetricQuery, Selection, Store
 
 try:
@@ -26,12 +30,16 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0"
 
 __all__ = [
+    "AXES",
     "LEVELS",
     "NOT_FOUND",
+    "SOURCE_COMPONENTS",
     "Aggregation",
     "BulkStore",
     "Component",
     "ConfigError",
+    "CounterDelta",
+    "CounterTracker",
     "Duration",
     "EndpointError",
     "Event",
@@ -39,6 +47,8 @@ __all__ = [
     "ExportSource",
     "ExportTable",
     "Exporter",
+    "HttpRemoteSink",
+    "HttpTarget",
     "Listener",
     "MalformedResponse",
     "Metric",
@@ -48,8 +58,13 @@ __all__ = [
     "PluginError",
     "Processor",
     "Record",
+    "RemoteOptions",
+    "RemoteRejected",
+    "RemoteSink",
+    "RemoteUnavailable",
     "RunContext",
     "Runtime",
+    "Schedule",
     "SeenIds",
     "Selection",
     "Send",
@@ -57,14 +72,21 @@ __all__ = [
     "SourceUnavailable",
     "Store",
     "__version__",
+    "auth_headers",
+    "check_axes",
+    "check_response",
+    "component_name",
     "endpoint_error_event",
     "field_column",
     "gather_endpoints",
     "get_json",
+    "gzip_body",
     "hookimpl",
     "hookspec",
     "iso_time",
     "now_ns",
     "record_from_dict",
     "record_to_dict",
+    "settle",
+    "source_name",
 ]
