@@ -11,8 +11,8 @@ for every format (the CSV, Parquet and flat-JSON files agree):
   (the last in the bucket), the tags, ``samples``, then ``<field>_<stat>`` (see :class:`~flcollector.store.
   Aggregation`);
 * events: ``time``, ``time_ns``, ``id``, ``type``, ``level``, ``source``, ``experiment``, ``round``, ``message``,
-  ``details`` (JSON text); aggregated: ``time``, ``time_ns``, ``type``, ``level``, ``source``, ``experiment``,
-  ``count`` per bucket.
+  ``details`` (JSON text), ``origin_id`` (the source's own id of the event); aggregated: ``time``, ``time_ns``,
+  ``type``, ``level``, ``source``, ``experiment``, ``count`` per bucket.
 """
 
 from __future__ import annotations
@@ -30,8 +30,10 @@ ColumnType = Literal["timestamp", "int", "float", "bool", "str"]
 Row = tuple[Any, ...]
 METRIC_COLUMNS = ("time", "time_ns", "name", "source", "experiment", "round")
 METRIC_TYPES: tuple[ColumnType, ...] = ("timestamp", "int", "str", "str", "str", "int")
-EVENT_COLUMNS = ("time", "time_ns", "id", "type", "level", "source", "experiment", "round", "message", "details")
-EVENT_TYPES: tuple[ColumnType, ...] = ("timestamp", "int", "int", "str", "str", "str", "str", "int", "str", "str")
+EVENT_COLUMNS = ("time", "time_ns", "id", "type", "level", "source", "experiment", "round", "message", "details",
+                 "origin_id")
+EVENT_TYPES: tuple[ColumnType, ...] = ("timestamp", "int", "int", "str", "str", "str", "str", "int", "str", "str",
+                                       "str")
 TALLY_COLUMNS = ("time", "time_ns", "type", "level", "source", "experiment", "count")
 TALLY_TYPES: tuple[ColumnType, ...] = ("timestamp", "int", "str", "str", "str", "str", "int")
 CHUNK = 20_000  # rows per chunk: ~10 MB of Python objects for wide rows, few thread hops

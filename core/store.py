@@ -181,7 +181,7 @@ class BulkStore(Protocol):
     * aggregated metric rows: ``(bucket start ISO text, bucket start ns, name, source, experiment, last round,
       *tag values, samples, *per field the statistics of Aggregation.field_columns)``, by bucket then series;
     * raw event rows: ``(time ISO text, time_ns, id, type, level, source, experiment, round, message, details
-      JSON text)`` by id;
+      JSON text, origin_id)`` by id;
     * event counts: ``(key, type, level, source, experiment, count)`` where key is the bucket start ns, or the
       round when no bucket is given, ordered by key.
     """

@@ -90,10 +90,10 @@ def nested_item(table: ExportTable, aggregated: bool) -> Callable[[ExportTable, 
         return lambda table, row: {**flat_item(table, row), "kind": "event_count"}
 
     def event(table: ExportTable, row: Row) -> Item:
-        _, time_ns, id_, type_, level, source, experiment, round_, message, details = row
+        _, time_ns, id_, type_, level, source, experiment, round_, message, details, origin_id = row
         return {"type": type_, "message": message, "time_ns": time_ns, "source": source, "level": level,
                 "details": orjson.loads(details), "experiment": experiment, "round": round_, "id": id_,
-                "kind": "event"}
+                "origin_id": origin_id, "kind": "event"}
 
     return event
 

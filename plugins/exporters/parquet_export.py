@@ -56,7 +56,7 @@ def to_table(columns: Columns) -> Any:
             continue
         kind = (
             "str"
-            if name in ("name", "source", "experiment", "type", "level", "message", "details")
+            if name in ("name", "source", "experiment", "type", "level", "message", "details", "origin_id")
             else (_column_type(values))
         )
         if kind == "str":

@@ -62,6 +62,7 @@ def event_columns(events: Sequence[Event]) -> Columns:
         "round": [e.round for e in events],
         "message": [e.message for e in events],
         "details": [orjson.dumps(e.details, option=orjson.OPT_NON_STR_KEYS).decode() for e in events],
+        "origin_id": [e.origin_id for e in events],
     }
 
 

@@ -8,7 +8,7 @@ consistent snapshot (WAL); writes go on meanwhile (the WAL grows until the read 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -90,6 +90,7 @@ class BulkReads:
         """Run ``sql`` on a connection of its own and yield shaped chunks; the connection closes at the end."""
         self._require_writer()
         conn: sqlite3.Connection = await trio.to_thread.run_sync(partial(connect, self.path, writer=False))
+        chunks: Iterator[list[Row]] | None = None
         try:
             shape = await trio.to_thread.run_sync(_shaper, conn, layout, bools)
             chunks = bulk_sql.fetch_chunks(conn, sql, params, chunk)
@@ -99,8 +100,14 @@ class BulkReads:
                     break
                 yield rows
         finally:
-            with trio.CancelScope(shield=True):
-                await trio.to_thread.run_sync(conn.close)
+            with trio.CancelScope(shield=True):  # a read stopped early closes its cursor, then its connection
+                await trio.to_thread.run_sync(_close, chunks, conn)
+
+
+def _close(chunks: Iterator[list[Row]] | None, conn: sqlite3.Connection) -> None:
+    if isinstance(chunks, Generator):
+        chunks.close()
+    conn.close()
 
 
 def _aggregated_bools(layout: MetricLayout, aggregation: Aggregation) -> list[int]:

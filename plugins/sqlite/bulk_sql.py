@@ -20,7 +20,7 @@ from .queries import metric_where
 #: ISO 8601 UTC text with all nine digits of the nanoseconds, computed by SQLite (``{0}`` is the ns expression).
 ISO_SQL = "strftime('%Y-%m-%dT%H:%M:%S', {0} / 1000000000, 'unixepoch') || printf('.%09dZ', {0} % 1000000000)"
 _JSON_TYPES: dict[str, FieldType] = {"integer": "int", "real": "float", "true": "bool", "false": "bool", "text": "str"}
-EVENT_ROW_COLUMNS = "id, type, level, source, experiment, round, message, details"
+EVENT_ROW_COLUMNS = "id, type, level, source, experiment, round, message, details, origin_id"
 
 
 def json_path(key: str) -> str:
