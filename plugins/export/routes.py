@@ -38,6 +38,7 @@ def error(status: int, message: str, param: str | None = None) -> Response:
 
 def routes(service: ExportService) -> list[BaseRoute]:
     """The routes of the export API over ``service``."""
+    reports: dict[tuple[Any, ...], str] = {}  # the last report drawn, by what it was drawn from
 
     async def create_export(request: Request) -> Response:
         """Export records to a file in the background (the spec's ``POST /api/v1/export``); 200 when the export
@@ -100,13 +101,16 @@ def routes(service: ExportService) -> list[BaseRoute]:
         store = service.agent.store
         if store is None:
             return error(503, "no store is configured: add [[sinks.sqlite]] to the config")
-        if not isinstance(store, BulkStore):
-            return error(501, f"the report needs a store that streams and aggregates; {type(store).__name__} "
-                         "does not")
+        if not isinstance(store, BulkStore):  # a capability this agent lacks, not a failure: no report here
+            return error(404, f"no report: the report needs a store that streams and aggregates (sqlite); "
+                         f"{type(store).__name__} does not")
         experiment = request.query_params.get("experiment_id") or await latest_experiment(store)
         facts = await store.selection_facts(Selection(experiment=experiment))
         if not facts["metrics"] and not facts["events"]:
             return error(404, f"no records of experiment {experiment!r}", "experiment_id")
+        key = (experiment, facts["metrics"], facts["events"], facts["last_ns"])
+        if key in reports:  # nothing was stored since it was drawn
+            return HTMLResponse(reports[key])
         registry = getattr(service.agent, "registry", None) or load_registry()
         exporter = registry.get("exporter", "report")
         if exporter is None:
@@ -115,6 +119,8 @@ def routes(service: ExportService) -> list[BaseRoute]:
             text = await exporter().render(store, Selection(experiment=experiment))
         except RuntimeError as exc:  # matplotlib missing: say what to install
             return error(501, str(exc))
+        reports.clear()
+        reports[key] = text
         return HTMLResponse(text)
 
     async def _entry(request: Request) -> Any:
