@@ -16,7 +16,9 @@ from .errors import ConfigError, MalformedResponse, PluginError, SourceUnavailab
 from .hookspecs import hookimpl, hookspec
 from .options import NoOptions
 from .records import LEVELS, Event, Metric, Record, now_ns, record_from_dict, record_to_dict
-from .sources import NOT_FOUND, EndpointError, SeenIds, gather_endpoints, get_json
+from .remote import AXES, RemoteOptions, RemoteRejected, RemoteSink, RemoteUnavailable, check_axes
+from .remote_http import HttpRemoteSink, HttpTarget, auth_headers, check_response, gzip_body
+from .sources import NOT_FOUND, EndpointError, SeenIds, endpoint_error_event, gather_endpoints, get_json
 from .store import EventQuery, MetricQuery, Store
 
 try:
@@ -25,6 +27,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0"
 
 __all__ = [
+    "AXES",
     "LEVELS",
     "NOT_FOUND",
     "Component",
@@ -34,6 +37,8 @@ __all__ = [
     "Event",
     "EventQuery",
     "Exporter",
+    "HttpRemoteSink",
+    "HttpTarget",
     "Listener",
     "MalformedResponse",
     "Metric",
@@ -43,6 +48,10 @@ __all__ = [
     "PluginError",
     "Processor",
     "Record",
+    "RemoteOptions",
+    "RemoteRejected",
+    "RemoteSink",
+    "RemoteUnavailable",
     "RunContext",
     "Runtime",
     "SeenIds",
@@ -51,8 +60,13 @@ __all__ = [
     "SourceUnavailable",
     "Store",
     "__version__",
+    "auth_headers",
+    "check_axes",
+    "check_response",
+    "endpoint_error_event",
     "gather_endpoints",
     "get_json",
+    "gzip_body",
     "hookimpl",
     "hookspec",
     "now_ns",

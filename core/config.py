@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import attrs
 
@@ -71,11 +72,19 @@ class Config:
 
 #: FLOPY-NET's default port of each source, used when ``<PREFIX>_HOST`` is set without ``<PREFIX>_PORT``
 #: This is the only copy of these ports: the container's entrypoint leaves the port to the agent.
-DEFAULT_PORTS: dict[str, int] = {"FL_SERVER": 8081, "POLICY_ENGINE": 5000, "SDN_CONTROLLER": 8181}
+DEFAULT_PORTS: dict[str, int] = {
+    "FL_SERVER": 8081, "POLICY_ENGINE": 5000, "SDN_CONTROLLER": 8181, "INFLUXDB": 8086, "REDIS": 6379,
+}
 
 #: Variables whose presence enables a component with its default options when the config has none of it, as the
 #: spec's deployment expects (``INFLUXDB_HOST`` alone turns the InfluxDB sink on). ``variable -> (section, name)``.
-ENV_ENABLES: dict[str, tuple[str, str]] = {}
+ENV_ENABLES: dict[str, tuple[str, str]] = {
+    "GNS3_URL": ("monitors", "gns3"),
+    "INFLUXDB_HOST": ("sinks", "influxdb"),
+    "INFLUXDB_URL": ("sinks", "influxdb"),
+    "REDIS_HOST": ("sinks", "redis"),
+    "REDIS_URL": ("sinks", "redis"),
+}
 
 
 def _url_from(env: Mapping[str, str], prefix: str) -> str | None:
@@ -87,6 +96,19 @@ def _url_from(env: Mapping[str, str], prefix: str) -> str | None:
         port = env.get(f"{prefix}_PORT") or DEFAULT_PORTS.get(prefix)
         return f"http://{host}:{port}" if port else f"http://{host}"
     return None
+
+
+def _redis_url_from(env: Mapping[str, str]) -> str | None:
+    """``REDIS_URL``, else ``redis://[:REDIS_PASSWORD@]REDIS_HOST:REDIS_PORT/REDIS_DB`` (port 6379, db 0)."""
+    if env.get("REDIS_URL"):
+        return env["REDIS_URL"]
+    host = env.get("REDIS_HOST")
+    if not host:
+        return None
+    password = quote(env["REDIS_PASSWORD"], safe="") if env.get("REDIS_PASSWORD") else ""
+    auth = f":{password}@" if password else ""
+    port = env.get("REDIS_PORT") or DEFAULT_PORTS["REDIS"]
+    return f"redis://{auth}{host}:{port}/{_int(env.get('REDIS_DB') or '0')}"
 
 
 def env_enabled(env: Mapping[str, str]) -> list[tuple[str, str, str]]:
@@ -143,6 +165,18 @@ def env_overrides(env: Mapping[str, str]) -> list[tuple[str, str, Any]]:
         ("FL_MONITOR_ENABLED", "monitors.fl.enabled", _bool),
         ("POLICY_MONITOR_ENABLED", "monitors.policy.enabled", _bool),
         ("NETWORK_MONITOR_ENABLED", "monitors.sdn.enabled", _bool),
+        # the remote sinks (INFLUXDB_HOST / REDIS_HOST also enable them, see ENV_ENABLES)
+        ("INFLUXDB_DB", "sinks.influxdb.database", str),
+        ("INFLUXDB_TOKEN", "sinks.influxdb.token", str),
+        ("INFLUXDB_ORG", "sinks.influxdb.org", str),
+        ("INFLUXDB_BUCKET", "sinks.influxdb.bucket", str),
+        # the GNS3 server (FLOPY-NET's collector reads GNS3_URL and GNS3_PROJECT_NAME)
+        ("GNS3_URL", "monitors.gns3.url", str),
+        ("GNS3_PROJECT_ID", "monitors.gns3.project_id", str),
+        ("GNS3_PROJECT_NAME", "monitors.gns3.project_name", str),
+        ("GNS3_USER", "monitors.gns3.username", str),
+        ("GNS3_PASSWORD", "monitors.gns3.password", str),
+        ("GNS3_TOKEN", "monitors.gns3.token", str),
     ]
     found: list[tuple[str, str, Any]] = []
     for var, path, parse in simple:
@@ -155,10 +189,17 @@ def env_overrides(env: Mapping[str, str]) -> list[tuple[str, str, Any]]:
         ("FL_SERVER", "monitors.fl.url"),
         ("POLICY_ENGINE", "monitors.policy.url"),
         ("SDN_CONTROLLER", "monitors.sdn.url"),
+        ("INFLUXDB", "sinks.influxdb.url"),
     ):
         url = _url_from(env, prefix)
         if url:
             found.append((f"{prefix}_URL" if env.get(f"{prefix}_URL") else f"{prefix}_HOST", path, url))
+    try:
+        redis_url = _redis_url_from(env)
+    except ValueError as exc:
+        raise ConfigError("environment variable REDIS_DB", str(exc)) from None
+    if redis_url:
+        found.append(("REDIS_URL" if env.get("REDIS_URL") else "REDIS_HOST", "sinks.redis.url", redis_url))
     return found
 
 

@@ -1,6 +1,7 @@
 """``flcollector demo``: a live emulated FL experiment and the agent watching it, in one process, one command.
 
-It starts the emulated FL server, policy engine and SDN controller on loopback (port 0) with their scripts running,
+It starts the emulated FL server, policy engine, SDN controller and GNS3 server on loopback (port 0) with their
+scripts running (GNS3's degrades the FL server's uplink to 80 ms / 2 % loss on tick 5 and restores it on tick 9),
 writes a config from the template ``demo.toml`` beside this module with the emulators' real URLs filled in, and runs
 the agent with it until Ctrl-C, SIGTERM or ``--duration`` seconds. The demo is CLI-facing, so it prints where the
 API is and a short live summary (plain prints are allowed here only).
@@ -70,6 +71,7 @@ def build_emulators() -> dict[str, Emulator]:
     for key, module, cls, kwargs in (
         ("policy", "policy_engine", "PolicyEngineEmulator", {}),
         ("sdn", "sdn_controller", "SdnControllerEmulator", {"flavour": "ryu"}),
+        ("gns3", "gns3", "Gns3Emulator", {"degrade_at": 5, "restore_at": 9}),
     ):
         try:
             emulators[key] = getattr(importlib.import_module(f"{__package__}.emulators.{module}"), cls)(**kwargs)
@@ -88,7 +90,7 @@ def write_config(emulators: dict[str, Emulator], data_dir: Path, port: int, regi
     )
 
     def has(kind: str, name: str) -> bool:
-        if kind == "monitor" and name in ("fl", "policy", "sdn") and name not in emulators:
+        if kind == "monitor" and name in ("fl", "policy", "sdn", "gns3") and name not in emulators:
             return False
         return registry.get(kind, name) is not None
 

@@ -1,4 +1,8 @@
-"""One batcher per sink: takes batches from the sink's buffer and writes them, with retries and isolation."""
+"""One batcher per sink: takes batches from the sink's buffer and writes them, with retries and isolation.
+
+A remote sink (:class:`~flcollector.remote.RemoteSink`) also gets its delivery task here, beside the batcher:
+``write`` only queues, delivery sends and acknowledges, and ``records_out`` counts what the remote accepted.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import trio
 
 from .buffer import RecordBuffer
 from .components import Sink
+from .remote import RemoteSink
 from .settings import SinkCommon
 
 
@@ -21,8 +26,23 @@ class SinkRunner:
         self.stats = sink.runtime.stats
         self.log = log
         self.buffer = RecordBuffer(common.buffer_size, common.when_full, self.stats)
+        self.remote = sink if isinstance(sink, RemoteSink) else None
+        if self.remote is not None:
+            self.remote.bind(common)
 
     async def run(self) -> None:
+        """Write batches until the buffer is closed and empty (and a remote sink delivered its backlog)."""
+        if self.remote is None:
+            await self._batches()
+            return
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self.remote.deliver)
+            try:
+                await self._batches()
+            finally:
+                self.remote.finish()
+
+    async def _batches(self) -> None:
         """Write batches until the buffer is closed and empty; a failing write never stops the loop."""
         try:
             while True:
@@ -56,8 +76,9 @@ class SinkRunner:
                                  self.sink.runtime.instance, attempt, exc)
                 await trio.sleep(0.2 * 2 ** (attempt - 1))
                 continue
-            self.stats.last_duration_s = time.perf_counter() - started
             self.stats.count("writes")
-            self.stats.count("records_out", len(batch))
-            self.stats.success()
+            if self.remote is None:  # a remote sink counts records_out when the remote acknowledges them
+                self.stats.last_duration_s = time.perf_counter() - started
+                self.stats.count("records_out", len(batch))
+                self.stats.success()
             return

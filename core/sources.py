@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import orjson
 import trio
 
 from .errors import SourceUnavailable
+from .records import Event
+
+if TYPE_CHECKING:
+    from .components import Runtime
 
 #: Returned by :func:`get_json` for a 404 when the caller allows it (an endpoint this source does not have).
 NOT_FOUND: Any = object()
@@ -63,6 +67,21 @@ async def get_json(
         return orjson.loads(response.content)
     except orjson.JSONDecodeError as exc:
         raise EndpointError(path, f"invalid JSON ({exc})") from None
+
+
+def endpoint_error_event(runtime: Runtime, error: EndpointError, *, role: str = "monitor") -> Event:
+    """The ERROR event for one endpoint that answered badly: ``MALFORMED_RESPONSE`` (counted as ``malformed``) or
+    ``ENDPOINT_ERROR`` (``endpoint_errors``), logged; ``details`` name the component (as ``role``), the endpoint and
+    the reason."""
+    runtime.stats.count("malformed" if error.malformed else "endpoint_errors")
+    runtime.log.warning("%s: endpoint %s failed: %s", runtime.instance, error.endpoint, error.reason)
+    return Event(
+        type="MALFORMED_RESPONSE" if error.malformed else "ENDPOINT_ERROR",
+        message=f"{runtime.instance}: {error}",
+        source=runtime.instance,
+        level="ERROR",
+        details={role: runtime.instance, "endpoint": error.endpoint, "error": error.reason},
+    )
 
 
 async def gather_endpoints(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -33,6 +34,9 @@ class ComponentStats:
     buffer_fill: int = 0
     buffer_size: int = 0
     extra: dict[str, Any] = attrs.field(factory=dict)
+    #: Values read at the moment they are shown (a remote sink's backlog and the age of its oldest unsent record):
+    #: merged into :meth:`snapshot`; the numeric ones are also :meth:`gauges`.
+    live: Callable[[], Mapping[str, Any]] | None = None
 
     def count(self, name: str, n: int = 1) -> None:
         """Add ``n`` to counter ``name``."""
@@ -66,15 +70,27 @@ class ComponentStats:
             "buffer_size": self.buffer_size,
             "counters": {name: self.counters.get(name, 0) for name in COUNTERS} | dict(self.counters),
             **self.extra,
+            **(self.live() if self.live is not None else {}),
         }
+
+    def gauges(self) -> dict[str, float | int]:
+        """Point-in-time numbers (not counters): duration, buffer fill, up, and the numeric live values."""
+        values: dict[str, float | int] = {
+            "duration_s": self.last_duration_s,
+            "buffer_fill": self.buffer_fill,
+            "up": int(self.status == "ok"),
+        }
+        if self.live is not None:
+            for name, value in self.live().items():
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    values[name] = value
+        return values
 
     def to_metric(self) -> Metric:
         """Return these stats as a ``flcollector_<kind>`` metric, tagged with instance and plugin."""
         fields: dict[str, float | int] = {name: self.counters.get(name, 0) for name in COUNTERS}
         fields.update(self.counters)  # plugin-specific counters too
-        fields["duration_s"] = self.last_duration_s
-        fields["buffer_fill"] = self.buffer_fill
-        fields["up"] = int(self.status == "ok")
+        fields.update(self.gauges())
         return Metric(
             name=f"flcollector_{self.kind}",
             fields=fields,

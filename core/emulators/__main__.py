@@ -1,7 +1,8 @@
 """Serve one emulated FLOPY-NET source with its scripted scenario running: ``python -m flcollector.emulators NAME``.
 
 The container example (``container/compose.yaml``) runs each emulator as its own service, so the collector container
-talks to ``fl-server:8081``, ``policy-engine:5000`` and ``sdn-controller:8181`` exactly as in FLOPY-NET. The process
+talks to ``fl-server:8081``, ``policy-engine:5000`` and ``sdn-controller:8181`` exactly as in FLOPY-NET (and ``gns3``
+listens on the GNS3 server's own default, 3080). The process
 logs ``serving <name> at <url>`` once it listens (``--port 0`` picks a free port) and exits 0 on SIGTERM or SIGINT.
 """
 
@@ -24,6 +25,7 @@ EMULATORS: dict[str, tuple[str, str, int]] = {
     "fl-server": ("fl_server", "FlServerEmulator", 8081),
     "policy-engine": ("policy_engine", "PolicyEngineEmulator", 5000),
     "sdn-controller": ("sdn_controller", "SdnControllerEmulator", 8181),
+    "gns3": ("gns3", "Gns3Emulator", 3080),
 }
 
 
@@ -65,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--port",
         type=int,
-        help="port (default: FLOPY-NET's: fl-server 8081, policy-engine 5000, sdn-controller 8181; 0 picks a free one)",
+        help="port (default: FLOPY-NET's: fl-server 8081, policy-engine 5000, sdn-controller 8181, gns3 3080; "
+        "0 picks a free one)",
     )
     parser.add_argument("--tick", type=float, default=5.0, help="seconds between scenario steps (0: no script)")
     parser.add_argument("--max-rounds", type=int, help="rounds the emulated FL training runs (fl-server only)")

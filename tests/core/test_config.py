@@ -116,3 +116,23 @@ def test_an_enabling_variable_adds_the_component_once_with_its_defaults(make_con
     # a config that already has the component keeps its own tables: the variable adds nothing
     kept = make_config('[[sinks.memory]]\nname = "mine"\n', env={"MEMORY_SINK_ON": "1"}).of_kind("sink")
     assert [c.instance for c in kept] == ["mine"]
+
+
+def test_influxdb_and_redis_variables_enable_and_configure_their_sinks(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from flcollector.config import load_config
+
+    path = tmp_path / "empty.toml"
+    path.write_text(f'[agent]\ndata_dir = "{tmp_path}"\n')
+    env = {"INFLUXDB_HOST": "influxdb", "INFLUXDB_BUCKET": "fl", "INFLUXDB_ORG": "lab", "INFLUXDB_TOKEN": "t0k",
+           "REDIS_HOST": "redis", "REDIS_PASSWORD": "p@ss", "REDIS_DB": "2"}
+    config = load_config(path, env=env)
+    sinks = {c.component: c.options for c in config.of_kind("sink")}
+    assert sinks["influxdb"].url == "http://influxdb:8086"  # the spec's default port
+    assert (sinks["influxdb"].org, sinks["influxdb"].bucket, sinks["influxdb"].token) == ("lab", "fl", "t0k")
+    assert sinks["redis"].url == "redis://:p%40ss@redis:6379/2"
+    explicit = load_config(path, env={"INFLUXDB_HOST": "db", "INFLUXDB_PORT": "9086", "INFLUXDB_DB": "lab",
+                                      "REDIS_URL": "redis://cache:7000/1"})
+    sinks = {c.component: c.options for c in explicit.of_kind("sink")}
+    assert (sinks["influxdb"].url, sinks["influxdb"].database) == ("http://db:9086", "lab")
+    assert sinks["redis"].url == "redis://cache:7000/1"
+    assert not load_config(path, env={"INFLUXDB_PORT": "8086", "REDIS_PORT": "6379"}).of_kind("sink")

@@ -37,7 +37,8 @@ def test_an_unknown_name_is_refused_by_the_parser(capsys: pytest.CaptureFixture[
 
 
 @pytest.mark.parametrize(
-    ("name", "path"), [("fl-server", "/health"), ("policy-engine", "/health"), ("sdn-controller", "/health")]
+    ("name", "path"),
+    [("fl-server", "/health"), ("policy-engine", "/health"), ("sdn-controller", "/health"), ("gns3", "/v2/version")],
 )
 def test_serves_with_its_script_running_and_stops_on_sigterm(name: str, path: str, tmp_path: Path) -> None:
     log = tmp_path / "emulator.log"
