@@ -18,7 +18,7 @@ from flcollector.config import load_config
 from flcollector.errors import ConfigError
 
 WILDCARDS = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1", "[::]": "::1"}
-TIMEOUT = 4.0  # under the HEALTHCHECK's --timeout=5s
+TIMEOUT = 8.0  # the request; with bash and Python starting (about 1.7 s at load 7), under --timeout=10s
 
 
 def health_url(config_path: str) -> str:

@@ -8,7 +8,7 @@ import re
 import shlex
 from typing import Any
 
-from container_helpers import CONTAINER, CONTAINER_TOML, REPO
+from container_helpers import CONTAINER, CONTAINER_TOML, REPO, load_container_module
 from flcollector.config import read_toml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -159,6 +159,10 @@ def test_healthcheck_runs_the_entrypoints_health_check() -> None:
     assert "--timeout=" in options and "--interval=" in options and "--start-period=" in options
     copied = " ".join(args_of("COPY"))
     assert "container/healthcheck.py" in copied and "container/preflight.py" in copied
+    # the request's own timeout leaves the engine's room for bash and Python to start, so a slow answer is reported
+    engine_timeout = re.search(r"--timeout=(\d+)s", options)
+    assert engine_timeout is not None
+    assert int(engine_timeout[1]) >= load_container_module("healthcheck").TIMEOUT + 1.5
 
 
 def test_the_config_is_checked_at_build_time() -> None:
