@@ -11,6 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from .components import Component, Exporter, Listener, Monitor, Processor, Runtime, Send, Sink
 from .context import RunContext
+from .counters import CounterDelta, CounterTracker
 from .durations import Duration
 from .errors import ConfigError, MalformedResponse, PluginError, SourceUnavailable
 from .hookspecs import hookimpl, hookspec
@@ -32,6 +33,8 @@ __all__ = [
     "NOT_FOUND",
     "Component",
     "ConfigError",
+    "CounterDelta",
+    "CounterTracker",
     "Duration",
     "EndpointError",
     "Event",

@@ -32,7 +32,8 @@ EMULATORS: dict[str, tuple[str, str, int]] = {
 def build_emulator(name: str, *, max_rounds: int | None = None, flavour: str = "ryu") -> Emulator:
     """Return a new emulator by its FLOPY-NET service name.
 
-    ``max_rounds`` applies to the FL server only, ``flavour`` (``ryu`` or ``onos``) to the SDN controller only.
+    ``max_rounds`` applies to the FL server only, ``flavour`` (``ryu``, ``ofctl`` or ``onos``) to the SDN controller
+    only.
     """
     module_name, class_name, _port = EMULATORS[name]
     cls = getattr(importlib.import_module(f"{__package__}.{module_name}"), class_name)
@@ -74,9 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-rounds", type=int, help="rounds the emulated FL training runs (fl-server only)")
     parser.add_argument(
         "--flavour",
-        choices=["ryu", "onos"],
+        choices=["ryu", "ofctl", "onos"],
         default="ryu",
-        help="which controller's REST API to serve (sdn-controller only)",
+        help="which controller's REST API to serve (sdn-controller only): FLOPY-NET's Ryu, stock Ryu, ONOS",
     )
     parser.add_argument(
         "--log-level", default="INFO", type=str.upper, choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]

@@ -1,4 +1,11 @@
-"""The ONOS flavour of the SDN controller emulator: ``/onos/v1/...`` shapes behind HTTP Basic auth."""
+"""The ONOS flavour of the SDN controller emulator: ``/onos/v1/...`` shapes behind HTTP Basic auth.
+
+Audited against ONOS's REST resources and JSON codecs as far as the ``sdn`` monitor reads them
+(``DevicesWebResource``, ``LinksWebResource``, ``HostsWebResource``, ``FlowsWebResource``,
+``StatisticsWebResource``; ``FlowEntryCodec``, ``EncodeCriterionCodecHelper``, ``PortStatisticsCodec``): errors are
+``{"code", "message"}`` (ONOS's exception mappers), ports in statistics are numbers, a flow's selector criteria use
+``mac`` / ``ip`` ("a.b.c.d/32") / ``ethType`` ("0x800") / ``protocol`` / ``port`` / ``tcpPort``.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from .base import json_error
+from ._sdn_openflow import ordered
 
 if TYPE_CHECKING:
     from .sdn_controller import SdnControllerEmulator
@@ -33,22 +40,42 @@ def device_id(dpid: int) -> str:
     return f"of:{dpid:016x}"
 
 
+def _error(status: int, message: str) -> JSONResponse:
+    """ONOS's exception mappers (``AbstractMapper``): ``{"code", "message"}``."""
+    return JSONResponse({"code": status, "message": message}, status_code=status)
+
+
+def criterion(name: str, value: Any) -> dict[str, Any]:
+    """``EncodeCriterionCodecHelper``'s JSON of one match field."""
+    if name == "in_port":
+        return {"type": "IN_PORT", "port": value}
+    if name in ("eth_src", "eth_dst"):
+        return {"type": name.upper(), "mac": str(value).upper()}
+    if name == "eth_type":
+        return {"type": "ETH_TYPE", "ethType": f"0x{value:x}"}
+    if name == "ip_proto":
+        return {"type": "IP_PROTO", "protocol": value}
+    if name in ("ipv4_src", "ipv4_dst"):
+        return {"type": name.upper(), "ip": f"{value}/32"}
+    kind = "tcpPort" if name.startswith("tcp") else "udpPort"
+    return {"type": name.upper(), kind: value}
+
+
 def onos_routes(emu: SdnControllerEmulator) -> list[BaseRoute]:
     """Routes of the ONOS REST API subset the ``sdn`` monitor reads."""
 
     def guarded(handler: Handler) -> Handler:
         async def check(request: Request) -> Response:
             if not emu.authorised(request):
-                return JSONResponse(
-                    {"code": 401, "message": "Unauthorized"},
-                    status_code=401,
-                    headers={"WWW-Authenticate": 'Basic realm="karaf"'},
-                )
+                response = _error(401, "Unauthorized")
+                response.headers["WWW-Authenticate"] = 'Basic realm="karaf"'
+                return response
             return await handler(request)
 
         return check
 
     async def devices(request: Request) -> JSONResponse:
+        """``DevicesWebResource.getDevices``."""
         return JSONResponse(
             {
                 "devices": [
@@ -72,11 +99,12 @@ def onos_routes(emu: SdnControllerEmulator) -> list[BaseRoute]:
         )
 
     async def device_ports(request: Request) -> Response:
+        """``DevicesWebResource.getDevicePorts``: the device and its ports (``local`` first)."""
         wanted = request.path_params["device"]
         dpid = next((d for d in emu.switch_ids if device_id(d) == wanted), None)
         if dpid is None:
-            return json_error("Device is not found", 404)
-        await emu._per_switch_request()
+            return _error(404, "Device is not found")
+        await emu.per_switch_request()
         ports: list[dict[str, Any]] = [
             {
                 "element": wanted,
@@ -84,7 +112,7 @@ def onos_routes(emu: SdnControllerEmulator) -> list[BaseRoute]:
                 "isEnabled": True,
                 "type": "copper",
                 "portSpeed": 0,
-                "annotations": {"portName": f"s{dpid}"},
+                "annotations": {"portName": f"s{emu.dpids.index(dpid) + 1}"},
             }
         ]
         ports += [
@@ -96,12 +124,13 @@ def onos_routes(emu: SdnControllerEmulator) -> list[BaseRoute]:
                 "portSpeed": 10000,
                 "annotations": {"portName": info["name"], "portMac": info["hw_addr"]},
             }
-            for (d, port), info in sorted(emu.ports.items())
-            if d == dpid
+            for port in emu.switch_ports(dpid)
+            for info in [emu.ports[(dpid, port)]]
         ]
         return JSONResponse({"id": wanted, "type": "SWITCH", "available": True, "ports": ports})
 
     async def links(request: Request) -> JSONResponse:
+        """``LinksWebResource.getLinks``."""
         return JSONResponse(
             {
                 "links": [
@@ -117,48 +146,48 @@ def onos_routes(emu: SdnControllerEmulator) -> list[BaseRoute]:
         )
 
     async def hosts(request: Request) -> JSONResponse:
+        """``HostsWebResource.getHosts``."""
         return JSONResponse(
             {
                 "hosts": [
                     {
-                        "id": f"{mac.upper()}/None",
-                        "mac": mac.upper(),
+                        "id": f"{h.mac.upper()}/None",
+                        "mac": h.mac.upper(),
                         "vlan": "None",
                         "innerVlan": "None",
                         "outerTpid": "unknown",
                         "configured": False,
-                        "ipAddresses": h["ipv4"],
-                        "locations": [{"elementId": device_id(h["dpid"]), "port": str(h["port"])}],
+                        "ipAddresses": [h.ip],
+                        "locations": [{"elementId": device_id(h.dpid), "port": str(h.port)}],
                     }
-                    for mac, h in sorted(emu.hosts.items())
+                    for h in emu.host_list()
                 ]
             }
         )
 
     async def flows(request: Request) -> JSONResponse:
+        """``FlowsWebResource.getFlows``: ``FlowEntryCodec`` items of every device."""
         now = time.time()
         return JSONResponse(
             {
                 "flows": [
                     {
-                        "id": str(dpid << 32 | i),
-                        "tableId": f["table_id"],
-                        "appId": "org.onosproject.core",
+                        "id": str(dpid << 16 | i),
+                        "tableId": 0,
+                        "appId": "org.onosproject.fwd" if f.idle_timeout else "org.onosproject.core",
                         "groupId": 0,
-                        "priority": f["priority"],
-                        "timeout": 0,
-                        "isPermanent": True,
+                        "priority": f.priority,
+                        "timeout": f.idle_timeout,
+                        "isPermanent": not f.idle_timeout,
                         "deviceId": device_id(dpid),
                         "state": "ADDED",
-                        "life": int(now - f["created_time"]),
-                        "packets": f["packet_count"],
-                        "bytes": f["byte_count"],
+                        "life": int(now - f.created),
+                        "packets": f.packet_count,
+                        "bytes": f.byte_count,
                         "liveType": "UNKNOWN",
                         "lastSeen": int(now * 1000),
-                        "treatment": {
-                            "instructions": [{"type": "OUTPUT", "port": a.split(":")[1]} for a in f["actions"]]
-                        },
-                        "selector": {"criteria": [{"type": k.upper(), "mac": v} for k, v in f["match"].items()]},
+                        "treatment": {"instructions": [{"type": "OUTPUT", "port": str(f.out_port)}], "deferred": []},
+                        "selector": {"criteria": [criterion(k, v) for k, v in ordered(f.match)]},
                     }
                     for dpid in emu.switch_ids
                     for i, f in enumerate(emu.flows[dpid])
@@ -167,6 +196,7 @@ def onos_routes(emu: SdnControllerEmulator) -> list[BaseRoute]:
         )
 
     async def port_statistics(request: Request) -> JSONResponse:
+        """``StatisticsWebResource.getPortStatistics``: ``PortStatisticsCodec`` items per device."""
         return JSONResponse(
             {
                 "statistics": [

@@ -1,4 +1,5 @@
-"""The Ryu flavour of the SDN controller emulator: FLOPY-NET's controller REST shapes (reference §2.5)."""
+"""FLOPY-NET's controller: ``PolicySwitchRESTController`` (``src/networking/sdn/apps/policy_switch_api.py``) over
+``PolicySwitchCore``'s state, behind ``rest_topology``'s ``/v1.0/topology/*`` (see :mod:`._sdn_rest_topology`)."""
 
 from __future__ import annotations
 
@@ -6,164 +7,189 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from .base import json_error
+from ._sdn_openflow import flopynet_entry, flopynet_key
+from ._sdn_rest_topology import policy_switch_topology, rest_topology_routes
 
 if TYPE_CHECKING:
     from .sdn_controller import SdnControllerEmulator
 
+_HEX = set("0123456789abcdefABCDEF")
 
-def parse_dpid(text: str) -> int | None:
-    """Return the DPID of a path segment: 16 hex digits, or decimal (the controller accepts both)."""
+
+def flopynet_dpid(given: str) -> int:
+    """The DPID of a path segment as ``get_port_stats`` / ``get_flow_entry_stats`` read it: with ``0x`` and ``:``
+    removed, all hex digits means hex ("Try parsing as hex first"), else decimal; ValueError otherwise."""
+    clean = given.replace("0x", "").replace(":", "").strip()
     try:
-        return int(text, 16) if len(text) == 16 else int(text)
+        return int(clean, 16) if all(c in _HEX for c in clean) else int(given)
     except ValueError:
-        return None
+        return int(given)  # raises, with Python's message, as upstream's fallback does
+
+
+def _error(message: str, status: int) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
 
 
 def performance(emu: SdnControllerEmulator) -> dict[str, Any]:
-    """The controller's ``/api/performance/metrics`` document, derived from the counters."""
-    uptime = max(time.time() - emu.started, 1e-3)
-    total_bytes = sum(c["rx_bytes"] + c["tx_bytes"] for c in emu.counters.values())
-    packets = sum(c["rx_packets"] + c["tx_packets"] for c in emu.counters.values())
-    errors = sum(c["rx_errors"] + c["tx_errors"] for c in emu.counters.values())
+    """``PolicySwitchCore.get_performance_metrics``: bandwidth from the controller's per-port rates, a latency
+    "simulated" from them, a health score, and the cumulative totals of its stats loop."""
+    values = [rx + tx for rx, tx in emu.rates.values() if rx > 0 or tx > 0]
+    latencies = [max(5, min(100, 50 - bps / 1_000_000)) for bps in values]
+    errors = sum(1 for c in emu.counters.values() if c["rx_errors"] > 0 or c["tx_errors"] > 0)
+    ports = {"total": len(emu.ports), "up": len(values), "errors": errors}
+    latency: dict[str, float] = {"average_ms": 0, "min_ms": 0, "max_ms": 0}
+    if latencies:
+        latency = {"average_ms": sum(latencies) / len(latencies), "min_ms": min(latencies), "max_ms": max(latencies)}
+    health = 100 - (20 if latency["average_ms"] > 50 else 10 if latency["average_ms"] > 30 else 0)
+    health -= int(errors / max(ports["total"], 1) * 30) if errors else 0
+    health -= 15 if ports["up"] < ports["total"] * 0.8 else 0
+    uptime = time.time() - emu.started
+    total = emu.cumulative
+    megabytes = total["total_bytes_transferred"] / (1024 * 1024)
     flows = [f for fs in emu.flows.values() for f in fs]
-    up = sum(1 for p in emu.ports.values() if p["up"])
-    average_ms = 2.0 + emu.ticks % 3
     return {
         "bandwidth": {
-            "current_total_bps": total_bytes * 8 / uptime,
-            "current_average_bps": total_bytes * 8 / uptime / max(up, 1),
-            "active_ports": up,
-            "peak_bandwidth_bps": total_bytes * 8 / uptime,
+            "current_total_bps": sum(values),
+            "current_average_bps": sum(values) / len(values) if values else 0,
+            "active_ports": len(values),
+            "peak_bandwidth_bps": total["peak_bandwidth"],
         },
-        "latency": {"average_ms": average_ms, "min_ms": average_ms - 1, "max_ms": average_ms + 1},
+        "latency": latency,
         "packet_loss": 0,
-        "flows": {"total": len(flows), "active": sum(1 for f in flows if f["packet_count"])},
-        "ports": {"total": len(emu.ports), "up": up, "errors": errors},
-        "health_score": 95,
+        "flows": {"total": len(flows), "active": sum(1 for f in flows if f.stats_seen and f.packet_count > 0)},
+        "ports": ports,
+        "health_score": max(0, min(100, health)),
         "timestamp": time.time(),
         "totals": {
-            "bytes_transferred": total_bytes,
-            "megabytes_transferred": total_bytes / 1e6,
-            "gigabytes_transferred": total_bytes / 1e9,
-            "packets_transferred": packets,
-            "flows_created": len(flows),
-            "total_errors": errors,
-            "uptime_seconds": uptime,
-            "uptime_minutes": uptime / 60,
-            "uptime_hours": uptime / 3600,
+            "bytes_transferred": total["total_bytes_transferred"],
+            "megabytes_transferred": round(megabytes, 2),
+            "gigabytes_transferred": round(megabytes / 1024, 3),
+            "packets_transferred": total["total_packets_transferred"],
+            "flows_created": total["total_flows_created"],
+            "total_errors": total["total_errors"],
+            "uptime_seconds": round(uptime, 1),
+            "uptime_minutes": round(uptime / 60, 1),
+            "uptime_hours": round(uptime / 3600, 2),
         },
         "rates": {
-            "bytes_per_second": total_bytes / uptime,
-            "packets_per_second": packets / uptime,
-            "flows_per_hour": len(flows) / uptime * 3600,
+            "bytes_per_second": total["total_bytes_transferred"] / uptime if uptime > 0 else 0,
+            "packets_per_second": total["total_packets_transferred"] / uptime if uptime > 0 else 0,
+            "flows_per_hour": total["total_flows_created"] / (uptime / 3600) if uptime > 0 else 0,
         },
     }
 
 
 def ryu_routes(emu: SdnControllerEmulator) -> list[BaseRoute]:
-    """Routes of FLOPY-NET's Ryu controller (``ofctl_rest``'s ``/stats/flow/<dpid>`` only when enabled)."""
+    """FLOPY-NET's routes, in the order Ryu's mapper tries them (``rest_topology``'s first)."""
 
-    def switches() -> list[dict[str, Any]]:
-        return [
-            {
-                "dpid": f"{dpid:016x}",
-                "ports": [
-                    {"port_no": port, "hw_addr": info["hw_addr"], "name": info["name"], "state": 0 if info["up"] else 1}
-                    for (d, port), info in sorted(emu.ports.items())
-                    if d == dpid
-                ],
-            }
-            for dpid in emu.switch_ids
-        ]
+    def entries() -> dict[str, dict[str, Any]]:
+        return {
+            flopynet_key(flow, emu.key_salt): flopynet_entry(flow, emu.last_stats)
+            for dpid in emu.dpids
+            for flow in emu.flows[dpid]
+        }
 
-    async def topology_switches(request: Request) -> JSONResponse:
-        return JSONResponse(switches())
+    def topology(part: str) -> Any:
+        async def answer(request: Request) -> Response:
+            """``get_topology_*`` / ``get_*_stats``: ``PolicySwitchCore.get_switches|get_links|get_hosts``."""
+            return JSONResponse(policy_switch_topology(emu)[part])
 
-    async def topology_links(request: Request) -> JSONResponse:
-        return JSONResponse(
-            [
-                {"src": {"dpid": s, "port_no": sp}, "dst": {"dpid": d, "port_no": dp}}
-                for s, sp, d, dp in sorted(emu.links)
-            ]
-        )
+        return answer
 
-    async def topology_hosts(request: Request) -> JSONResponse:
-        return JSONResponse(
-            [
-                {"mac": mac, "ipv4": h["ipv4"], "port": {"dpid": f"{h['dpid']:016x}", "port_no": h["port"]}}
-                for mac, h in sorted(emu.hosts.items())
-            ]
-        )
+    async def flows(request: Request) -> Response:
+        """``get_flows_stats``: ``PolicySwitchCore.get_flows()``, every entry of every switch by its key."""
+        return JSONResponse(entries())
 
-    async def stats_switches(request: Request) -> JSONResponse:
-        return JSONResponse(emu.switch_ids)
-
-    async def port_stats(request: Request) -> JSONResponse:
+    async def port_stats(request: Request) -> Response:
+        """``get_port_stats``: ``{"<dpid as given>": [port stats]}`` for the switch's topology ports; 404 for an
+        unknown switch; ``duration_sec`` counts from the switch's connection; ``rx_bps``/``tx_bps`` are the
+        controller's own rates."""
         given = request.path_params["dpid"]
-        dpid = parse_dpid(given)
-        if dpid not in emu.switch_ids:
-            return json_error(f"switch {given} not found", 404)
-        await emu._per_switch_request()
-        return JSONResponse({given: emu.port_stats(dpid)})
+        try:
+            dpid = flopynet_dpid(given)
+        except ValueError as exc:
+            return _error(f"Invalid DPID format: {exc}", 400)
+        if dpid not in emu.dpids:
+            return _error(f"Switch {given} not found", 404)
+        await emu.per_switch_request()
+        uptime = int(time.time() - emu.connected_at[dpid])
+        items = []
+        for item in emu.port_stats(dpid):
+            rx_bps, tx_bps = emu.rates.get((dpid, item["port_no"]), (0, 0))
+            items.append({**item, "duration_sec": uptime, "duration_nsec": 0, "rx_bps": rx_bps, "tx_bps": tx_bps})
+        return JSONResponse({given: items})
 
-    def flow_items(dpid: int) -> list[dict[str, Any]]:
-        now = time.time()
-        return [
-            {
-                **{k: v for k, v in f.items() if k != "created_time"},
-                "duration_sec": int(now - f["created_time"]),
-                "duration_nsec": 0,
-                "length": 96,
-                "flags": 0,
-            }
-            for f in emu.flows.get(dpid, [])
-        ]
+    async def flow_entries(request: Request) -> Response:
+        """``get_flow_entry_stats``: ``{"<decimal dpid>": [entries of that switch]}``; an unknown switch has none."""
+        try:
+            dpid = flopynet_dpid(request.path_params["dpid"])
+        except ValueError as exc:
+            return _error(f"Invalid DPID format: {exc}", 400)
+        await emu.per_switch_request()
+        return JSONResponse({str(dpid): [e for e in entries().values() if e["datapath_id"] == dpid]})
 
-    async def flows_of_switch(request: Request) -> JSONResponse:
-        dpid = parse_dpid(request.path_params["dpid"])
-        if dpid not in emu.switch_ids:
-            return json_error("switch not found", 404)
-        await emu._per_switch_request()
-        return JSONResponse({str(dpid): flow_items(dpid)})
-
-    async def all_flows(request: Request) -> JSONResponse:
+    async def flow_statistics(request: Request) -> Response:
+        """``get_flow_statistics`` (``/stats/flow/``, with the slash): counts per switch and totals."""
+        by_switch: dict[str, dict[str, int]] = {}
+        for entry in entries().values():
+            row = by_switch.setdefault(str(entry["datapath_id"]), {"count": 0, "active": 0, "bytes": 0, "packets": 0})
+            row["count"] += 1
+            if entry.get("packet_count", 0) > 0:
+                row["active"] += 1
+                row["packets"] += entry["packet_count"]
+                row["bytes"] += entry.get("byte_count", 0)
+        total, active = sum(r["count"] for r in by_switch.values()), sum(r["active"] for r in by_switch.values())
+        byte_total = sum(r["bytes"] for r in by_switch.values())
         return JSONResponse(
             {
-                f"{dpid}_{i}": {**flow, "datapath_id": dpid}
-                for dpid in emu.switch_ids
-                for i, flow in enumerate(flow_items(dpid))
-            }
-        )
-
-    async def perf(request: Request) -> JSONResponse:
-        return JSONResponse(performance(emu))
-
-    async def health(request: Request) -> JSONResponse:
-        return JSONResponse(
-            {
-                "status": "healthy",
-                "uptime_seconds": time.time() - emu.started,
-                "switches": len(emu.switch_ids),
-                "policy_engine_connected": True,
+                "total_flows": total,
+                "active_flows": active,
+                "flows_by_switch": by_switch,
+                "total_packets": sum(r["packets"] for r in by_switch.values()),
+                "total_bytes": byte_total,
+                "efficiency_score": min(100, int(active / total * 70) + 20) if total else 0,
+                "utilization": min(1.0, byte_total / (len(emu.dpids) * 1e9)) if byte_total else 0,
                 "timestamp": time.time(),
             }
         )
 
-    routes: list[BaseRoute] = [
-        Route("/v1.0/topology/switches", topology_switches),
-        Route("/v1.0/topology/links", topology_links),
-        Route("/v1.0/topology/hosts", topology_hosts),
-        Route("/stats/switches", stats_switches),
-        Route("/stats/port/{dpid}", port_stats),
-        Route("/stats/flowentry/{dpid}", flows_of_switch),
-        Route("/stats/flows", all_flows),
+    async def perf(request: Request) -> Response:
+        """``get_performance_metrics``."""
+        return JSONResponse(performance(emu))
+
+    async def status(request: Request) -> Response:
+        """``get_status``."""
+        return JSONResponse(
+            {
+                "switches_connected": len(emu.dpids),
+                "hosts_learned": len(emu.hosts),
+                "links_discovered": len(emu.links),
+                "policies_active": 0,
+                "policy_engine_available": True,
+                "policy_engine_url": "http://policy-engine:5000",
+                "timestamp": time.time(),
+            }
+        )
+
+    async def health(request: Request) -> Response:
+        """``get_health``."""
+        uptime = time.time() - emu.started
+        body = {"status": "healthy", "uptime_seconds": uptime, "switches": len(emu.dpids)}
+        return JSONResponse({**body, "policy_engine_connected": True, "timestamp": time.time()})
+
+    own_topology = [Route(f"/v1.0/topology/{part}", topology(part)) for part in ("switches", "links", "hosts")]
+    first = rest_topology_routes(emu) if emu.topology_app == "rest_topology" else own_topology
+    return [
+        *first,
+        *(Route(f"/stats/{part}", topology(part)) for part in ("switches", "links", "hosts")),
+        Route("/stats/flows", flows),
         Route("/api/performance/metrics", perf),
+        Route("/stats/flow/", flow_statistics),
+        Route("/status", status),
         Route("/health", health),
+        Route("/stats/port/{dpid}", port_stats),
+        Route("/stats/flowentry/{dpid}", flow_entries),
     ]
-    if emu.ofctl_rest:
-        routes.append(Route("/stats/flow/{dpid}", flows_of_switch))
-    return routes

@@ -1,4 +1,4 @@
-"""The ``sdn`` plugin: monitors a Ryu or ONOS SDN controller (topology, port rates, flows, performance)."""
+"""The ``sdn`` plugin: monitors a Ryu or ONOS SDN controller (topology, port rates, flows, traffic, performance)."""
 
 from __future__ import annotations
 

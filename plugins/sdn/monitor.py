@@ -1,40 +1,35 @@
-"""The ``sdn`` monitor: topology, port rates, flows and performance from a Ryu or ONOS controller.
+"""The ``sdn`` monitor: topology, port rates, flows, traffic classes and performance from a Ryu or ONOS controller.
 
-Per poll it returns ``sdn_port`` (per-port rates), ``sdn_flows`` (per switch) and one ``network`` metric (the flat
-figures the dashboard reads), plus documents as events, each only when it changed: ``TOPOLOGY_SNAPSHOT`` (with
-``NODE_CONNECTED``/``NODE_DISCONNECTED``/``LINK_ADDED``/``LINK_REMOVED`` for the difference), ``FLOW_SNAPSHOT``
-and ``PERFORMANCE_SNAPSHOT``. The server answers the dashboard's "live" routes from the latest of these.
+Per poll it returns ``sdn_port`` (per-port rates), ``sdn_flows`` (per switch), ``sdn_traffic`` (FL / control /
+background bytes of the interval), ``sdn_traffic_rule`` (per classification rule), ``sdn_fl_peer`` (bytes between
+the FL server and each peer, per direction) and one ``network`` metric (the flat figures the dashboard reads), plus
+documents as events, each only when it changed: ``TOPOLOGY_SNAPSHOT`` (with ``NODE_CONNECTED``/
+``NODE_DISCONNECTED``/``LINK_ADDED``/``LINK_REMOVED`` for the difference), ``FLOW_SNAPSHOT`` and
+``PERFORMANCE_SNAPSHOT``. The server answers the dashboard's "live" routes from the latest of these.
 State (counter baselines, last documents) is committed only when records are returned, so a poll cut short by a
 timeout is simply repeated.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any, Literal
+from collections.abc import Callable, Iterable
+from typing import Any
 
-import attrs
 import httpx
-import orjson
-from flcollector import EndpointError, Event, MalformedResponse, Metric, Monitor, Record, Runtime, now_ns
+from flcollector import MalformedResponse, Metric, Monitor, Record, Runtime, endpoint_error_event, now_ns
 
-from . import diff, stats, topology
-from .controllers import OnosSource, Poll, RyuSource
+from .accounting import HostTable, TrafficAccounting
+from .documents import flow_records, performance_records, topology_records
+from .onos import OnosSource
+from .options import SdnOptions
 from .performance import network_fields, performance_document
+from .poll import Poll
 from .rates import PortRates
+from .ryu import RyuSource
 from .topology import SOURCE
+from .traffic import built_in_rules, rule_from_table
 
-
-@attrs.define
-class SdnOptions:
-    """Options of the ``sdn`` monitor."""
-
-    url: str = "http://sdn-controller:8181"
-    controller: Literal["ryu", "onos"] = "ryu"
-    username: str = "onos"  # ONOS only (HTTP Basic)
-    password: str = "rocks"  # ONOS only
-    #: requests in flight at once during one poll
-    max_concurrent_requests: int = attrs.field(default=16, validator=attrs.validators.ge(1))
+__all__ = ["SdnMonitor", "SdnOptions"]
 
 
 class SdnMonitor(Monitor):
@@ -49,6 +44,8 @@ class SdnMonitor(Monitor):
         self.client: httpx.AsyncClient | None = None
         self.source: RyuSource | OnosSource | None = None
         self.rates = PortRates()
+        rules = [rule_from_table(table, i) for i, table in enumerate(options.traffic_rules)]
+        self.traffic = TrafficAccounting(rules + built_in_rules(options), options.fl_server_addresses)
         self.topology: dict[str, Any] | None = None
         self.topology_key: bytes | None = None
         self.flow_key: list[str] | None = None
@@ -81,99 +78,60 @@ class SdnMonitor(Monitor):
         if poll.errors and all(part is None for part in usable) and not poll.port_counters:
             raise MalformedResponse("; ".join(str(e) for e in poll.errors))
         records, commit = self._build(poll)
-        records.extend(self._endpoint_error(error) for error in poll.errors)
+        records.extend(endpoint_error_event(self.runtime, error) for error in poll.errors)
         commit()
         return records
 
-    def _build(self, poll: Poll) -> tuple[list[Record], Any]:
+    def _build(self, poll: Poll) -> tuple[list[Record], Callable[[], None]]:
         now = now_ns()
         records: list[Record] = []
         samples: dict[Any, Any] = {}
         ports: list[Metric] = []
+        resets = 0
         for dpid, (time_ns, counters) in sorted(poll.port_counters.items()):
-            metrics, taken = self.rates.rates(dpid, time_ns, counters)
+            metrics, taken, seen_resets = self.rates.rates(dpid, time_ns, counters)
             ports.extend(metrics)
             samples.update(taken)
+            resets += seen_resets
         records.extend(ports)
-        flow_key = self.flow_key
-        if poll.flows is not None:
-            all_flows = [flow for dpid in sorted(poll.flows) for flow in poll.flows[dpid]]
-            for dpid, flows in sorted(poll.flows.items()):
-                records.append(
-                    Metric(
-                        "sdn_flows",
-                        {
-                            "flows": len(flows),
-                            "active_flows": sum(1 for f in flows if f["packet_count"] > 0),
-                            "packets": sum(f["packet_count"] for f in flows),
-                            "bytes": sum(f["byte_count"] for f in flows),
-                        },
-                        now,
-                        {"switch": dpid},
-                        SOURCE,
-                    )
-                )
-            flow_key = stats.flow_identity(all_flows)
-            if flow_key != self.flow_key:
-                summary = stats.flow_summary(all_flows)
-                records.append(
-                    Event(
-                        "FLOW_SNAPSHOT",
-                        f"{len(all_flows)} flows on {summary['switches_with_flows']} switches",
-                        now,
-                        SOURCE,
-                        "INFO",
-                        {"flows": all_flows, "summary": summary},
-                    )
-                )
-        topology_now, topology_key = self.topology, self.topology_key
-        if poll.topology_complete:
-            assert poll.switches is not None and poll.links is not None and poll.hosts is not None
-            topology_now = topology.snapshot(poll.switches, poll.links, poll.hosts)
-            topology_key = diff.fingerprint(topology_now)
-            if topology_key != self.topology_key:
-                if self.topology is not None:
-                    records.extend(diff.changes(self.topology, topology_now, now))
-                records.append(
-                    Event(
-                        "TOPOLOGY_SNAPSHOT",
-                        f"{len(poll.switches)} switches, {len(poll.links)} links, {len(poll.hosts)} hosts",
-                        now,
-                        SOURCE,
-                        "INFO",
-                        topology_now,
-                    )
-                )
+        flows, flow_key = flow_records(poll, self.flow_key, now)
+        records += flows
+        topology_events, topology_now, topology_key = topology_records(poll, self.topology, self.topology_key, now)
+        records += topology_events
+        traffic, commit_traffic = self._traffic(poll, topology_now, topology_key)
+        records += traffic
         performance = performance_document(poll, ports)
-        performance_key = orjson.dumps(
-            {k: v for k, v in performance.items() if k != "timestamp"}, option=orjson.OPT_SORT_KEYS
-        )
-        if performance_key != self.performance_key:
-            records.append(Event("PERFORMANCE_SNAPSHOT", "controller performance", now, SOURCE, "INFO", performance))
-        records.append(
-            Metric("network", network_fields(poll, ports, performance, self.options.controller), now, source=SOURCE)
-        )
+        snapshot, performance_key = performance_records(performance, self.performance_key, now)
+        records += snapshot
+        fields = network_fields(poll, ports, performance, self.options.controller)
+        records.append(Metric("network", fields, now, source=SOURCE))
 
         def commit() -> None:
-            self.rates.commit(samples, [s["dpid"] for s in poll.switches] if poll.switches is not None else None)
+            switches = [s["dpid"] for s in poll.switches] if poll.switches is not None else None
+            self.rates.commit(samples, switches, resets)
+            commit_traffic()
             self.flow_key, self.topology, self.topology_key = flow_key, topology_now, topology_key
             self.performance_key = performance_key
             self.runtime.stats.extra["sdn"] = {
                 "controller": self.options.controller,
+                "api": getattr(self.source, "api", None),
+                "api_detections": getattr(self.source, "detections", None),
                 "switches": len(poll.switches or []),
                 "counter_resets": self.rates.resets,
-                "flow_route": getattr(self.source, "flow_route", None),
+                "flow_counter_resets": self.traffic.resets,
             }
 
         return records, commit
 
-    def _endpoint_error(self, error: EndpointError) -> Event:
-        self.runtime.stats.count("malformed" if error.malformed else "endpoint_errors")
-        self.log.warning("SDN controller endpoint %s failed: %s", error.endpoint, error.reason)
-        return Event(
-            type="MALFORMED_RESPONSE" if error.malformed else "ENDPOINT_ERROR",
-            message=f"{self.runtime.instance}: {error}",
-            source=self.runtime.instance,
-            level="ERROR",
-            details={"monitor": self.runtime.instance, "endpoint": error.endpoint, "error": error.reason},
-        )
+    def _traffic(
+        self, poll: Poll, known: dict[str, Any] | None, key: bytes | None
+    ) -> tuple[list[Metric], Callable[[], None]]:
+        """The interval's traffic records from the flow counters (none when the flow table is unknown); the
+        topology's hosts and links place the flows (the last known ones where this poll lacks them)."""
+        if poll.flows is None:
+            return [], lambda: None
+        last = known or {}
+        hosts = poll.hosts if poll.hosts is not None else last.get("hosts", [])
+        links = poll.links if poll.links is not None else last.get("links", [])
+        table = HostTable(hosts, links, key if poll.topology_complete else None)
+        return self.traffic.account(poll.flows, table, poll.flows_at_ns or now_ns())

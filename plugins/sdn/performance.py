@@ -12,7 +12,7 @@ from typing import Any
 
 from flcollector import Metric
 
-from .controllers import Poll
+from .poll import Poll
 
 
 def _port_totals(ports: list[Metric]) -> dict[str, float]:
@@ -27,6 +27,13 @@ def _port_totals(ports: list[Metric]) -> dict[str, float]:
         totals["errors_ps"] += float(f["rx_errors_ps"]) + float(f["tx_errors_ps"])
         totals["active"] += 1 if bps > 0 else 0
     return totals
+
+
+def ports_up(ports: list[dict[str, Any]]) -> int | None:
+    """Ports whose state is up; None when no port's state is known (Ryu's ``rest_topology`` reports none)."""
+    if all(p["state"] == "unknown" for p in ports):
+        return None
+    return sum(1 for p in ports if p["state"] == "up")
 
 
 def _loss_percent(ports: list[Metric]) -> float | None:
@@ -67,9 +74,9 @@ def performance_document(poll: Poll, ports: list[Metric]) -> dict[str, Any]:
         computed["ports"] = {"total": len(counters), "errors": errors}
     if poll.switches is not None:
         all_ports = [p for s in poll.switches for p in s["ports"]]
-        computed.setdefault("ports", {}).update(
-            total=len(all_ports), up=sum(1 for p in all_ports if p["state"] == "up")
-        )
+        computed.setdefault("ports", {})["total"] = len(all_ports)
+        if (up := ports_up(all_ports)) is not None:
+            computed["ports"]["up"] = up
     document = dict(computed)
     for key, value in (poll.performance or {}).items():
         if isinstance(value, Mapping) and isinstance(computed.get(key), Mapping):
@@ -93,7 +100,8 @@ def network_fields(poll: Poll, ports: list[Metric], performance: Mapping[str, An
     if poll.switches is not None:
         all_ports = [p for s in poll.switches for p in s["ports"]]
         fields["ports_total"] = len(all_ports)
-        fields["ports_up"] = sum(1 for p in all_ports if p["state"] == "up")
+        if (up := ports_up(all_ports)) is not None:
+            fields["ports_up"] = up
     if poll.flows is not None:
         flows = [f for fs in poll.flows.values() for f in fs]
         fields["flows_total"] = len(flows)

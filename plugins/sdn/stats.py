@@ -3,8 +3,9 @@
 Port counters: ``{"port_no", "rx_packets", "tx_packets", "rx_bytes", "tx_bytes", "rx_dropped", "tx_dropped",
 "rx_errors", "tx_errors", "duration_sec"}``: counters are ints, ``duration_sec`` is the port's uptime in seconds
 (with Ryu's nanoseconds). Flows (the ``FLOW_SNAPSHOT`` items): ``{"flow_id", "switch_dpid", "table_id", "priority",
-"cookie", "packet_count", "byte_count", "duration_sec", "idle_timeout", "hard_timeout", "match", "actions"}``; ONOS
-flows add ``state`` and ``app_id``.
+"cookie", "packet_count", "byte_count", "duration_sec", "idle_timeout", "hard_timeout", "match", "actions",
+"counted"}``; ONOS flows add ``state`` and ``app_id``. ``match`` stays in the controller's own spelling
+(:mod:`.flowmatch` reads all three).
 """
 
 from __future__ import annotations
@@ -85,25 +86,41 @@ def flow_id(flow: Mapping[str, Any]) -> str:
     return hashlib.sha1(orjson.dumps(key, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
 
 
+def ryu_flow(item: Mapping[str, Any], dpid: str) -> dict[str, Any]:
+    """One Ryu flow entry (``ofctl_rest``'s flow stats, or an item of FLOPY-NET's ``self.flows``), normalised.
+
+    FLOPY-NET's entries have no counters until its first flow-stats reply: ``counted`` is False then (and the
+    counters 0), so nobody mistakes "not yet known" for "nothing moved"."""
+    flow = {
+        "switch_dpid": dpid,
+        "table_id": item.get("table_id", 0),
+        "priority": item.get("priority", 0),
+        "cookie": item.get("cookie", 0),
+        "packet_count": _int(item.get("packet_count", 0)),
+        "byte_count": _int(item.get("byte_count", 0)),
+        "duration_sec": _int(item.get("duration_sec", 0)) + _int(item.get("duration_nsec", 0)) / 1e9,
+        "idle_timeout": item.get("idle_timeout", 0),
+        "hard_timeout": item.get("hard_timeout", 0),
+        "match": item.get("match", {}),
+        "actions": item.get("actions", item.get("instructions", [])),
+    }
+    return {"flow_id": flow_id(flow), **flow, "counted": "packet_count" in item and "byte_count" in item}
+
+
 def ryu_flows(body: Any, requested: str, dpid: str) -> list[dict[str, Any]]:
-    """``/stats/flow/<dpid>`` or ``/stats/flowentry/<dpid>`` → flows of one switch."""
-    flows = []
-    for item in _keyed_list(body, requested):
-        flow = {
-            "switch_dpid": dpid,
-            "table_id": item.get("table_id", 0),
-            "priority": item.get("priority", 0),
-            "cookie": item.get("cookie", 0),
-            "packet_count": _int(item.get("packet_count", 0)),
-            "byte_count": _int(item.get("byte_count", 0)),
-            "duration_sec": item.get("duration_sec", 0),
-            "idle_timeout": item.get("idle_timeout", 0),
-            "hard_timeout": item.get("hard_timeout", 0),
-            "match": item.get("match", {}),
-            "actions": item.get("actions", item.get("instructions", [])),
-        }
-        flows.append({"flow_id": flow_id(flow), **flow})
-    return flows
+    """``/stats/flow/<dpid>`` (``ofctl_rest``) or ``/stats/flowentry/<dpid>`` → flows of one switch."""
+    return [ryu_flow(item, dpid) for item in _keyed_list(body, requested)]
+
+
+def flopynet_flows(body: Any) -> dict[str, list[dict[str, Any]]]:
+    """FLOPY-NET's ``/stats/flows`` (``{flow_key: {"datapath_id": int, ...}}``) → flows by switch DPID."""
+    if not isinstance(body, Mapping) or not all(isinstance(item, Mapping) for item in body.values()):
+        raise ShapeError("expected {flow_key: {datapath_id, ...}}")
+    out: dict[str, list[dict[str, Any]]] = {}
+    for item in body.values():
+        dpid = dpid_hex(item["datapath_id"])
+        out.setdefault(dpid, []).append(ryu_flow(item, dpid))
+    return out
 
 
 def onos_flows(body: Any) -> dict[str, list[dict[str, Any]]]:
@@ -130,6 +147,7 @@ def onos_flows(body: Any) -> dict[str, list[dict[str, Any]]]:
                 "actions": (item.get("treatment") or {}).get("instructions", []),
                 "state": item.get("state"),
                 "app_id": item.get("appId"),
+                "counted": True,
             }
         )
     return out

@@ -103,7 +103,9 @@ def ryu_hosts(body: Any) -> list[dict[str, Any]]:
     for item in _items(body):
         ips = [ip.get("address") if isinstance(ip, Mapping) else ip for ip in item.get("ipv4", [])]
         port: Mapping[str, Any] = item["port"] if isinstance(item.get("port"), Mapping) else {}
-        hosts.append(_host(str(item["mac"]), ips, port.get("dpid"), port.get("port_no")))
+        number = port.get("port_no")  # rest_topology spells it as 8 hex digits, FLOPY-NET's /stats/hosts as an int
+        where = None if number is None else port_number(number, hex_strings=True)
+        hosts.append(_host(str(item["mac"]), ips, port.get("dpid"), where))
     return hosts
 
 
@@ -181,6 +183,7 @@ def _link(src: str, src_port: Any, dst: str, dst_port: Any) -> dict[str, Any]:
 
 def _host(mac: str, ips: list[Any], dpid: Any, port: Any) -> dict[str, Any]:
     ips = [str(ip) for ip in ips if ip]
+    mac = mac.lower()
     return {
         "id": mac,
         "mac": mac,

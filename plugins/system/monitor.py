@@ -11,11 +11,11 @@ from typing import Any
 
 import attrs
 import trio
-from flcollector import Event, Metric, Monitor, Record, Runtime, SourceUnavailable
+from flcollector import CounterDelta, CounterTracker, Event, Metric, Monitor, Record, Runtime, SourceUnavailable
 
 from .cgroup import cgroup_fields
 from .processes import ProcessSampler
-from .rates import RateTracker, cpu_shares
+from .rates import cpu_shares
 from .sampling import HostSample, HostSampler
 
 #: CPU shares and rates over a shorter window are mostly quantisation noise (the kernel ticks at 100-1000 Hz),
@@ -53,8 +53,8 @@ class SystemMonitor(Monitor):
             cgroup_root=Path(options.cgroup_root) if options.cgroup else None,
             processes=ProcessSampler(options.processes) if options.processes else None,
         )
-        self._net = RateTracker()
-        self._disk_io = RateTracker()
+        self._net: CounterTracker[str] = CounterTracker()
+        self._disk_io: CounterTracker[str] = CounterTracker()
         self._previous: HostSample | None = None
         self._baseline: HostSample | None = None  # the sample taken by open()
         self._sampling = threading.Lock()
@@ -93,11 +93,11 @@ class SystemMonitor(Monitor):
         """Feed the counters to the trackers; return disk I/O rates and rates per wanted interface (if any)."""
         disk_rates = None
         if sample.disk_io is not None:
-            disk_rates = self._disk_io.update("all", sample.disk_io, sample.at_s)
+            disk_rates = _rates(self._disk_io.update("all", sample.disk_io, sample.at_s))
         net_rates = {}
         self._net.retain(set(sample.net))
         for nic, counters in sample.net.items():
-            rates = self._net.update(nic, counters, sample.at_s)  # None: first sight or a counter reset
+            rates = _rates(self._net.update(nic, counters, sample.at_s))  # None: first sight or a counter reset
             if rates is not None:
                 net_rates[nic] = rates
         return disk_rates, net_rates
@@ -165,6 +165,12 @@ class SystemMonitor(Monitor):
                 fields = _counter_fields(counters, net_rates.get(nic))
                 records.append(self._metric(sample, "system_net", fields, interface=nic))
         return records
+
+
+def _rates(delta: CounterDelta | None) -> dict[str, float] | None:
+    """Per-second rates, or None for a first reading or an interval across a counter reset (a 32-bit wrap looks the
+    same): a rate across it would be a huge or negative lie."""
+    return None if delta is None or delta.from_zero else delta.rates()
 
 
 def _counter_fields(counters: dict[str, float], rates: dict[str, float] | None) -> dict[str, float]:

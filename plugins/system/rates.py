@@ -1,6 +1,7 @@
-"""Counter arithmetic: rates per second from two readings of monotonically increasing counters, and CPU shares.
+"""CPU shares from two readings of ``psutil.cpu_times()``.
 
-Pure functions (no psutil, no clock), so they are tested with synthetic counters, including resets.
+A pure function (no psutil, no clock), tested with synthetic readings. Rates of the other counters (network and
+disk I/O) come from :class:`flcollector.CounterTracker`, which every monitor shares.
 """
 
 from __future__ import annotations
@@ -8,46 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 Counters = Mapping[str, float]
-
-
-def counter_rates(previous: Counters, current: Counters, elapsed_s: float) -> dict[str, float] | None:
-    """Return ``{key: (current - previous) / elapsed_s}`` for every key of ``current``.
-
-    Returns ``None`` (skip this sample) when no time has passed, a key is new, or any counter went backwards: a
-    negative delta means the counter was reset (interface re-created, driver reload) or a 32-bit counter wrapped,
-    and a rate computed across it would be a huge or negative lie.
-    """
-    if elapsed_s <= 0:
-        return None
-    rates: dict[str, float] = {}
-    for key, value in current.items():
-        if key not in previous:
-            return None
-        delta = value - previous[key]
-        if delta < 0:
-            return None
-        rates[key] = delta / elapsed_s
-    return rates
-
-
-class RateTracker:
-    """Remembers the last counters per key (an interface, a disk) and turns each new reading into rates."""
-
-    def __init__(self) -> None:
-        self._last: dict[str, tuple[float, dict[str, float]]] = {}
-
-    def update(self, key: str, counters: Counters, at_s: float) -> dict[str, float] | None:
-        """Store ``counters`` read at monotonic time ``at_s``; return rates since the previous reading or None."""
-        previous = self._last.get(key)
-        self._last[key] = (at_s, dict(counters))
-        if previous is None:  # first reading of this key: nothing to compare with yet
-            return None
-        return counter_rates(previous[1], counters, at_s - previous[0])
-
-    def retain(self, keys: set[str]) -> None:
-        """Forget keys not in ``keys`` (an interface that disappeared), so memory stays bounded."""
-        for key in set(self._last) - keys:
-            del self._last[key]
 
 
 def cpu_shares(previous: Counters, current: Counters) -> dict[str, float] | None:

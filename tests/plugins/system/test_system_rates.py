@@ -1,14 +1,19 @@
-"""Counter rates and CPU shares from synthetic readings, including counter resets."""
+"""Interface and disk rates (the shared counter tracker, as the system monitor reads it) and CPU shares, from
+synthetic readings, including counter resets."""
 
 from __future__ import annotations
 
 import pytest
-from flcollector.plugins.system.rates import RateTracker, counter_rates, cpu_shares
+from flcollector import CounterTracker
+from flcollector.plugins.system.monitor import _rates
+from flcollector.plugins.system.rates import cpu_shares
 
 
 def test_rates_are_deltas_per_second() -> None:
-    rates = counter_rates({"rx_bytes": 1000, "rx_packets": 10}, {"rx_bytes": 5000, "rx_packets": 30}, 2.0)
-    assert rates == {"rx_bytes": 2000.0, "rx_packets": 10.0}
+    tracker: CounterTracker[str] = CounterTracker()
+    tracker.update("eth0", {"rx_bytes": 1000, "rx_packets": 10}, at=0.0)
+    delta = tracker.update("eth0", {"rx_bytes": 5000, "rx_packets": 30}, at=2.0)
+    assert _rates(delta) == {"rx_bytes": 2000.0, "rx_packets": 10.0}
 
 
 @pytest.mark.parametrize(
@@ -21,24 +26,18 @@ def test_rates_are_deltas_per_second() -> None:
     ],
 )
 def test_unusable_samples_give_no_rates(previous: dict, current: dict, elapsed: float) -> None:
-    assert counter_rates(previous, current, elapsed) is None
+    tracker: CounterTracker[str] = CounterTracker()
+    tracker.update("eth0", previous, at=10.0)
+    assert _rates(tracker.update("eth0", current, at=10.0 + elapsed)) is None
 
 
 def test_tracker_skips_first_reading_and_the_sample_after_a_reset() -> None:
-    tracker = RateTracker()
-    assert tracker.update("eth0", {"rx_bytes": 100}, at_s=10.0) is None  # nothing to compare with yet
-    assert tracker.update("eth0", {"rx_bytes": 600}, at_s=11.0) == {"rx_bytes": 500.0}
-    assert tracker.update("eth0", {"rx_bytes": 50}, at_s=12.0) is None  # reset: skipped
-    assert tracker.update("eth0", {"rx_bytes": 250}, at_s=14.0) == {"rx_bytes": 100.0}  # recovers at once
-
-
-def test_tracker_keys_are_independent_and_forgotten_when_gone() -> None:
-    tracker = RateTracker()
-    tracker.update("eth0", {"rx_bytes": 0}, at_s=0.0)
-    tracker.update("eth1", {"rx_bytes": 0}, at_s=0.0)
-    tracker.retain({"eth0"})
-    assert tracker.update("eth0", {"rx_bytes": 10}, at_s=1.0) == {"rx_bytes": 10.0}
-    assert tracker.update("eth1", {"rx_bytes": 10}, at_s=1.0) is None  # eth1 was forgotten: first reading again
+    tracker: CounterTracker[str] = CounterTracker()
+    assert _rates(tracker.update("eth0", {"rx_bytes": 100}, at=10.0)) is None  # nothing to compare with yet
+    assert _rates(tracker.update("eth0", {"rx_bytes": 600}, at=11.0)) == {"rx_bytes": 500.0}
+    assert _rates(tracker.update("eth0", {"rx_bytes": 50}, at=12.0)) is None  # reset: skipped
+    assert _rates(tracker.update("eth0", {"rx_bytes": 250}, at=14.0)) == {"rx_bytes": 100.0}  # recovers at once
+    assert tracker.resets == 1
 
 
 def test_cpu_shares_from_cpu_times() -> None:

@@ -1,0 +1,67 @@
+"""ONOS's REST API (``/onos/v1``): everything but per-device ports in one request per kind."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Hashable
+from typing import Any
+
+import httpx
+import trio
+from flcollector import EndpointError, gather_endpoints, get_json, now_ns
+
+from . import stats, topology
+from .poll import Poll, parse, take
+
+
+class OnosSource:
+    """ONOS REST (``/onos/v1``), HTTP Basic auth set on the client."""
+
+    def __init__(self, client: httpx.AsyncClient, concurrency: int) -> None:
+        self.client = client
+        self.concurrency = concurrency
+
+    async def _get(self, path: str, parser: Callable[[Any], Any] = lambda body: body) -> Any:
+        return parse(path, await get_json(self.client, path), parser)
+
+    async def _statistics(self) -> tuple[int, dict[str, list[dict[str, Any]]]]:
+        body = await get_json(self.client, "/onos/v1/statistics/ports")
+        return now_ns(), parse("/onos/v1/statistics/ports", body, stats.onos_port_counters)
+
+    async def poll(self) -> Poll:
+        """Poll devices, then links, hosts, flows, port statistics and per-device ports concurrently."""
+        result = Poll()
+        devices: Any = None
+        ids: list[str] | None = None
+        try:
+            devices = await get_json(self.client, "/onos/v1/devices", main=True)
+            ids = parse("/onos/v1/devices", devices, lambda b: [str(d["id"]) for d in b["devices"]])
+        except EndpointError as exc:
+            result.errors.append(exc)
+        jobs: dict[Hashable, Callable[[], Any]] = {
+            "links": lambda: self._get("/onos/v1/links", topology.onos_links),
+            "hosts": lambda: self._get("/onos/v1/hosts", topology.onos_hosts),
+            "flows": lambda: self._get("/onos/v1/flows", stats.onos_flows),
+            "statistics": self._statistics,
+        }
+        for device in ids or []:
+            jobs["ports", device] = functools.partial(self._get, f"/onos/v1/devices/{device}/ports")
+        results = await gather_endpoints(jobs, trio.CapacityLimiter(self.concurrency))
+        port_answers = {d: take(result, results, ("ports", d)) for d in ids or []}
+        result.partial_switches = any(answer is None for answer in port_answers.values())
+        if ids is not None:
+            try:
+                result.switches = parse(
+                    "/onos/v1/devices/*/ports", devices, lambda b: topology.onos_switches(b, port_answers)
+                )
+            except EndpointError as exc:
+                result.errors.append(exc)
+        result.links, result.hosts = take(result, results, "links"), take(result, results, "hosts")
+        result.flows = take(result, results, "flows")
+        result.flows_at_ns = now_ns()
+        if result.flows is not None and result.switches is not None:
+            result.flows = {s["dpid"]: result.flows.get(s["dpid"], []) for s in result.switches}
+        if (statistics := take(result, results, "statistics")) is not None:
+            time_ns, by_switch = statistics
+            result.port_counters = {dpid: (time_ns, ports) for dpid, ports in by_switch.items()}
+        return result

@@ -1,0 +1,153 @@
+"""Ryu's REST API, in its two spellings: FLOPY-NET's controller and stock ``ofctl_rest``.
+
+Both serve ``rest_topology``'s ``/v1.0/topology/*``. They differ in the statistics routes:
+
+- FLOPY-NET's ``policy_switch`` reads a DPID whose characters are all hex digits **as hex** on ``/stats/port/<dpid>``
+  (a decimal DPID names another switch, or none), keeps every flow in one ``/stats/flows`` answer and has no
+  ``/stats/flow/<dpid>``: it gets the 16-hex DPID and one request for all flows;
+- stock ``ofctl_rest`` reads ``int(dpid, 0)`` (so decimal) on ``/stats/port/<dpid>`` and ``/stats/flow/<dpid>``
+  and has no ``/stats/flows``: it gets decimal DPIDs and one flow request per switch.
+
+Which one answers is told once, by whether ``/stats/flows`` exists, and remembered. It is told again after the
+controller went away (it may come back as another one), when FLOPY-NET's uptime goes back (a restart), and when a
+route the remembered API has answers 404.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Hashable
+from typing import Any, Literal
+
+import httpx
+import trio
+from flcollector import NOT_FOUND, EndpointError, SourceUnavailable, gather_endpoints, get_json, now_ns
+
+from . import stats, topology
+from .poll import Poll, parse, take
+
+Api = Literal["flopynet", "ofctl_rest"]
+
+
+class RyuSource:
+    """Polls a Ryu controller; ``api`` is the detected spelling (None until known)."""
+
+    def __init__(self, client: httpx.AsyncClient, concurrency: int) -> None:
+        self.client = client
+        self.concurrency = concurrency
+        self.api: Api | None = None
+        self.detections = 0  # how often the API was (re)detected, for /health
+        self._uptime: float | None = None  # FLOPY-NET's controller uptime at the last poll
+
+    def dpid_in_path(self, dpid: str) -> str:
+        """How this controller wants a (16-hex) DPID in a stats path."""
+        return dpid if self.api == "flopynet" else str(int(dpid, 16))
+
+    async def poll(self) -> Poll:
+        """Poll the switches (and, unless stock Ryu is known, ``/stats/flows``), then the rest concurrently."""
+        try:
+            return await self._poll()
+        except SourceUnavailable:
+            self.api = None  # whatever answers next may be another controller
+            raise
+
+    async def _poll(self) -> Poll:
+        result = Poll()
+        first: dict[Hashable, Callable[[], Any]] = {"switches": self._switches}
+        if self.api != "ofctl_rest":
+            first["all_flows"] = self._all_flows
+        got = await gather_endpoints(first)
+        result.switches = take(result, got, "switches")
+        all_flows = take(result, got, "all_flows") if "all_flows" in got else None
+        dpids = [s["dpid"] for s in result.switches or [] if len(s["dpid"]) == 16]
+        api = self.api  # as detected by the first requests (a later 404 changes it for the next poll only)
+        jobs: dict[Hashable, Callable[[], Any]] = {
+            "links": lambda: self._get("/v1.0/topology/links", topology.ryu_links),
+            "hosts": self._hosts,
+        }
+        if api == "flopynet":
+            jobs["performance"] = self._performance
+        for dpid in dpids if api is not None else []:  # an unknown API: a DPID could name the wrong switch
+            jobs["ports", dpid] = functools.partial(self._ports, dpid)
+            if api == "ofctl_rest":
+                jobs["flows", dpid] = functools.partial(self._flows, dpid)
+        results = await gather_endpoints(jobs, trio.CapacityLimiter(self.concurrency))
+        result.links, result.hosts = take(result, results, "links"), take(result, results, "hosts")
+        result.performance = take(result, results, "performance")
+        self._watch_uptime(result.performance)
+        for dpid in dpids if api is not None else []:
+            if (ports := take(result, results, ("ports", dpid))) is not None:
+                result.port_counters[dpid] = ports
+        result.flows_at_ns = now_ns()
+        if api == "ofctl_rest":
+            result.flows = self._per_switch_flows(result, results, dpids)
+        elif all_flows is not None and result.switches is not None:
+            known = set(dpids)  # FLOPY-NET never forgets the flows of a switch that left
+            result.flows = {dpid: [f for f in all_flows.get(dpid, []) if f["switch_dpid"] in known] for dpid in dpids}
+        return result
+
+    async def _get(self, path: str, parser: Callable[[Any], Any], **kwargs: Any) -> Any:
+        return parse(path, await get_json(self.client, path, **kwargs), parser)
+
+    async def _switches(self) -> list[dict[str, Any]]:
+        return await self._get("/v1.0/topology/switches", topology.ryu_switches, main=True)
+
+    async def _all_flows(self) -> dict[str, list[dict[str, Any]]] | None:
+        """FLOPY-NET's ``/stats/flows``; its absence (404) is stock Ryu. Sets :attr:`api`."""
+        body = await get_json(self.client, "/stats/flows", allow_404=True)
+        detected: Api = "ofctl_rest" if body is NOT_FOUND else "flopynet"
+        if detected != self.api:
+            self.api, self.detections = detected, self.detections + 1
+        return None if body is NOT_FOUND else parse("/stats/flows", body, stats.flopynet_flows)
+
+    async def _hosts(self) -> list[dict[str, Any]]:
+        for path in ("/v1.0/topology/hosts", "/stats/hosts"):
+            body = await get_json(self.client, path, allow_404=True)
+            if body is not NOT_FOUND:
+                return parse(path, body, topology.ryu_hosts)
+        return []  # the controller does not track hosts
+
+    async def _performance(self) -> dict[str, Any] | None:
+        body = await get_json(self.client, "/api/performance/metrics", allow_404=True)
+        if body is NOT_FOUND:
+            return None
+        if not isinstance(body, dict):
+            raise EndpointError("/api/performance/metrics", "expected an object")
+        return body
+
+    def _watch_uptime(self, performance: dict[str, Any] | None) -> None:
+        """A FLOPY-NET uptime that went back is a controller restart: tell the API again next poll."""
+        totals = (performance or {}).get("totals")
+        uptime = totals.get("uptime_seconds") if isinstance(totals, dict) else None
+        if isinstance(uptime, int | float) and not isinstance(uptime, bool):
+            if self._uptime is not None and uptime < self._uptime:
+                self.api = None
+            self._uptime = float(uptime)
+
+    async def _ports(self, dpid: str) -> tuple[int, list[dict[str, Any]]] | None:
+        key = self.dpid_in_path(dpid)  # both controllers key the answer by the DPID as requested
+        path = f"/stats/port/{key}"
+        body = await get_json(self.client, path, allow_404=True)
+        if body is NOT_FOUND:  # the switch left between the switch list and this request
+            return None
+        return now_ns(), parse(path, body, lambda b: stats.ryu_port_counters(b, key))
+
+    async def _flows(self, dpid: str) -> list[dict[str, Any]] | None:
+        key = self.dpid_in_path(dpid)
+        path = f"/stats/flow/{key}"
+        body = await get_json(self.client, path, allow_404=True)
+        if body is NOT_FOUND:
+            return None
+        return parse(path, body, lambda b: stats.ryu_flows(b, key, dpid))
+
+    def _per_switch_flows(
+        self, poll: Poll, results: dict[Hashable, Any], dpids: list[str]
+    ) -> dict[str, list[dict[str, Any]]] | None:
+        """Stock Ryu's flows by switch; unknown as a whole if one switch's are. A 404 from ``ofctl_rest``'s own
+        route means another controller answers now: tell the API again next poll."""
+        answers = {dpid: take(poll, results, ("flows", dpid)) for dpid in dpids}
+        if any(results.get(("flows", dpid)) is None for dpid in dpids):
+            self.api = None
+        if poll.switches is None or any(answer is None for answer in answers.values()):
+            return None
+        return answers
