@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .components import Component, Exporter, Listener, Monitor, Processor, Runtime, Send, Sink
+from .components import Component, Exporter, Listener, Monitor, Processor, Runtime, Schedule, Send, Sink
 from .context import RunContext
 from .counters import CounterDelta, CounterTracker
 from .durations import Duration
@@ -19,7 +19,8 @@ from .options import NoOptions
 from .records import LEVELS, Event, Metric, Record, now_ns, record_from_dict, record_to_dict
 from .remote import AXES, RemoteOptions, RemoteRejected, RemoteSink, RemoteUnavailable, check_axes
 from .remote_http import HttpRemoteSink, HttpTarget, auth_headers, check_response, gzip_body
-from .sources import NOT_FOUND, EndpointError, SeenIds, endpoint_error_event, gather_endpoints, get_json
+from .source_names import SOURCE_COMPONENTS, component_name, source_name
+from .sources import NOT_FOUND, EndpointError, SeenIds, endpoint_error_event, gather_endpoints, get_json, settle
 from .store import EventQuery, MetricQuery, Store
 
 try:
@@ -31,6 +32,7 @@ __all__ = [
     "AXES",
     "LEVELS",
     "NOT_FOUND",
+    "SOURCE_COMPONENTS",
     "Component",
     "ConfigError",
     "CounterDelta",
@@ -57,6 +59,7 @@ __all__ = [
     "RemoteUnavailable",
     "RunContext",
     "Runtime",
+    "Schedule",
     "SeenIds",
     "Send",
     "Sink",
@@ -66,6 +69,7 @@ __all__ = [
     "auth_headers",
     "check_axes",
     "check_response",
+    "component_name",
     "endpoint_error_event",
     "gather_endpoints",
     "get_json",
@@ -75,4 +79,6 @@ __all__ = [
     "now_ns",
     "record_from_dict",
     "record_to_dict",
+    "settle",
+    "source_name",
 ]

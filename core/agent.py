@@ -18,7 +18,7 @@ from typing import Any
 import trio
 
 from . import __version__
-from .components import Component, Runtime
+from .components import Component, Runtime, Schedule
 from .config import ComponentConfig, Config
 from .context import RunContext
 from .errors import FlcollectorError
@@ -26,6 +26,7 @@ from .ids import EventIds
 from .pipeline import Pipeline
 from .records import Record
 from .scheduler import MonitorRunner
+from .settings import MonitorCommon
 from .stats import StatsRegistry
 from .store import Store
 
@@ -117,6 +118,8 @@ class Agent:
             stats=self.stats.register(cfg.kind, cfg.instance, cfg.plugin),
             context=self.context, data_dir=self.data_dir, agent=self,
         )
+        if isinstance(cfg.common, MonitorCommon):  # a monitor learns its resolved schedule from the core
+            runtime.schedule = Schedule.resolve(cfg.common, self.settings)
         return cfg.cls(cfg.options, runtime)
 
     def configured(self, kind: str) -> list[tuple[ComponentConfig, Component]]:
