@@ -9,19 +9,21 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .components import Component, Exporter, Listener, Monitor, Processor, Runtime, Send, Sink
+from .components import Component, Exporter, Listener, Monitor, Processor, Runtime, Schedule, Send, Sink
 from .context import RunContext
 from .counters import CounterDelta, CounterTracker
 from .durations import Duration
 from .errors import ConfigError, MalformedResponse, PluginError, SourceUnavailable
+from .export_tables import ExportSource, ExportTable, field_column, iso_time
 from .hookspecs import hookimpl, hookspec
 from .options import NoOptions
 from .records import LEVELS, Event, Metric, Record, now_ns, record_from_dict, record_to_dict
 from .remote import AXES, RemoteOptions, RemoteRejected, RemoteSink, RemoteUnavailable, check_axes
 from .remote_http import HttpRemoteSink, HttpTarget, auth_headers, check_response, gzip_body
-from .sources import NOT_FOUND, EndpointError, SeenIds, endpoint_error_event, gather_endpoints, get_json
+from .source_names import SOURCE_COMPONENTS, component_name, source_name
+from .sources import NOT_FOUND, EndpointError, SeenIds, endpoint_error_event, gather_endpoints, get_json, settle
 from .stats import COUNTERS, ComponentStats, StatsRegistry
-from .store import EventQuery, MetricQuery, Store
+from .store import Aggregation, BulkStore, EventQuery, MetricQuery, Selection, Store
 from .view import AgentView, Configured, agent_of
 
 try:
@@ -34,7 +36,10 @@ __all__ = [
     "COUNTERS",
     "LEVELS",
     "NOT_FOUND",
+    "SOURCE_COMPONENTS",
     "AgentView",
+    "Aggregation",
+    "BulkStore",
     "Component",
     "ComponentStats",
     "ConfigError",
@@ -45,6 +50,8 @@ __all__ = [
     "EndpointError",
     "Event",
     "EventQuery",
+    "ExportSource",
+    "ExportTable",
     "Exporter",
     "HttpRemoteSink",
     "HttpTarget",
@@ -63,7 +70,9 @@ __all__ = [
     "RemoteUnavailable",
     "RunContext",
     "Runtime",
+    "Schedule",
     "SeenIds",
+    "Selection",
     "Send",
     "Sink",
     "SourceUnavailable",
@@ -74,13 +83,18 @@ __all__ = [
     "auth_headers",
     "check_axes",
     "check_response",
+    "component_name",
     "endpoint_error_event",
+    "field_column",
     "gather_endpoints",
     "get_json",
     "gzip_body",
     "hookimpl",
     "hookspec",
+    "iso_time",
     "now_ns",
     "record_from_dict",
     "record_to_dict",
+    "settle",
+    "source_name",
 ]

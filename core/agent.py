@@ -18,7 +18,7 @@ from typing import Any
 import trio
 
 from . import __version__
-from .components import Component, Runtime
+from .components import Component, Runtime, Schedule
 from .config import ComponentConfig, Config
 from .context import RunContext
 from .errors import FlcollectorError
@@ -26,6 +26,7 @@ from .ids import EventIds
 from .pipeline import Pipeline
 from .records import Record
 from .scheduler import MonitorRunner
+from .settings import MonitorCommon
 from .stats import StatsRegistry
 from .store import Store
 from .view import AgentView, Configured
@@ -112,9 +113,7 @@ class Agent:
         """Every enabled instance of ``kind`` as the config resolved it (see :meth:`AgentView.configured`)."""
         described = []
         for cfg in self.config.of_kind(kind):
-            interval = None
-            if kind == "monitor":
-                interval = float(cfg.common.interval if cfg.common.interval is not None else self.settings.interval)
+            interval = Schedule.resolve(cfg.common, self.settings).interval if kind == "monitor" else None
             described.append(Configured(cfg.kind, cfg.component, cfg.instance, cfg.plugin, cfg.options, interval))
         return described
 
@@ -151,6 +150,8 @@ class Agent:
             stats=self.stats.register(cfg.kind, cfg.instance, cfg.plugin),
             context=self.context, data_dir=self.data_dir, agent=self.view,
         )
+        if isinstance(cfg.common, MonitorCommon):  # a monitor learns its resolved schedule from the core
+            runtime.schedule = Schedule.resolve(cfg.common, self.settings)
         return cfg.cls(cfg.options, runtime)
 
     def configured(self, kind: str) -> list[tuple[ComponentConfig, Component]]:

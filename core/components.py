@@ -20,6 +20,7 @@ import trio
 from .context import RunContext
 from .options import NoOptions
 from .records import Record
+from .settings import AgentSettings, MonitorCommon
 from .stats import ComponentStats
 
 if TYPE_CHECKING:
@@ -27,6 +28,35 @@ if TYPE_CHECKING:
 
 #: What a listener calls to push records into the pipeline (waits while the pipeline is full).
 Send = Callable[[Sequence[Record]], Awaitable[None]]
+
+
+#: A collection never gets less time than this by default (see :meth:`Schedule.resolve`).
+DEFAULT_MIN_TIMEOUT = 5.0
+
+
+@attrs.frozen
+class Schedule:
+    """How the core polls a monitor, in seconds, resolved once from its table and ``[agent]``.
+
+    A monitor reads it from ``runtime.schedule`` (e.g. to bound each request by the collection's ``timeout``)
+    instead of reading the config. Components of other kinds get the defaults.
+    """
+
+    interval: float = 5.0
+    jitter: float = 0.0
+    timeout: float = DEFAULT_MIN_TIMEOUT
+    max_backoff: float = 60.0
+
+    @classmethod
+    def resolve(cls, common: MonitorCommon, agent: AgentSettings) -> Schedule:
+        """The instance's keys, else ``[agent]``'s; the timeout defaults to the interval but never under 5 s."""
+        interval = float(common.interval if common.interval is not None else agent.interval)
+        jitter = float(common.jitter if common.jitter is not None else agent.jitter)
+        timeout = common.timeout if common.timeout is not None else agent.timeout
+        # A collection slower than its interval is counted as an overrun and never stacked, so a short interval
+        # must not turn an ordinary slow answer into an outage.
+        resolved = float(timeout) if timeout is not None else max(interval, DEFAULT_MIN_TIMEOUT)
+        return cls(interval, jitter, resolved, max(float(agent.max_backoff), interval))
 
 
 @attrs.define
@@ -40,6 +70,7 @@ class Runtime:
     context: RunContext
     data_dir: Path
     agent: AgentView | None = None  # the running agent as plugins see it (None in unit tests)
+    schedule: Schedule = attrs.field(factory=Schedule)  # a monitor's resolved interval, jitter and timeout
 
 
 class Component:

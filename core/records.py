@@ -48,8 +48,12 @@ class Event:
     """Something that happened: a round finished, a policy denied a request, a link went down.
 
     ``id`` is assigned by the pipeline before fan-out (strictly increasing, also across restarts), so every sink
-    and the store agree on it; the dashboard's ``since_id`` cursor depends on it. Snapshots that are documents (a
-    topology) are Events whose ``details`` hold the document; the latest one per ``type`` is always queryable.
+    and the store agree on it; the dashboard's ``since_id`` cursor depends on it. ``origin_id`` is the source's own
+    id of the event when it has one (the FL server's uuid ``event_id``, the policy engine's ``id``), kept so a row
+    can be matched to the source's log and exactly-once checked from outside; ``None`` for events we make. An event
+    polled from a source has ``source = source_name(<the source's component name>)`` (see
+    :mod:`flcollector.source_names`). Snapshots that are documents (a topology) are Events whose ``details`` hold
+    the document; the latest one per ``type`` is always queryable.
     """
 
     type: str
@@ -61,6 +65,7 @@ class Event:
     experiment: str | None = None
     round: int | None = None
     id: int | None = None
+    origin_id: str | None = None
 
     kind = "event"
 

@@ -15,13 +15,12 @@ from typing import Any
 import httpx
 import trio
 
-from .components import Monitor
+from .components import Monitor, Schedule
 from .errors import MalformedResponse, SourceUnavailable
 from .records import Event, Record, now_ns
 from .settings import AgentSettings, MonitorCommon
 
 Emit = Callable[[Sequence[Record]], Awaitable[None]]
-DEFAULT_MIN_TIMEOUT = 5.0
 
 
 def _leaves(exc: BaseException) -> list[BaseException]:
@@ -57,13 +56,9 @@ class MonitorRunner:
         self.monitor = monitor
         self.runtime = monitor.runtime
         self.stats = monitor.runtime.stats
-        self.interval = float(common.interval if common.interval is not None else agent.interval)
-        self.jitter = float(common.jitter if common.jitter is not None else agent.jitter)
-        timeout = common.timeout if common.timeout is not None else agent.timeout
-        # Default: the interval, but never under 5 s. A collection slower than its interval is counted as an
-        # overrun and never stacked, so a short interval must not turn an ordinary slow answer into an outage.
-        self.timeout = float(timeout) if timeout is not None else max(self.interval, DEFAULT_MIN_TIMEOUT)
-        self.max_backoff = max(float(agent.max_backoff), self.interval)
+        schedule = Schedule.resolve(common, agent)  # the same resolution the monitor got in its runtime
+        self.interval, self.jitter, self.timeout = schedule.interval, schedule.jitter, schedule.timeout
+        self.max_backoff = schedule.max_backoff
         self.emit = emit
         self.down_since_ns: int | None = None
 

@@ -1,9 +1,18 @@
-"""HTTP helpers for source monitors: one GET with the failure classes the core understands, concurrent endpoints,
-and a bounded set of ids already stored (for exactly-once polling of cursors and time windows).
+"""HTTP for source monitors: the one model of what an answer means, concurrent endpoints, and a bounded set of ids
+already stored (for exactly-once polling of cursors and time windows).
 
-A source that does not answer (connect error, timeout) or answers 5xx on its main endpoint is *unavailable*
-(:class:`~flcollector.SourceUnavailable`, the core backs off). A secondary endpoint that answers nonsense or fails
-is an :class:`EndpointError`: the monitor reports it and keeps the data of the other endpoints.
+The model, the same for every monitor:
+
+- The source does not answer (connect error, timeout), refuses us (401/403), or answers 5xx on its *main* endpoint
+  (its health check): it is **unavailable**, :class:`~flcollector.SourceUnavailable` (the core backs off and
+  reports it once).
+- Any other endpoint answering 5xx is an :class:`EndpointError` with ``malformed=False`` (an ``ENDPOINT_ERROR``
+  event); a 4xx, a body that is not JSON, or JSON of the wrong shape is one with ``malformed=True`` (a
+  ``MALFORMED_RESPONSE`` event). The monitor reports it and keeps the data of the other endpoints.
+- A 404 on an endpoint a source may lack returns :data:`NOT_FOUND` when the caller allows it.
+- :func:`settle` judges a whole poll: when no endpoint answered usefully it raises ``MalformedResponse`` (every
+  one answered nonsense) or ``SourceUnavailable`` (every one failed, one of them with a server error).
+- :func:`endpoint_error_event` turns one failed endpoint into its counted, logged ERROR event.
 """
 
 from __future__ import annotations
@@ -16,7 +25,7 @@ import httpx
 import orjson
 import trio
 
-from .errors import SourceUnavailable
+from .errors import MalformedResponse, SourceUnavailable
 from .records import Event
 
 if TYPE_CHECKING:
@@ -36,6 +45,10 @@ class EndpointError(Exception):
         self.malformed = malformed
 
 
+def _url(client: httpx.AsyncClient, path: str) -> str:
+    return f"{str(client.base_url).rstrip('/')}{path}"
+
+
 async def get_json(
     client: httpx.AsyncClient,
     path: str,
@@ -43,30 +56,58 @@ async def get_json(
     params: Mapping[str, Any] | None = None,
     main: bool = False,
     allow_404: bool = False,
+    expect: type | None = None,
 ) -> Any:
-    """GET ``path`` and return its decoded JSON body.
+    """GET ``path`` and return its decoded JSON body, classified by the model in the module docstring.
 
-    Raises :class:`SourceUnavailable` when the source cannot be reached, refuses us (401/403) or, for the ``main``
-    endpoint, answers 5xx; :class:`EndpointError` for any other bad answer. A 404 returns :data:`NOT_FOUND` when
-    ``allow_404`` is set.
+    Raises :class:`SourceUnavailable` (its message names the URL) when the source cannot be reached, refuses us
+    (401/403) or, for the ``main`` endpoint, answers 5xx; :class:`EndpointError` for any other bad answer,
+    including a body that is not an instance of ``expect`` when given (e.g. ``dict``, ``list``). A 404 returns
+    :data:`NOT_FOUND` when ``allow_404`` is set.
     """
     try:
         response = await client.get(path, params=dict(params) if params else None)
     except httpx.TimeoutException as exc:
-        raise SourceUnavailable(f"{path}: timed out ({type(exc).__name__})") from exc
+        raise SourceUnavailable(f"{_url(client, path)}: timed out ({type(exc).__name__})") from exc
     except httpx.TransportError as exc:
-        raise SourceUnavailable(f"{path}: {type(exc).__name__}: {exc}") from exc
+        raise SourceUnavailable(f"{_url(client, path)}: {type(exc).__name__}: {exc}") from exc
     status = response.status_code
     if status in (401, 403) or (status >= 500 and main):
-        raise SourceUnavailable(f"{path}: HTTP {status}")
+        raise SourceUnavailable(f"{_url(client, path)}: HTTP {status}")
     if status == 404 and allow_404:
         return NOT_FOUND
     if status >= 400:
         raise EndpointError(path, f"HTTP {status}", malformed=status < 500)
     try:
-        return orjson.loads(response.content)
+        body = orjson.loads(response.content)
     except orjson.JSONDecodeError as exc:
-        raise EndpointError(path, f"invalid JSON ({exc})") from None
+        raise EndpointError(path, f"not JSON ({exc})") from None
+    if expect is not None and not isinstance(body, expect):
+        raise EndpointError(path, f"expected a JSON {_JSON_NAMES.get(expect, expect.__name__)}, got {_json_name(body)}")
+    return body
+
+
+_JSON_NAMES: dict[type, str] = {dict: "object", list: "array", str: "string", bool: "boolean"}
+
+
+def _json_name(value: Any) -> str:
+    return "null" if value is None else _JSON_NAMES.get(type(value), "number")
+
+
+def settle(results: Mapping[Hashable, Any]) -> dict[Hashable, EndpointError]:
+    """Return the endpoints of one poll that failed (``{key: EndpointError}``), judging the poll as a whole.
+
+    Raises :class:`~flcollector.MalformedResponse` when every endpoint answered nonsense, and
+    :class:`SourceUnavailable` when every endpoint failed and at least one with a server error (5xx): then there is
+    nothing to keep, and the core reports the source once instead of one error event per endpoint.
+    """
+    failed = {key: value for key, value in results.items() if isinstance(value, EndpointError)}
+    if not failed or len(failed) < len(results):
+        return failed
+    reasons = "; ".join(sorted({str(error) for error in failed.values()}))
+    if all(error.malformed for error in failed.values()):
+        raise MalformedResponse(f"every endpoint answered nonsense ({reasons})")
+    raise SourceUnavailable(f"every endpoint failed ({reasons})")
 
 
 def endpoint_error_event(runtime: Runtime, error: EndpointError, *, role: str = "monitor") -> Event:

@@ -1,48 +1,45 @@
-"""An emulated FLOPY-NET FL server metrics API (``fl-server:8081``) with a scripted training run.
+"""An emulated FLOPY-NET FL server metrics API (``fl-server:8081``) running a scripted training.
 
-It serves the reference shapes (``reference/flopynet-upstream.md`` §2.5): ``/health``, ``/status``, ``/metrics``,
-``/rounds``, ``/rounds/latest`` and ``/events`` with the ``since_event_id`` cursor. Each :meth:`step` completes one
-round (accuracy ``1 - 0.9 * exp(-k * r)`` plus seeded noise, client dropouts, four events per round). Besides the
-base fault modes it has the FL-specific ones: :meth:`cursor_reset` (the next ``/events`` answer ignores the cursor,
-as when the cursor was evicted from the real server's ``deque(maxlen=1000)``) and :meth:`restart` (a process
-restart: a fresh event buffer with new ids; the rounds database is kept, as the real server's SQLite file is).
+It reproduces ``src/fl/server/fl_server.py``: the process state (``global_metrics``, served by ``/metrics``), the
+event buffer (``deque(maxlen=1000)``, served by ``/events``), the rounds database (``/rounds``, kept across
+process restarts), and what a Flower round writes into them (see :mod:`._fl_training`). The routes are in
+:mod:`._fl_routes`. Each :meth:`step` plays one round of the current training loop.
+
+Training as upstream runs it: a policy that denies a round pauses training (:meth:`pause`, :meth:`resume`); a
+policy that denies the next round stops it (:meth:`stop_by_policy`) until the policy allows a restart
+(:meth:`restart_training`), which runs the remaining rounds **numbered from 1 again** (Flower counts rounds per
+training loop), replacing rows; a process restart (:meth:`restart`) starts a fresh buffer, fresh metrics and a new
+``start_time`` and also numbers rounds from 1. Faults besides the base ones: :meth:`cursor_reset` (the next
+``/events`` ignores the cursor, as when it was evicted), ``malformed_endpoints`` (a 200 that is not JSON),
+``failing_endpoints`` (the route's own error answer), ``storage_ready = False`` (``/rounds`` answers 500 and no
+row is stored) and ``delay_round_events`` (the row is written but ``EVALUATION_COMPLETED`` and ``ROUND_COMPLETED``
+come only with the next :meth:`step` or :meth:`flush_events`: the moment upstream has between the two).
 Everything produced and served is recorded so tests can assert exactly-once storage.
 """
 
 from __future__ import annotations
 
-import math
 import random
 import time
 import uuid
 from collections import deque
-from datetime import UTC, datetime
 from typing import Any
 
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
-from .base import Emulator, _FaultMiddleware
+from ._fl_rounds import RoundStorage
+from ._fl_training import iso_utc, play_round
+from .base import Emulator
 
+__all__ = ["FlServerEmulator", "iso_utc"]
 
-def iso_utc(epoch: float) -> str:
-    """Return ``epoch`` as the ISO UTC string the FL server puts in event timestamps."""
-    return datetime.fromtimestamp(epoch, UTC).isoformat()
-
-
-def _int_param(request: Request, name: str, default: int | None, maximum: int | None = None) -> int | None:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return default
-    value = int(raw)
-    return min(value, maximum) if maximum is not None else value
+CHECKS_AT_START = 5  # policy checks the server makes before training (parameters, server control, server start)
+CHECKS_PER_ROUND = 3  # fl_client_training, fl_client_selection, fl_server_control
 
 
 class FlServerEmulator(Emulator):
-    """A scripted FL server. ``step()`` finishes one round; see the module docstring for faults and records."""
+    """A scripted FL server; see the module docstring for the training, the faults and what is recorded."""
 
     label = "fl-server"
 
@@ -59,64 +56,88 @@ class FlServerEmulator(Emulator):
         dataset: str = "mnist",
     ):
         super().__init__()
-        self.num_clients, self.max_rounds, self.convergence = num_clients, max_rounds, convergence
-        self.dropout_rate, self.buffer_size, self.model, self.dataset = dropout_rate, buffer_size, model, dataset
+        self.num_clients, self.convergence, self.dropout_rate = num_clients, convergence, dropout_rate
+        self.buffer_size, self.model, self.dataset = buffer_size, model, dataset
         self.random = random.Random(seed)
-        self.rounds: dict[int, dict[str, Any]] = {}  # the persistent rounds DB (INSERT OR REPLACE by round)
+        self.storage = RoundStorage()  # the rounds database: survives process restarts, as the real file does
+        self.storage_ready = True
         self.produced_rounds: list[dict[str, Any]] = []  # every row ever written, replaced ones included
-        self.produced_events: list[dict[str, Any]] = []  # every event ever emitted, evicted ones included
+        self.produced_events: list[dict[str, Any]] = []  # every event ever logged, evicted ones included
         self.served_rounds: dict[tuple[int, str], dict[str, Any]] = {}  # (round, timestamp) -> row, as served
         self.served_events: dict[str, dict[str, Any]] = {}  # event_id -> event, as served
-        self.malformed_endpoints: set[str] = set()  # paths answering a non-JSON 200 (e.g. {"/metrics"})
-        self.failing_endpoints: set[str] = set()  # paths answering 500 (e.g. /rounds before storage is ready)
+        self.malformed_endpoints: set[str] = set()
+        self.failing_endpoints: set[str] = set()
+        self.delay_round_events = False
+        self.restart_allowed = False  # what the policy says when /status asks after a stop
         self.restarts = 0
-        self._ignore_cursor_once = False
+        self.ignore_cursor_once = False
+        self._held: list[tuple[str, dict[str, Any], float]] = []
         self._last_clock = 0.0
+        self._max_rounds = max_rounds
         self._boot()
 
-    # -- the scripted experiment ------------------------------------------------------------------------------------
+    # -- the process ------------------------------------------------------------------------------------------------
 
-    def _boot(self, resume: bool = True) -> None:
-        """(Re)start the process: fresh event buffer and metrics; rounds DB kept."""
+    def _boot(self) -> None:
+        """Start the process: ``FLServer.__init__`` then ``start()`` up to the training loop."""
         self.events: deque[dict[str, Any]] = deque(maxlen=self.buffer_size)
-        self.start_time = self._clock()
-        if not resume:
-            self.current_round = 0
-        else:
-            self.current_round = max(self.rounds, default=0)
-        self.status = "waiting_for_clients"
-        self.training_active = False
-        self.paused = self.stopped_by_policy = False
-        self.pause_reason: str | None = None
-        self.stop_reason: str | None = None
-        self.connected_clients = 0
-        self.last_round: dict[str, Any] = {}
-        self.emit("SERVER_START", {"host": "0.0.0.0", "port": 8081})
-        self.emit(
-            "CONFIG_LOADED",
-            {
-                "config_summary": {
-                    "model": self.model,
-                    "dataset": self.dataset,
-                    "rounds": self.max_rounds,
-                    "min_clients": 2,
-                    "min_available_clients": 2,
-                    "stay_alive_after_training": True,
-                }
-            },
-        )
+        self.training_paused = False
+        self.metrics: dict[str, Any] = {
+            "start_time": self._clock(),
+            "current_round": 0,
+            "connected_clients": 0,
+            "aggregate_fit_count": 0,
+            "aggregate_evaluate_count": 0,
+            "last_round_metrics": {},
+            "policy_checks_performed": 0,
+            "policy_checks_allowed": 0,
+            "policy_checks_denied": 0,
+            "training_complete": False,
+            "training_end_time": None,
+            "total_training_duration": 0.0,
+            "rounds_history": [],
+            "data_state": "initializing",
+            "model_size_mb": 0.0,
+            "max_rounds": self._max_rounds,
+        }
+        self._checks(CHECKS_AT_START)
+        self.emit("SERVER_START", {"host": "0.0.0.0", "port": 8080})
+        summary = {
+            "model": self.model,
+            "dataset": self.dataset,
+            "rounds": self._max_rounds,
+            "min_clients": 2,
+            "min_available_clients": 2,
+            "stay_alive_after_training": True,
+        }
+        self.emit("CONFIG_LOADED", {"config_summary": summary})
+        self._start_loop()
 
-    def _clock(self) -> float:
-        # strictly increasing, so two rounds finished within one microsecond still have distinct timestamps
-        now = max(time.time(), self._last_clock + 1e-6)
+    def _start_loop(self) -> None:
+        """``_start_training_loop``: a Flower run of the remaining rounds, numbered from 1."""
+        done = int(self.metrics["current_round"])
+        self.loop_started_after = done
+        self.loop_rounds = max(1, self._max_rounds - done) if done > 0 else self._max_rounds
+        self.loop_round = 0
+        self.loop_running = True
+        self.metrics.update(training_active=True, server_status="training")
+
+    def _clock(self, at: float | None = None) -> float:
+        # strictly increasing, so two things done within one microsecond still have distinct timestamps
+        now = max(time.time() if at is None else at, self._last_clock + 1e-5)
         self._last_clock = now
         return now
 
-    def emit(self, event_type: str, details: dict[str, Any]) -> dict[str, Any]:
-        """Append an event to the buffer (the oldest is evicted when full) and return it."""
+    def _checks(self, allowed: int, denied: int = 0) -> None:
+        self.metrics["policy_checks_performed"] += allowed + denied
+        self.metrics["policy_checks_allowed"] += allowed
+        self.metrics["policy_checks_denied"] += denied
+
+    def emit(self, event_type: str, details: dict[str, Any], at: float | None = None) -> dict[str, Any]:
+        """``_log_event``: append an event to the buffer (the oldest is evicted when full) and return it."""
         event = {
             "event_id": str(uuid.UUID(int=self.random.getrandbits(128), version=4)),
-            "timestamp": iso_utc(self._clock()),
+            "timestamp": iso_utc(self._clock(at)),
             "source_component": "FL_SERVER",
             "event_type": event_type,
             "details": details,
@@ -125,282 +146,204 @@ class FlServerEmulator(Emulator):
         self.produced_events.append(event)
         return event
 
+    # -- state read by the routes and the tests -----------------------------------------------------------------
+
+    @property
+    def max_rounds(self) -> int:
+        """The rounds the training runs (``self.rounds`` upstream)."""
+        return self._max_rounds
+
+    @max_rounds.setter
+    def max_rounds(self, value: int) -> None:
+        self._max_rounds = value
+        self.metrics["max_rounds"] = value
+        if self.loop_started_after == 0:
+            self.loop_rounds = value
+
+    @property
+    def current_round(self) -> int:
+        """``global_metrics["current_round"]``."""
+        return int(self.metrics["current_round"])
+
+    @property
+    def start_time(self) -> float:
+        """The process start (``global_metrics["start_time"]``)."""
+        return float(self.metrics["start_time"])
+
+    @property
+    def stopped_by_policy(self) -> bool:
+        """Training was stopped by a policy and not restarted."""
+        return bool(self.metrics.get("training_stopped_by_policy", False))
+
     @property
     def training_complete(self) -> bool:
-        """True once the last round finished (or policy stopped training for good)."""
-        return self.current_round >= self.max_rounds and not self.training_active
+        """The training loop ran all its rounds (upstream's ``training_complete`` key never says so)."""
+        return not self.loop_running and not self.stopped_by_policy
+
+    @property
+    def rounds(self) -> dict[int, dict[str, Any]]:
+        """The rounds database now, by round number (as ``/rounds`` reads it)."""
+        return {row["round"]: row for row in self.storage.rows(limit=-1)}
+
+    def status(self) -> str:
+        """``server_status`` as ``get_training_status`` details it."""
+        status = self.metrics.get("server_status", "initializing")
+        active, clients = self.metrics.get("training_active", False), self.metrics.get("connected_clients", 0)
+        if status in ("running", "training"):
+            if active and self.current_round > 0:
+                return "training"
+            return "waiting_for_clients" if clients == 0 else "ready"
+        if status == "initializing" and active:
+            return "training"
+        return str(status)
+
+    # -- the scripted training ------------------------------------------------------------------------------------
 
     async def step(self) -> None:
-        """Complete one round: events ROUND_STARTED, AGGREGATION_COMPLETED, EVALUATION_COMPLETED, ROUND_COMPLETED."""
-        if self.paused or self.stopped_by_policy or self.current_round >= self.max_rounds:
+        """Play the next round of the training loop (nothing while paused, stopped or done)."""
+        self.flush_events()
+        if not self.loop_running or self.training_paused or self.stopped_by_policy:
             return
-        rng, n = self.random, self.current_round + 1
-        self.current_round, self.training_active, self.status = n, True, "training"
-        self.connected_clients = self.num_clients
-        selected = [f"client_{i}" for i in range(1, self.num_clients + 1)]
-        failed = [c for c in selected if rng.random() < self.dropout_rate][: max(0, len(selected) - 2)]
-        ok = [c for c in selected if c not in failed]
-        self.emit(
-            "ROUND_STARTED",
-            {
-                "round": n,
-                "total_clients": self.num_clients,
-                "selected_clients": len(selected),
-                "timestamp": time.time(),
-                "round_start_time": time.time(),
-                "config_duration": 0.05,
-                "parameters_size": 1_250_000,
+        # the round ends now (at least 1 ms after the last event) and fills the time since that event
+        since = self._last_clock
+        end = max(time.time(), since + 1e-3)
+        n = self.loop_round + 1
+        self._checks(CHECKS_PER_ROUND)
+        self.metrics.update(training_active=True, connected_clients=self.num_clients)
+        played = play_round(
+            self.random,
+            n,
+            clients=self.num_clients,
+            dropout=self.dropout_rate,
+            convergence=self.convergence,
+            since=since,
+            now=end,
+        )
+        self.emit("ROUND_STARTED", played.started, at=played.times["start"])
+        aggregated = played.aggregated
+        training = {key: aggregated[f"{key}_client_training_time"] for key in ("total", "average", "min", "max")}
+        self.metrics.update(
+            current_round=n,
+            last_aggregation_duration=aggregated["aggregation_duration"],
+            last_round_partial_duration=aggregated["round_duration_partial"],
+            aggregation_timestamp=aggregated["timestamp"],
+            last_client_training_stats={
+                **{f"{key}_time": value for key, value in training.items()},
+                "count": len(aggregated["client_training_durations"]),
             },
         )
-        accuracy = min(0.995, 1 - 0.9 * math.exp(-self.convergence * n) + rng.gauss(0, 0.01))
-        loss = max(0.01, 2.3 * math.exp(-self.convergence * n) + abs(rng.gauss(0, 0.02)))
-        phases = {
-            "config": 0.05,
-            "training": round(rng.uniform(8, 14), 3),
-            "aggregation": round(rng.uniform(0.3, 0.9), 3),
-            "evaluation": round(rng.uniform(1, 3), 3),
-        }
-        clients = {
-            c: {
-                "accuracy": round(accuracy - rng.uniform(0, 0.05), 4),
-                "loss": round(loss + rng.uniform(0, 0.1), 4),
-                "num_examples": rng.randint(800, 1500),
-                "training_time": round(rng.uniform(5, 14), 3),
-            }
-            for c in ok
-        }
-        self.emit(
-            "AGGREGATION_COMPLETED",
-            {
-                "round": n,
-                "successful_clients": len(ok),
-                "failed_clients": len(failed),
-                "aggregation_duration": phases["aggregation"],
-            },
+        self.emit("AGGREGATION_COMPLETED", aggregated, at=played.times["aggregated"])
+        if self.storage_ready:
+            self.storage.store(played.row)
+            self.produced_rounds.append(played.row)
+        evaluated = played.evaluated
+        self.metrics.update(
+            last_round_metrics=evaluated,
+            last_evaluation_duration=evaluated["evaluation_duration"],
+            last_round_total_duration=evaluated["total_round_duration"],
+            last_round_accuracy=evaluated["accuracy"],
+            last_round_loss=evaluated["loss"],
+            model_size_mb=evaluated["model_size_mb"],
+            evaluation_timestamp=evaluated["timestamp"],
+            last_client_evaluation_stats=played.row["raw_metrics"]["client_timing_stats"]["evaluation"],
         )
-        self.emit(
-            "EVALUATION_COMPLETED",
-            {"round": n, "accuracy": accuracy, "loss": loss, "evaluation_duration": phases["evaluation"]},
-        )
-        timestamp = self._clock()
-        row = {
-            "round": n,
-            "timestamp": iso_utc(timestamp),
-            "status": "complete",
-            "accuracy": accuracy,
-            "loss": loss,
-            "training_duration": phases["training"],
-            "model_size_mb": 4.77,
-            "clients": len(ok),
-            "raw_metrics": {
-                "aggregation_duration": phases["aggregation"],
-                "evaluation_duration": phases["evaluation"],
-                "total_round_duration": round(sum(phases.values()), 3),
-                "phase_breakdown": phases,
-                "clients_selected": len(selected),
-                "successful_clients": len(ok),
-                "failed_clients": len(failed),
-                "failed_client_ids": failed,
-                "client_metrics": clients,
-            },
-        }
-        self.rounds[n] = row
-        self.produced_rounds.append(row)
-        self.last_round = row
-        self.emit(
-            "ROUND_COMPLETED",
-            {
-                "round": n,
-                "accuracy": accuracy,
-                "loss": loss,
-                "phase_breakdown": phases,
-                "total_round_duration": sum(phases.values()),
-            },
-        )
-        if n >= self.max_rounds:
-            self.training_active, self.status = False, "completed"
+        self._held = [("EVALUATION_COMPLETED", evaluated, end), ("ROUND_COMPLETED", played.completed, end)]
+        if not self.delay_round_events:
+            self.flush_events()
+        self.loop_round = n
+        if n >= self.loop_rounds:  # Flower returned: the loop is over
+            self.loop_running = False
+            self.metrics.update(training_active=False, training_stopped_by_policy=False, stop_reason=None)
+            if self.loop_started_after > 0:
+                self.metrics["current_round"] = self._max_rounds
+
+    def flush_events(self) -> None:
+        """Log the round's completion events held back by ``delay_round_events``."""
+        held, self._held = self._held, []
+        for event_type, details, at in held:
+            self.emit(event_type, details, at=at)
+
+    def _pause_training(self, reason: str) -> None:
+        """``pause_training``: ``TRAINING_PAUSED`` and the paused state."""
+        if self.training_paused:
+            return
+        self.training_paused = True
+        self.metrics.update(training_paused=True, pause_reason=reason, server_status="paused")
+        stamp = iso_utc(self._clock())
+        self.emit("TRAINING_PAUSED", {"reason": reason, "paused_at_round": self.current_round, "timestamp": stamp})
+
+    def _resume_training(self, reason: str) -> None:
+        """``resume_training``: ``TRAINING_RESUMED`` and the running state."""
+        if not self.training_paused:
+            return
+        self.training_paused = False
+        self.metrics.update(training_paused=False, pause_reason=None, server_status="running")
+        stamp = iso_utc(self._clock())
+        self.emit("TRAINING_RESUMED", {"reason": reason, "resumed_at_round": self.current_round, "timestamp": stamp})
 
     def pause(self, reason: str = "policy") -> None:
-        """Pause training by policy (``TRAINING_PAUSED_BY_POLICY``)."""
-        self.paused, self.pause_reason, self.status, self.training_active = True, reason, "paused", False
-        self.emit("TRAINING_PAUSED_BY_POLICY", {"reason": reason, "round": self.current_round})
+        """The ``fl_client_training`` policy denies the next round: ``TRAINING_PAUSED_BY_POLICY``, then paused."""
+        n = self.loop_round + 1
+        self._checks(0, denied=1)
+        details = {
+            "round": n,
+            "reason": reason,
+            "policy_type": "fl_client_training",
+            "policy_result": {"allowed": False, "reason": reason},
+            "current_hour": time.localtime().tm_hour,
+            "timestamp": time.time(),
+        }
+        self.emit("TRAINING_PAUSED_BY_POLICY", details)
+        self._pause_training(f"Round {n}: {reason}")
 
     def resume(self) -> None:
-        """Resume paused training (``TRAINING_RESUMED``)."""
-        self.paused, self.pause_reason, self.status = False, None, "training"
-        self.training_active = self.current_round < self.max_rounds
-        self.emit("TRAINING_RESUMED", {"round": self.current_round})
+        """The policy allows the round again: ``TRAINING_RESUMED``."""
+        self._resume_training(f"Policy now allows round {self.loop_round + 1}")
 
     def stop_by_policy(self, reason: str = "policy") -> None:
-        """Stop training for good by policy (``TRAINING_STOPPED_BY_POLICY``)."""
-        self.stopped_by_policy, self.stop_reason, self.status, self.training_active = True, reason, "stopped", False
-        self.emit("TRAINING_STOPPED_BY_POLICY", {"reason": reason, "round": self.current_round})
+        """``fl_server_control`` denies the round after the last one: stopped, paused, ``TRAINING_PAUSED_BY_SIGNAL``."""
+        done = self.current_round
+        self._checks(0, denied=1)
+        self.metrics.update(training_stopped_by_policy=True, stop_reason=reason)
+        final = {"allowed": False, "reason": reason}
+        details = {"stopped_after_round": done, "reason": reason, "policy_result": final}
+        self.emit("TRAINING_STOPPED_BY_POLICY", {**details, "final_metrics": self.metrics["last_round_metrics"]})
+        signal = f"Training stopped by policy after round {done}: {reason}"
+        self.loop_running = False
+        self._pause_training(f"Policy signal: {signal}")
+        stamp = iso_utc(self._clock())
+        self.emit("TRAINING_PAUSED_BY_SIGNAL", {"reason": signal, "paused_by": "policy_engine", "timestamp": stamp})
+        self.metrics.update(training_stopped_by_policy=True, stop_reason=signal)
 
-    # -- FL-specific faults -----------------------------------------------------------------------------------------
+    def restart_training(self) -> None:
+        """The stay-alive loop finds the policy allows training again: a new loop of the remaining rounds."""
+        self.metrics.update(training_stopped_by_policy=False, stop_reason=None, server_status="restarting")
+        self._resume_training("Policy conditions changed to allow training")
+        self._start_loop()
+
+    # -- faults -------------------------------------------------------------------------------------------------
 
     def cursor_reset(self) -> None:
         """Make the next ``/events`` answer ignore ``since_event_id`` and start from the oldest buffered event."""
-        self._ignore_cursor_once = True
+        self.ignore_cursor_once = True
 
-    def restart(self, *, resume: bool = True) -> None:
-        """Restart the process: new event buffer (new ids), new ``start_time``; the rounds DB is kept.
-
-        ``resume=True`` continues numbering after the last stored round (a checkpointed run); ``resume=False`` is a
-        new run from round 1 whose rows replace the old ones as they complete (the real ``INSERT OR REPLACE``).
-        """
+    def restart(self) -> None:
+        """Restart the process: new event buffer (new ids), new metrics and ``start_time``; the rounds DB is kept,
+        and the new training numbers its rounds from 1 again, replacing rows as they complete."""
         self.restarts += 1
-        self._boot(resume=resume)
+        self._held = []
+        self._boot()
 
-    # -- the HTTP API -------------------------------------------------------------------------------------------------
+    # -- HTTP -------------------------------------------------------------------------------------------------
 
     def routes(self) -> list[BaseRoute]:
-        """Return the FL server's metrics API routes."""
-        return [
-            Route(path, self._guard(handler))
-            for path, handler in (
-                ("/", self.root),
-                ("/health", self.health),
-                ("/status", self.get_status),
-                ("/metrics", self.metrics),
-                ("/events", self.get_events),
-                ("/rounds", self.get_rounds),
-                ("/rounds/latest", self.latest_rounds),
-            )
-        ]
+        """The metrics API routes (see :mod:`._fl_routes`)."""
+        from ._fl_routes import fl_routes
+
+        return fl_routes(self)
 
     def app(self) -> ASGIApp:
-        """The routes with the real server's JSON 404 body, wrapped in the base class's fault injection."""
+        """The routes with the real server's JSON 404, wrapped in the base class's fault injection."""
+        from ._fl_routes import fl_app
 
-        async def not_found(request: Request, exc: Exception) -> Response:
-            paths = ["/", "/health", "/status", "/metrics", "/events", "/rounds", "/rounds/latest"]
-            return JSONResponse({"error": "Endpoint not found", "available_endpoints": paths}, status_code=404)
-
-        return _FaultMiddleware(Starlette(routes=self.routes(), exception_handlers={404: not_found}), self)
-
-    def _guard(self, handler: Any) -> Any:
-        async def endpoint(request: Request) -> Response:
-            if request.url.path in self.malformed_endpoints:
-                return Response(b"<html>502 Bad Gateway</html>", media_type="application/json")
-            if request.url.path in self.failing_endpoints:
-                return JSONResponse({"error": "Storage not initialized", "rounds": []}, status_code=500)
-            try:
-                return JSONResponse(handler(request))
-            except ValueError as exc:
-                return JSONResponse({"error": f"bad parameter: {exc}"}, status_code=400)
-
-        return endpoint
-
-    def root(self, request: Request) -> dict[str, Any]:
-        """``GET /``."""
-        return {"status": "running", "endpoints": ["/health", "/metrics", "/events"]}
-
-    def health(self, request: Request) -> dict[str, Any]:
-        """``GET /health``."""
-        return {"status": "healthy", "timestamp": time.time()}
-
-    def get_status(self, request: Request) -> dict[str, Any]:
-        """``GET /status``."""
-        return {
-            "server_status": self.status,
-            "training_stopped_by_policy": self.stopped_by_policy,
-            "training_paused": self.paused,
-            "pause_reason": self.pause_reason,
-            "stop_reason": self.stop_reason,
-            "current_round": self.current_round,
-            "max_rounds": self.max_rounds,
-            "restart_allowed": True,
-            "connected_clients": self.connected_clients,
-            "training_active": self.training_active,
-            "timestamp": iso_utc(time.time()),
-        }
-
-    def metrics(self, request: Request) -> dict[str, Any]:
-        """``GET /metrics[?include_rounds=true]`` (``training_complete`` is always false, as upstream)."""
-        last = self.last_round
-        raw = last.get("raw_metrics", {})
-        body: dict[str, Any] = {
-            "start_time": self.start_time,
-            "current_round": self.current_round,
-            "connected_clients": self.connected_clients,
-            "aggregate_fit_count": len(self.rounds),
-            "aggregate_evaluate_count": len(self.rounds),
-            "last_round_metrics": {
-                "round": last.get("round"),
-                "accuracy": last.get("accuracy"),
-                "loss": last.get("loss"),
-                "evaluation_duration": raw.get("evaluation_duration"),
-                "total_round_duration": raw.get("total_round_duration"),
-                "successful_evaluations": raw.get("successful_clients"),
-                "failed_evaluations": raw.get("failed_clients"),
-                "timestamp": last.get("timestamp"),
-                "aggregation_duration": raw.get("aggregation_duration"),
-                "model_size_mb": 4.77,
-            }
-            if last
-            else {},
-            "policy_checks_performed": 0,
-            "policy_checks_allowed": 0,
-            "policy_checks_denied": 0,
-            "training_complete": False,
-            "training_end_time": None,
-            "total_training_duration": None,
-            "rounds_history": [],
-            "data_state": "initializing",
-            "model_size_mb": 4.77,
-            "max_rounds": self.max_rounds,
-            "training_active": self.training_active,
-            "server_status": self.status,
-            "last_round_accuracy": last.get("accuracy"),
-            "last_round_loss": last.get("loss"),
-            "training_stopped_by_policy": self.stopped_by_policy,
-            "stop_reason": self.stop_reason,
-            "training_paused": self.paused,
-            "pause_reason": self.pause_reason,
-        }
-        if request.query_params.get("include_rounds") == "true":
-            body["rounds"] = []
-        return body
-
-    def get_events(self, request: Request) -> dict[str, Any]:
-        """``GET /events?since_event_id=&limit=``: events after the cursor; an unknown cursor means from the start."""
-        since = request.query_params.get("since_event_id")
-        limit = _int_param(request, "limit", 1000) or 0
-        events = list(self.events)
-        ids = [e.get("event_id") for e in events]
-        if since and since in ids and not self._ignore_cursor_once:
-            events = events[ids.index(since) + 1 :]
-        self._ignore_cursor_once = False
-        page = events[:limit]
-        self.served_events.update((e["event_id"], e) for e in page if "event_id" in e)
-        return {"events": page, "last_event_id": ids[-1] if ids else None}
-
-    def _serve_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        self.served_rounds.update(((r["round"], r["timestamp"]), r) for r in rows)
-        return rows
-
-    def get_rounds(self, request: Request) -> dict[str, Any]:
-        """``GET /rounds?start_round=&end_round=&limit=&offset=&min_accuracy=&max_accuracy=`` (ascending)."""
-        start = _int_param(request, "start_round", 1) or 1
-        end = _int_param(request, "end_round", None)
-        limit = _int_param(request, "limit", 1000, 10000) or 0
-        offset = _int_param(request, "offset", 0) or 0
-        lo, hi = request.query_params.get("min_accuracy"), request.query_params.get("max_accuracy")
-        rows = [self.rounds[n] for n in sorted(self.rounds) if n >= start and (end is None or n <= end)]
-        rows = [r for r in rows if (not lo or r["accuracy"] >= float(lo)) and (not hi or r["accuracy"] <= float(hi))]
-        page = rows[offset : offset + limit]
-        return {
-            "rounds": self._serve_rows(page),
-            "total_rounds": len(rows),
-            "returned_rounds": len(page),
-            "latest_round": max(self.rounds, default=0),
-            "pagination": {"limit": limit, "offset": offset, "has_more": offset + len(page) < len(rows)},
-            "filters": {"start_round": start, "end_round": end, "min_accuracy": lo, "max_accuracy": hi},
-        }
-
-    def latest_rounds(self, request: Request) -> dict[str, Any]:
-        """``GET /rounds/latest?limit=`` (the newest ``limit`` rows, ascending)."""
-        limit = _int_param(request, "limit", 50, 1000) or 0
-        if not self.rounds:
-            return {"rounds": [], "latest_round": 0}
-        rows = [self.rounds[n] for n in sorted(self.rounds)[-limit:]] if limit else []
-        return {"rounds": self._serve_rows(rows), "latest_round": max(self.rounds), "returned_rounds": len(rows)}
+        return fl_app(self)

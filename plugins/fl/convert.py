@@ -1,4 +1,8 @@
-"""Turning the FL server's JSON into records: ``fl_round``, ``fl_client``, ``fl_server`` metrics and FL events.
+"""Turning the FL server's JSON into records: ``fl_round`` and ``fl_server`` metrics and FL events.
+
+The FL server exposes no per-client data with a client's identity (its events list the clients' training and
+evaluation durations anonymously, in Flower's result order), so it yields no ``fl_client`` records: the spread of
+those durations goes into ``fl_round``, and clients push their own ``fl_client`` records (see PLUGINS.md).
 
 Times come from the server (a round's row timestamp, an event's timestamp), never from when we polled, so records
 order by when things happened (upstream bug §5.2 #11). A row or event with the wrong shape raises ``ValueError``.
@@ -8,10 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from flcollector import Event, Metric, now_ns
+from flcollector import Event, Metric, now_ns, source_name
+
+if TYPE_CHECKING:
+    from .round_events import RoundFacts
 
 SOURCE = "fl_server"
 _WARNING_TYPES = {
@@ -69,27 +76,30 @@ def level_for(event_type: str, details: Mapping[str, Any]) -> str:
 
 
 def fl_event(raw: Any, experiment: str | None) -> Event:
-    """Return the Event for one FL server event; ``details`` is the original payload (with its ``event_id``)."""
+    """Return the Event for one FL server event: its type, time, round and ``details`` as the server wrote them,
+    its ``event_id`` as ``origin_id`` and its ``source_component`` (through :func:`~flcollector.source_name`)."""
     if not isinstance(raw, dict) or not isinstance(raw.get("event_id"), str):
         raise ValueError(f"event without an event_id: {str(raw)[:120]}")
     event_type = raw.get("event_type") or raw.get("type")
     if not isinstance(event_type, str) or not event_type:
         raise ValueError(f"event {raw['event_id']} has no event_type")
-    details = _dict(raw.get("details"))
+    given = raw.get("details")
+    details = given if isinstance(given, dict) else {} if given is None else {"value": given}
     round_ = details.get("round")
     summary = orjson.dumps(details).decode()
     message = f"{event_type}" + (f" (round {round_})" if isinstance(round_, int) else "")
     message += f": {summary[:200]}{'...' if len(summary) > 200 else ''}"
-    stamp = raw.get("timestamp")
+    stamp, component = raw.get("timestamp"), raw.get("source_component")
     return Event(
         type=event_type,
         message=message,
         time_ns=time_ns_of(stamp) if stamp else now_ns(),
-        source=SOURCE,
+        source=source_name(component) if isinstance(component, str) and component else SOURCE,
         level=level_for(event_type, details),
-        details=raw,
+        details=details,
         experiment=experiment,
         round=round_ if isinstance(round_, int) and not isinstance(round_, bool) else None,
+        origin_id=raw["event_id"],
     )
 
 
@@ -101,59 +111,86 @@ def round_number(row: Any) -> int:
     return number
 
 
-def round_records(row: dict[str, Any], experiment: str | None) -> list[Metric]:
-    """Return the ``fl_round`` metric of one completed round row, plus one ``fl_client`` metric per client."""
-    number, time_ns = round_number(row), time_ns_of(row.get("timestamp"))
+def _first(*values: Any) -> float | int | None:
+    """The first value that is a number."""
+    return next((number for number in map(_number, values) if number is not None), None)
+
+
+def _difference(later: Any, earlier: Any, minus: Any = 0.0) -> float | None:
+    """``later - earlier - minus`` when all are numbers (never below 0), else None."""
+    a, b, c = _number(later), _number(earlier), _number(minus)
+    return max(0.0, a - b - c) if a is not None and b is not None and c is not None else None
+
+
+def round_fields(row: dict[str, Any], facts: RoundFacts) -> dict[str, Any]:
+    """The ``fl_round`` fields of one row, completed from its round's events where the row lacks them.
+
+    The real row (``round_data`` as persisted) has the model quality, ``training_duration`` (the whole round),
+    ``clients`` (clients asked to evaluate) and ``raw_metrics`` with ``phase_durations``, ``client_timing_stats``
+    and the ``*_start_time`` values; how many clients trained, failed and how long each phase took besides are only
+    in the ``ROUND_STARTED``/``AGGREGATION_COMPLETED``/``EVALUATION_COMPLETED``/``ROUND_COMPLETED`` details.
+    """
     raw = _dict(row.get("raw_metrics"))
+    phases, timing = _dict(raw.get("phase_durations")), _dict(raw.get("client_timing_stats"))
+    started, aggregated, evaluated = facts.started, facts.aggregated, facts.evaluated
+    evaluations, asked = _number(raw.get("evaluation_results_count")), _number(row.get("clients"))
+    unevaluated = asked - evaluations if asked is not None and evaluations is not None else None
+    aggregation = _first(phases.get("aggregation"), aggregated.get("aggregation_duration"))
     fields: dict[str, Any] = {}
-    for key in ("accuracy", "loss", "model_size_mb"):
-        _put(fields, key, row.get(key))
-    _put(fields, "training_duration_s", row.get("training_duration"))
-    _put(fields, "aggregation_duration_s", raw.get("aggregation_duration"))
-    _put(fields, "evaluation_duration_s", raw.get("evaluation_duration"))
-    _put(fields, "total_duration_s", raw.get("total_round_duration"))
-    phases = raw.get("phase_breakdown")
-    for phase, seconds in phases.items() if isinstance(phases, dict) else ():
-        _put(fields, f"phase_{phase}_s", seconds)
-    _put(fields, "clients_selected", raw.get("clients_selected", row.get("clients")))
-    _put(fields, "clients_succeeded", raw.get("successful_clients", row.get("clients")))
-    _put(fields, "clients_failed", raw.get("failed_clients"))
+    values: dict[str, Any] = {
+        "accuracy": row.get("accuracy"),
+        "loss": row.get("loss"),
+        "model_size_mb": row.get("model_size_mb"),
+        "training_duration_s": row.get("training_duration"),
+        "total_duration_s": _first(phases.get("total"), evaluated.get("total_round_duration")),
+        "aggregation_duration_s": aggregation,
+        "evaluation_duration_s": _first(phases.get("evaluation"), evaluated.get("evaluation_duration")),
+        "config_duration_s": started.get("config_duration"),
+        "fit_phase_s": _difference(raw.get("aggregation_start_time"), raw.get("round_start_time")),
+        "evaluate_phase_s": _difference(
+            raw.get("evaluation_start_time"), raw.get("aggregation_start_time"), aggregation
+        ),
+        "clients_selected": _first(started.get("selected_clients"), aggregated.get("total_clients"), asked),
+        "clients_succeeded": _first(
+            aggregated.get("successful_clients"), evaluated.get("successful_evaluations"), evaluations
+        ),
+        "clients_failed": _first(aggregated.get("failed_clients"), evaluated.get("failed_evaluations"), unevaluated),
+        "evaluations_succeeded": _first(evaluated.get("successful_evaluations"), evaluations),
+        "evaluations_failed": _first(evaluated.get("failed_evaluations"), unevaluated),
+    }
+    for phase, source, event in (
+        ("training", _dict(timing.get("training")), aggregated),
+        ("evaluation", _dict(timing.get("evaluation")), evaluated),
+    ):
+        for stat, word in (("avg", "average"), ("min", "min"), ("max", "max"), ("total", "total")):
+            from_event = event.get(f"{word}_client_{phase}_time")
+            values[f"client_{phase}_time_{stat}_s"] = _first(source.get(f"{word}_time"), from_event)
+    for key, value in values.items():
+        _put(fields, key, value)
     fields["status"] = str(row.get("status") or "complete")
-    records = [
-        Metric(name="fl_round", fields=fields, time_ns=time_ns, source=SOURCE, experiment=experiment, round=number)
-    ]
-    clients = raw.get("client_metrics")
-    items = (
-        clients.items()
-        if isinstance(clients, dict)
-        else ((c.get("client_id"), c) for c in clients if isinstance(c, dict))
-        if isinstance(clients, list)
-        else ()
+    return fields
+
+
+def round_records(row: dict[str, Any], experiment: str | None, facts: RoundFacts | None = None) -> list[Metric]:
+    """The records of one completed round row: its ``fl_round`` metric, stamped with the row's (the server's) time,
+    completed from ``facts`` (its round's events) where given."""
+    from .round_events import RoundFacts
+
+    metric = Metric(
+        name="fl_round",
+        fields=round_fields(row, facts if facts is not None else RoundFacts()),
+        time_ns=time_ns_of(row.get("timestamp")),
+        source=SOURCE,
+        experiment=experiment,
+        round=round_number(row),
     )
-    for client_id, values in items:
-        if not client_id or not isinstance(values, dict):
-            continue
-        client_fields: dict[str, Any] = {}
-        for key in ("accuracy", "loss", "num_examples"):
-            _put(client_fields, key, values.get(key))
-        _put(client_fields, "training_time_s", values.get("training_time"))
-        if client_fields:
-            records.append(
-                Metric(
-                    name="fl_client",
-                    fields=client_fields,
-                    time_ns=time_ns,
-                    tags={"client_id": str(client_id)},
-                    source=SOURCE,
-                    experiment=experiment,
-                    round=number,
-                )
-            )
-    return records
+    return [metric]
 
 
 def training_state(status: Mapping[str, Any], max_rounds: int | None) -> str:
-    """One word for the training status: stopped_by_policy, paused, complete, active, or the server's status."""
+    """One word for the training: stopped_by_policy, paused, complete, waiting_for_clients, active, or the server's
+    status. The real ``/status`` never says "completed" (its global status stays "training", so it says "ready"):
+    complete is the last round reached with no training active."""
     server_status = str(status.get("server_status") or "unknown")
     current = _number(status.get("current_round")) or 0
     if status.get("training_stopped_by_policy"):
@@ -164,6 +201,8 @@ def training_state(status: Mapping[str, Any], max_rounds: int | None) -> str:
         max_rounds and current >= max_rounds and not status.get("training_active")
     ):
         return "complete"
+    if server_status == "waiting_for_clients":  # the training loop runs, but Flower waits for clients
+        return server_status
     if status.get("training_active"):
         return "active"
     return server_status
@@ -187,7 +226,6 @@ def server_metric(status: Mapping[str, Any], metrics: Mapping[str, Any], state: 
     _put(fields, "connected_clients", status.get("connected_clients", metrics.get("connected_clients")))
     _put(fields, "accuracy", metrics.get("last_round_accuracy", last.get("accuracy")))
     _put(fields, "loss", metrics.get("last_round_loss", last.get("loss")))
-    _put(fields, "aggregate_fit_count", metrics.get("aggregate_fit_count"))
     _put(fields, "model_size_mb", metrics.get("model_size_mb"))
     number = _number(current)
     return Metric(

@@ -10,12 +10,13 @@ cancelled half-way (timeout) changes no state and loses nothing.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any
 
 import attrs
+import httpx
+from flcollector import EndpointError, SeenIds
 
-from .client import Answer, FlApi
+from .listing import get_page
 
 
 @attrs.define
@@ -23,16 +24,20 @@ class EventBatch:
     """New events read in one collection, committed into the feed only once they were handed to the core."""
 
     feed: EventFeed
-    answer: Answer
     events: list[dict[str, Any]] = attrs.field(factory=list)
+    error: EndpointError | None = None  # the page that failed, if one did (the pages before it are kept)
     invalid: int = 0  # events without an id or type: dropped and reported as malformed
     cursor: str | None = None
     reset: bool = False
 
+    @property
+    def failed(self) -> bool:
+        """True when the endpoint gave nothing usable at all."""
+        return self.error is not None and not self.events
+
     def commit(self) -> None:
         """Remember the events as emitted and move the cursor."""
-        for event in self.events:
-            self.feed.remember(event["event_id"])
+        self.feed.seen.add_all(event["event_id"] for event in self.events)
         if self.cursor is not None:
             self.feed.cursor = self.cursor
         if self.reset:
@@ -43,38 +48,22 @@ class EventFeed:
     """The cursor and the bounded set of event ids already emitted (the oldest are forgotten first)."""
 
     def __init__(self, capacity: int, page_size: int, max_pages: int) -> None:
-        self.capacity, self.page_size, self.max_pages = capacity, page_size, max_pages
+        self.page_size, self.max_pages = page_size, max_pages
         self.cursor: str | None = None
         self.resets = 0
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        self.seen = SeenIds(capacity)
 
-    def __contains__(self, event_id: str) -> bool:
-        return event_id in self._seen
-
-    def remember(self, event_id: str) -> None:
-        """Mark ``event_id`` as emitted."""
-        self._seen[event_id] = None
-        self._seen.move_to_end(event_id)
-        while len(self._seen) > self.capacity:
-            self._seen.popitem(last=False)
-
-    async def fetch(self, api: FlApi) -> EventBatch:
-        """Read every event after the cursor (paged), skipping ids already emitted."""
-        cursor, batch, taken = self.cursor, None, set()
+    async def fetch(self, client: httpx.AsyncClient) -> EventBatch:
+        """Read every event after the cursor (paged), skipping ids already emitted; a failed page ends the read."""
+        cursor, batch, taken = self.cursor, EventBatch(self), set()
         for _ in range(self.max_pages):
             params: dict[str, Any] = {"limit": self.page_size}
             if cursor:
                 params["since_event_id"] = cursor
-            answer = await api.get("/events", params)
-            if batch is None:
-                batch = EventBatch(self, answer)
-            if not answer.ok:
-                batch.answer = answer
-                break
-            assert answer.data is not None
-            page = answer.data.get("events")
-            if not isinstance(page, list):
-                batch.answer = Answer("/events", problem="malformed", reason="key 'events' missing or not a list")
+            try:
+                body, page = await get_page(client, "/events", "events", params)
+            except EndpointError as exc:
+                batch.error = exc
                 break
             ids = []
             for raw in page:
@@ -83,7 +72,7 @@ class EventFeed:
                     batch.invalid += 1
                     continue
                 ids.append(event_id)
-                if event_id in self._seen or event_id in taken:
+                if event_id in self.seen or event_id in taken:
                     batch.reset = batch.reset or cursor is not None  # we asked for "after X" and got old ones
                     continue
                 taken.add(event_id)
@@ -91,7 +80,6 @@ class EventFeed:
             if not ids or ids[-1] == cursor:
                 break  # nothing new (or a server that keeps ignoring the cursor): stop, retry next collection
             cursor = batch.cursor = ids[-1]
-            if cursor == answer.data.get("last_event_id") or len(page) < self.page_size:
+            if cursor == body.get("last_event_id") or len(page) < self.page_size:
                 break  # caught up with the end of the server's buffer
-        assert batch is not None
         return batch

@@ -1,4 +1,4 @@
-"""What earlier runs of the collector stored: seeds the round ledger and the event feed at start-up.
+"""What earlier runs of the collector stored: seeds the round ledger, the event feed and the round events at start.
 
 The store is the truth (a record counts as stored once a sink wrote it, not once we emitted it), so a crash between
 emitting and storing re-fetches rather than loses. Queries are not filtered by experiment on purpose: the FL
@@ -10,23 +10,43 @@ from __future__ import annotations
 
 from typing import Any
 
-from flcollector import EventQuery, MetricQuery
+from flcollector import Event, EventQuery, MetricQuery
 
 from .convert import SOURCE
 from .events import EventFeed
+from .round_events import RoundEvents
 from .rounds import RoundLedger
 
 
-async def recall(store: Any, ledger: RoundLedger, feed: EventFeed, limit: int) -> tuple[str, float] | None:
-    """Fill ``ledger`` and ``feed`` from ``store``; return (experiment, server start_time) of the last snapshot."""
+def _origin(event: Event) -> tuple[str | None, dict[str, Any]]:
+    """The FL server's id of a stored event and its details; an event stored before ``origin_id`` existed kept
+    the server's whole event as its details."""
+    if event.origin_id is not None:
+        return event.origin_id, dict(event.details)
+    envelope = event.details
+    if isinstance(envelope.get("event_id"), str):
+        inner = envelope.get("details")
+        return envelope["event_id"], dict(inner) if isinstance(inner, dict) else {}
+    return None, dict(envelope)
+
+
+async def recall(
+    store: Any, ledger: RoundLedger, feed: EventFeed, round_events: RoundEvents, limit: int
+) -> tuple[str, float] | None:
+    """Fill the ledger, the feed and the round events from ``store``; return (experiment, server start_time) of the
+    last snapshot."""
     for metric in await store.query_metrics(MetricQuery(names=["fl_round"], source=SOURCE, limit=limit)):
         if metric.round is not None:
             ledger.keys.add((metric.round, metric.time_ns))
     events = await store.query_events(EventQuery(source=SOURCE, limit=limit, order="desc"))
-    ids = [e.details["event_id"] for e in events if isinstance(e.details.get("event_id"), str)]
-    for event_id in reversed(ids):  # oldest first, so the bounded memory keeps the newest
-        feed.remember(event_id)
-    feed.cursor = ids[0] if ids else None
+    ids: list[str] = []
+    for event in reversed(events):  # oldest first, so the bounded memories keep the newest
+        origin, details = _origin(event)
+        if origin is not None:
+            ids.append(origin)
+            round_events.add([(event.type, event.round, event.time_ns, details)])
+    feed.seen.add_all(ids)
+    feed.cursor = ids[-1] if ids else None
     snapshots = await store.query_metrics(MetricQuery(names=["fl_server"], source=SOURCE, limit=1))
     if snapshots and snapshots[0].experiment and "server_start_time" in snapshots[0].fields:
         return snapshots[0].experiment, float(snapshots[0].fields["server_start_time"])

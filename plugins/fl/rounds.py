@@ -7,8 +7,11 @@ a *new* run that re-uses round numbers replaces rows with new timestamps, which 
 restart re-stores nothing and backfills the rounds finished while it was away.
 
 Scanning: ``/rounds?start_round=<scan_from>`` is asked only when ``latest_round`` passed ``scan_from``. A new run
-leaves rows of the older, longer run beyond ``current_round``; while that is the case the rows up to
-``current_round`` are re-read until each carries a timestamp from the new run (``rerun_next``).
+(a process restart, or a training a policy let restart: Flower numbers each training loop from 1) replaces rows
+from round 1 on while rows of the older run remain beyond ``current_round``. While that is the case, the rows from
+``rerun_next`` up to ``current_round`` are re-read, and ``rerun_next`` only passes a row written after the newest
+row known when the rerun began (``rerun_after_ns``): the server moves ``current_round`` before it writes that
+round's row, so a row at ``current_round`` may still be the old one.
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
+import httpx
+from flcollector import EndpointError
 
-from .client import Answer, FlApi
 from .convert import round_number, time_ns_of
+from .listing import get_page
 
 RoundKey = tuple[int, int]  # (round number, row timestamp in ns)
 
@@ -28,19 +33,20 @@ class RoundBatch:
     """Rows read in one collection (only the ones not emitted yet), committed after they were handed over."""
 
     ledger: RoundLedger
-    answer: Answer | None = None  # the first failing /rounds answer, if any
+    error: EndpointError | None = None  # the first failing /rounds answer, if any
     rows: list[dict[str, Any]] = attrs.field(factory=list)
     invalid: int = 0
     scan_from: int | None = None
     rerun_next: int | None = None
+    rerun_after_ns: int | None = None
 
-    def commit(self) -> None:
-        """Remember the rows as emitted and move the scan pointers."""
-        for row in self.rows:
+    def commit(self, emitted: list[dict[str, Any]]) -> None:
+        """Remember the ``emitted`` rows and move the scan pointers (a row held back is kept by the monitor)."""
+        for row in emitted:
             self.ledger.keys.add((row["round"], time_ns_of(row["timestamp"])))
         if self.scan_from is not None:
             self.ledger.scan_from = self.scan_from
-        self.ledger.rerun_next = self.rerun_next
+        self.ledger.rerun_next, self.ledger.rerun_after_ns = self.rerun_next, self.rerun_after_ns
 
 
 class RoundLedger:
@@ -52,56 +58,64 @@ class RoundLedger:
         self.experiments: dict[RoundKey, str] = {}  # experiment of each stored key (to keep a derived name)
         self.scan_from: int | None = 1 if backfill else None  # None: set from the first answer (no backfill)
         self.rerun_next: int | None = None
+        self.rerun_after_ns: int | None = None  # rows of the rerun are newer than this
 
     def known(self, row: dict[str, Any]) -> bool:
         """True when this exact row was stored already."""
         return (row["round"], time_ns_of(row["timestamp"])) in self.keys
 
     async def fetch(
-        self, api: FlApi, latest_round: int, current_round: int | None, run_started_ns: int | None
+        self, client: httpx.AsyncClient, latest_round: int, current_round: int | None, training_active: bool = True
     ) -> RoundBatch:
-        """Read the rows that may be new, given the server's latest round and current round."""
+        """Read the rows that may be new, given the server's latest round, current round and whether it trains."""
         batch = RoundBatch(self, scan_from=self.scan_from, rerun_next=self.rerun_next)
+        batch.rerun_after_ns = self.rerun_after_ns
         if batch.scan_from is None:  # backfill disabled: everything finished before we came is not ours to store
             batch.scan_from = latest_round + 1
         elif batch.scan_from > latest_round + 1:  # fewer rows than before: a fresh rounds database, read it all
             batch.scan_from = 1
         if batch.scan_from <= latest_round:
-            last = await self._read(api, batch, batch.scan_from, latest_round)
+            last = await self._read(client, batch, batch.scan_from, latest_round)
             batch.scan_from = latest_round + 1 if last is None else last + 1
-        rerunning = current_round is not None and run_started_ns is not None and latest_round > current_round
-        if not rerunning:
-            batch.rerun_next = None
+        if current_round is None or (latest_round <= current_round and batch.rerun_next is None):
+            batch.rerun_next = batch.rerun_after_ns = None
             return batch
-        assert current_round is not None and run_started_ns is not None
+        if batch.rerun_after_ns is None:  # a rerun begins: every row it writes is newer than what we know
+            batch.rerun_after_ns = max((stamp for _, stamp in self.keys), default=0)
         start = batch.rerun_next or 1
-        if start <= current_round and batch.answer is None:
+        upto = min(current_round, latest_round)
+        if start <= upto and batch.error is None:
             rows: list[dict[str, Any]] = []
-            await self._read(api, batch, start, current_round, into=rows)
+            await self._read(client, batch, start, upto, into=rows)
             for row in rows:  # advance over the rows the new run has already replaced
-                if row["round"] != start or time_ns_of(row["timestamp"]) < run_started_ns:
+                if row["round"] != start or time_ns_of(row["timestamp"]) <= batch.rerun_after_ns:
                     break
                 start += 1
-        batch.rerun_next = start
+        # Every row is the new run's, or the run is over: a rerun of the remaining rounds after a policy stop leaves
+        # the old rows beyond it for good (and the server then reports the last round as its current one).
+        if start > latest_round or (not training_active and current_round >= latest_round):
+            batch.rerun_next = batch.rerun_after_ns = None
+        else:
+            batch.rerun_next = start
         return batch
 
     async def _read(
-        self, api: FlApi, batch: RoundBatch, first: int, last: int, into: list[dict[str, Any]] | None = None
+        self,
+        client: httpx.AsyncClient,
+        batch: RoundBatch,
+        first: int,
+        last: int,
+        into: list[dict[str, Any]] | None = None,
     ) -> int | None:
         """Page through ``/rounds`` from ``first`` to ``last``; return the last round read if cut short, else None."""
         offset, last_read = 0, first - 1
         fresh = {(r["round"], r["timestamp"]) for r in batch.rows}
         for _ in range(self.max_pages):
-            answer = await api.get(
-                "/rounds", {"start_round": first, "end_round": last, "limit": self.page_size, "offset": offset}
-            )
-            rows = answer.data.get("rounds") if answer.ok and answer.data is not None else None
-            if not isinstance(rows, list):
-                batch.answer = (
-                    answer
-                    if not answer.ok
-                    else Answer("/rounds", problem="malformed", reason="key 'rounds' missing or not a list")
-                )
+            params = {"start_round": first, "end_round": last, "limit": self.page_size, "offset": offset}
+            try:
+                body, rows = await get_page(client, "/rounds", "rounds", params)
+            except EndpointError as exc:
+                batch.error = exc
                 return last_read
             for row in rows:
                 try:
@@ -117,7 +131,7 @@ class RoundLedger:
                     fresh.add((number, row["timestamp"]))
                     batch.rows.append(row)
             offset += len(rows)
-            pagination = answer.data.get("pagination") if answer.data else None
+            pagination = body.get("pagination")
             if not rows or not (isinstance(pagination, dict) and pagination.get("has_more")):
                 return None
         return last_read  # page budget spent: continue after the rows read, next collection

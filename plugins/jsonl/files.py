@@ -68,6 +68,7 @@ def record_dict(record: Record) -> dict[str, Any]:
             "experiment": e.experiment,
             "round": e.round,
             "id": e.id,
+            "origin_id": e.origin_id,
             "kind": "event",
         }
     return record_to_dict(record)  # a subclass may carry more attributes

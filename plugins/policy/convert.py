@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flcollector import Event, Metric, now_ns
+from flcollector import Event, Metric, now_ns, source_name
 from flcollector.records import Level
 
 SOURCE = "policy_engine"
@@ -26,11 +26,13 @@ def epoch_ns(value: Any, default: int | None = None) -> int:
 
 
 def decision_id(decision: Mapping[str, Any]) -> str:
-    """Return the decision's id; decisions without one get a key from their timestamp and request."""
-    given = decision.get("id")
-    if given:
-        return str(given)
-    return f"{decision.get('timestamp')}:{decision.get('request_id')}:{decision.get('policy_id')}"
+    """Return the key that tells decisions apart: the engine's ``id`` with the decision's ``timestamp``.
+
+    The engine's ids (``decision_<ms>_<1000-9999>``) repeat when a check evaluates several policies, or several checks
+    fall in one millisecond; a decision's own timestamp does not change when it is served again.
+    """
+    ident = decision.get("id") or decision.get("request_id")
+    return f"{ident}@{decision.get('timestamp')!r}:{decision.get('policy_id')}"
 
 
 def decision_time(decision: Mapping[str, Any]) -> float:
@@ -57,6 +59,7 @@ def decision_event(decision: Mapping[str, Any]) -> Event:
     message = f"{who}: {verdict} {decision.get('component', 'unknown')}"
     if decision.get("reason"):
         message += f" ({decision['reason']})"
+    given = decision.get("id")
     return Event(
         type="POLICY_DECISION",
         message=message,
@@ -64,11 +67,16 @@ def decision_event(decision: Mapping[str, Any]) -> Event:
         source=SOURCE,
         level="INFO" if allowed else "WARNING",
         details=dict(decision),
+        origin_id=str(given) if given is not None else None,
     )
 
 
 def engine_event_level(event: Mapping[str, Any]) -> Level:
-    """Return the level of an engine event, by the upstream rules (denials and violations are warnings)."""
+    """Return the level of an engine event, by the upstream rules (denials and violations are warnings).
+
+    A ``POLICY_EVAL_RESULT`` carries the check's result under ``result`` (``allowed`` inside it), unless the engine
+    cut the details down to a ``summary``: then the level cannot tell a denial.
+    """
     kind = str(event.get("type", "")).upper()
     raw = event.get("details")
     details: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
@@ -76,25 +84,28 @@ def engine_event_level(event: Mapping[str, Any]) -> Level:
         return "ERROR"
     if "WARN" in kind or kind in _WARNING_TYPES:
         return "WARNING"
-    if ("DECISION" in kind or "EVAL_RESULT" in kind) and details.get("allowed", details.get("result")) is False:
+    nested = details.get("result")
+    verdict = nested.get("allowed") if isinstance(nested, Mapping) else details.get("allowed", nested)
+    if ("DECISION" in kind or "EVAL_RESULT" in kind) and verdict is False:
         return "WARNING"
     return "INFO"
 
 
 def engine_event(event: Mapping[str, Any]) -> Event:
-    """Return an engine ``/events`` item as an Event of the same type; details keep the engine's id."""
+    """Return an engine ``/events`` item as an Event of the same type: its ``id`` as ``origin_id``, its ``source``
+    component through :func:`~flcollector.source_name`, its details as given."""
     raw_details = event.get("details")
     details = dict(raw_details) if isinstance(raw_details, Mapping) else {"value": raw_details}
-    details["event_id"] = str(event["id"])
-    details.setdefault("source_component", event.get("source", "POLICY_ENGINE"))
     kind = str(event.get("type") or "POLICY_ENGINE_EVENT")
+    component = event.get("source")
     return Event(
         type=kind,
         message=f"policy engine: {kind}",
         time_ns=epoch_ns(event.get("timestamp")),
-        source=SOURCE,
+        source=source_name(component) if isinstance(component, str) and component else SOURCE,
         level=engine_event_level(event),
         details=details,
+        origin_id=str(event["id"]),
     )
 
 
@@ -121,8 +132,8 @@ def policy_count_fields(metrics: Mapping[str, Any], health: Mapping[str, Any] | 
     by_type = metrics.get("policies_by_type", metrics.get("policy_types"))
     if isinstance(by_type, Mapping):
         fields.update({f"type_{k}": v for k, v in by_type.items() if _number(v) is not None})
-    elif isinstance(by_type, list):
-        fields["types_count"] = len(by_type)
+    elif isinstance(by_type, list):  # the legacy route lists the policy types checked so far
+        fields["checked_types_count"] = len(by_type)
     return fields
 
 

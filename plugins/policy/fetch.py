@@ -18,12 +18,10 @@ from . import convert
 
 async def metrics(client: httpx.AsyncClient, path: str) -> tuple[Mapping[str, Any], str]:
     """The engine's metrics object and the route that served it (``/api/v1/metrics``, else legacy ``/metrics``)."""
-    body = await get_json(client, path, allow_404=True)
+    body = await get_json(client, path, allow_404=True, expect=dict)
     if body is NOT_FOUND and path != "/metrics":
         path = "/metrics"  # older engines only have the legacy route
-        body = await get_json(client, path)
-    if not isinstance(body, Mapping):
-        raise EndpointError(path, "expected an object")
+        body = await get_json(client, path, expect=dict)
     return body, path
 
 
@@ -81,11 +79,7 @@ async def events(client: httpx.AsyncClient, cursor: str | None, page_size: int, 
 async def hourly_points(client: httpx.AsyncClient) -> list[Any]:
     """The last hour of ``/api/v1/policy_metrics`` points ([] when the engine has no such route)."""
     now = time.time()
-    body = await get_json(
-        client, "/api/v1/policy_metrics", params={"start_time": now - 3600, "end_time": now}, allow_404=True
-    )
-    if body is NOT_FOUND:
-        return []
-    if not isinstance(body, list):  # the engine returns a bare list (upstream expected {"metrics": [...]})
-        raise EndpointError("/api/v1/policy_metrics", "expected a list of hourly points")
-    return body
+    params = {"start_time": now - 3600, "end_time": now}
+    # the engine answers a bare list (upstream's collector expected {"metrics": [...]} and stored nothing)
+    body = await get_json(client, "/api/v1/policy_metrics", params=params, allow_404=True, expect=list)
+    return [] if body is NOT_FOUND else list(body)

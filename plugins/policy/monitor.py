@@ -2,10 +2,12 @@
 
 Every poll: ``/health`` (the main endpoint: down or 5xx means the source is unavailable), then concurrently
 ``/api/v1/metrics`` (``/metrics`` when 404), ``/api/v1/policy_decisions`` (incremental by time, paged, deduplicated
-by decision id), ``/api/v1/policy_metrics`` (the newest hourly point) and ``/events`` (incremental by cursor,
-deduplicated by event id, safe when the engine resets its cursor or restarts). State is committed only when the
-records are returned, so a poll that is cut short (timeout, source gone mid-poll) is simply repeated: nothing is
-skipped and nothing stored twice.
+by decision id and time), ``/api/v1/policy_metrics`` (the newest hourly point) and ``/events`` (incremental by
+cursor, deduplicated by event id, safe when the engine resets its cursor or restarts). Answers are judged by the one
+model of :mod:`flcollector.sources`. At start the monitor recalls from the store the decisions and events it stored
+before (by their ``origin_id``), so a collector restart stores nothing the engine still keeps a second time. State is
+committed only when the records are returned, so a poll that is cut short (timeout, source gone mid-poll) is simply
+repeated: nothing is skipped and nothing stored twice.
 """
 
 from __future__ import annotations
@@ -17,16 +19,17 @@ import attrs
 import httpx
 from flcollector import (
     EndpointError,
-    Event,
-    MalformedResponse,
+    EventQuery,
     Metric,
     Monitor,
     Record,
     Runtime,
     SeenIds,
+    endpoint_error_event,
     gather_endpoints,
     get_json,
     now_ns,
+    settle,
 )
 
 from . import convert, fetch
@@ -67,8 +70,25 @@ class PolicyMonitor(Monitor):
         self.metrics_path = "/api/v1/metrics"
 
     async def open(self) -> None:
-        """Create the HTTP client (the core's ``timeout`` bounds each poll; this bounds each request)."""
-        self.client = httpx.AsyncClient(base_url=self.options.url.rstrip("/"), timeout=10.0)
+        """Create the HTTP client; a request may take as long as the whole collection (the core bounds the poll)."""
+        timeout = httpx.Timeout(self.runtime.schedule.timeout)
+        self.client = httpx.AsyncClient(base_url=self.options.url.rstrip("/"), timeout=timeout)
+        store = self.runtime.agent.store if self.runtime.agent is not None else None
+        if store is not None:  # None in unit tests: start empty
+            await self._recall(store)
+
+    async def _recall(self, store: Any) -> None:
+        """Remember the decisions and engine events stored before (newest last), the decision time and the cursor."""
+        stored = await store.query_events(EventQuery(source=convert.SOURCE, limit=SEEN_CAPACITY, order="desc"))
+        for event in reversed(stored):
+            if event.type == "POLICY_DECISION":
+                self.seen_decisions.add_all([convert.decision_id(event.details)])
+                stamp = convert.decision_time(event.details)
+                self.last_decision_ts = max(stamp, self.last_decision_ts or stamp)
+            elif event.origin_id is not None:
+                self.seen_events.add_all([event.origin_id])
+                self.event_cursor = event.origin_id
+        self.log.info("recalled %d decisions and %d engine events", len(self.seen_decisions), len(self.seen_events))
 
     async def close(self) -> None:
         """Close the HTTP client."""
@@ -82,7 +102,7 @@ class PolicyMonitor(Monitor):
         assert self.client is not None
         health: Any
         try:
-            health = await get_json(self.client, "/health", main=True)
+            health = await get_json(self.client, "/health", main=True, expect=dict)
         except EndpointError as exc:  # an answer, but not the expected one: the engine is up
             health = exc
         jobs = {"metrics": self._metrics, "decisions": self._decisions, "events": self._events}
@@ -90,13 +110,9 @@ class PolicyMonitor(Monitor):
             jobs["policy_metrics"] = self._policy_metrics
         results = await gather_endpoints(jobs)
         results["health"] = health
-        failed = {k: v for k, v in results.items() if isinstance(v, EndpointError)}
-        malformed = [e for e in failed.values() if e.malformed]
-        if len(malformed) == len(results):  # nothing usable at all: one malformed report, from the core
-            raise MalformedResponse("; ".join(str(e) for e in malformed))
+        failed = settle(results)  # nothing usable at all: one report, from the core
         records = self._build(results)
-        for error in failed.values():
-            records.append(self._endpoint_error(error))
+        records.extend(endpoint_error_event(self.runtime, error) for error in failed.values())
         self._commit(results)
         return records
 
@@ -171,20 +187,6 @@ class PolicyMonitor(Monitor):
             records.append(Metric("decision_count", decision_fields, now, source=convert.SOURCE))
             records.extend(convert.compliance_metrics(metrics or {}, decision_fields, now))
         return records
-
-    def _endpoint_error(self, error: EndpointError) -> Event:
-        if error.malformed:
-            self.runtime.stats.count("malformed")
-        else:
-            self.runtime.stats.count("endpoint_errors")
-        self.log.warning("policy engine endpoint %s failed: %s", error.endpoint, error.reason)
-        return Event(
-            type="MALFORMED_RESPONSE" if error.malformed else "ENDPOINT_ERROR",
-            message=f"{self.runtime.instance}: {error}",
-            source=self.runtime.instance,
-            level="ERROR",
-            details={"monitor": self.runtime.instance, "endpoint": error.endpoint, "error": error.reason},
-        )
 
     def _commit(self, results: Mapping[str, Any]) -> None:
         decisions = self._new_decisions(results)

@@ -15,7 +15,7 @@ from flcollector import Event, EventQuery, Metric, MetricQuery
 
 _METRIC_COLUMNS = "m.time_ns, s.name, s.tags, m.fields, m.source, m.experiment, m.round"
 _LATEST_COLUMNS = "last_time_ns, name, tags, last_fields, last_source, last_experiment, last_round"
-_EVENT_COLUMNS = "id, time_ns, type, source, level, message, details, experiment, round"
+_EVENT_COLUMNS = "id, time_ns, type, source, level, message, details, experiment, round, origin_id"
 _DIRECTION = {"asc": "ASC", "desc": "DESC"}
 GROUP_COLUMNS = frozenset({"level", "source", "type"})
 
@@ -33,8 +33,8 @@ def metric_from_row(row: tuple[Any, ...]) -> Metric:
 
 def event_from_row(row: tuple[Any, ...]) -> Event:
     """Build an Event from the columns of ``_EVENT_COLUMNS``."""
-    id_, time_ns, type_, source, level, message, details, experiment, round_ = row
-    return Event(type_, message, time_ns, source, level, orjson.loads(details), experiment, round_, id_)
+    id_, time_ns, type_, source, level, message, details, experiment, round_, origin_id = row
+    return Event(type_, message, time_ns, source, level, orjson.loads(details), experiment, round_, id_, origin_id)
 
 
 def metric_where(query: MetricQuery) -> tuple[str, list[Any]]:

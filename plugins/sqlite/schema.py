@@ -13,7 +13,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+#: 2: ``events.origin_id`` (the source's own event id); a version-1 file gains the column when the writer opens it.
+SCHEMA_VERSION = 2
 
 #: Created once, in this order, when the file is new (``auto_vacuum`` must be set before the first table).
 DDL: tuple[str, ...] = (
@@ -49,7 +50,8 @@ DDL: tuple[str, ...] = (
         message TEXT NOT NULL,
         details TEXT NOT NULL,
         experiment TEXT,
-        round INTEGER
+        round INTEGER,
+        origin_id TEXT                 -- the source's own id of the event (NULL for events we make)
     )""",
     # "Latest event of a type" and type-filtered cursors walk this index backwards/forwards.
     "CREATE INDEX IF NOT EXISTS events_type_id ON events (type, id)",
@@ -80,6 +82,10 @@ BACKFILL_EVENT_COUNTS = """INSERT INTO event_counts (dim, key, n)
     UNION ALL SELECT 'source', source, count(*) FROM events GROUP BY source
     UNION ALL SELECT 'type', type, count(*) FROM events GROUP BY type"""
 
+#: Columns added after version 1, as ``(table, column, type)``: an older file gains them when the writer opens it
+#: (ADD COLUMN only changes the schema, it rewrites no rows, so it is instant on a big file).
+ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (("events", "origin_id", "TEXT"),)
+
 #: Per-connection settings. NORMAL is safe in WAL mode (a power cut may lose the last commits, never corrupt).
 CONNECTION_PRAGMAS: tuple[str, ...] = (
     "PRAGMA synchronous = NORMAL",
@@ -108,6 +114,14 @@ def connect(path: Path, *, writer: bool) -> sqlite3.Connection:
     return conn
 
 
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    """Bring a file written by an older version up to the current columns (inside the opening transaction)."""
+    for table, column, sql_type in ADDED_COLUMNS:
+        present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in present:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}")
+
+
 def open_writer(path: Path) -> sqlite3.Connection:
     """Create the directory and schema if needed and return the writer connection.
 
@@ -126,6 +140,7 @@ def open_writer(path: Path) -> sqlite3.Connection:
             conn.execute("BEGIN IMMEDIATE")
             for statement in DDL:
                 conn.execute(statement)
+            _add_missing_columns(conn)
             if conn.execute("SELECT NOT EXISTS (SELECT 1 FROM event_counts)").fetchone()[0]:
                 conn.execute(BACKFILL_EVENT_COUNTS)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

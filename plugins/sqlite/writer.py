@@ -21,8 +21,8 @@ from .schema import open_writer
 _SORTED = orjson.OPT_SORT_KEYS
 _INSERT_METRIC = "INSERT INTO metrics (time_ns, series_id, fields, source, experiment, round) VALUES (?, ?, ?, ?, ?, ?)"
 _INSERT_EVENT = (
-    "INSERT OR IGNORE INTO events (id, time_ns, type, source, level, message, details, experiment, round) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT OR IGNORE INTO events (id, time_ns, type, source, level, message, details, experiment, round, origin_id) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 # Only move "latest" forward: a late sample with an older timestamp must not replace a newer one.
 _UPDATE_LATEST = (
@@ -61,7 +61,7 @@ def _event_row(event: Event, event_id: int) -> tuple[object, ...]:
     except TypeError:
         details = _json_fallback(event.details)
     head = (event_id, event.time_ns, event.type, event.source, event.level, event.message)
-    return (*head, details, event.experiment, event.round)
+    return (*head, details, event.experiment, event.round, event.origin_id)
 
 
 class StoreWriteError(RuntimeError):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import AsyncExitStack
+
 import httpx
 import trio
 from core_fakes import ScriptedMonitor
-from flcollector import Event, MalformedResponse, SourceUnavailable
+from flcollector import Duration, Event, MalformedResponse, Schedule, SourceUnavailable
+from flcollector.agent import Agent
 from flcollector.scheduler import MonitorRunner, classify
 from flcollector.settings import AgentSettings, MonitorCommon
 
@@ -67,3 +70,28 @@ def test_classify_maps_exceptions_to_outcomes() -> None:
     assert classify(error_500) == "unavailable"
     assert classify(ExceptionGroup("g", [MalformedResponse("bad")])) == "malformed"
     assert classify(ExceptionGroup("g", [ZeroDivisionError()])) == "error"
+
+
+def test_schedule_resolves_instance_keys_then_agent_keys() -> None:
+    agent = AgentSettings(interval=Duration(2.0), jitter=Duration(0.5), max_backoff=Duration(30.0))
+    assert Schedule.resolve(MonitorCommon(), agent) == Schedule(2.0, 0.5, 5.0, 30.0)  # timeout: never under 5 s
+    own = MonitorCommon(interval=Duration(60.0), timeout=Duration(12.0), jitter=Duration(0.0))
+    assert Schedule.resolve(own, agent) == Schedule(60.0, 0.0, 12.0, 60.0)  # back-off never under the interval
+    assert Schedule.resolve(MonitorCommon(interval=Duration(8.0)), agent).timeout == 8.0
+
+
+async def test_monitors_get_their_resolved_schedule_in_the_runtime(make_config) -> None:  # type: ignore[no-untyped-def]
+    config = make_config(
+        '[[monitors.scripted]]\nname = "slow"\ninterval = "30s"\ntimeout = "45s"\n'
+        '[[monitors.scripted]]\nname = "quick"\n[[sinks.memory]]\n',
+        overrides={"agent.interval": "1s"},
+    )
+    agent = Agent(config)
+    async with AsyncExitStack() as stack:
+        await agent.open_components(stack, "monitor")
+        await agent.open_components(stack, "sink")
+        slow, quick = agent.find("monitor", "slow"), agent.find("monitor", "quick")
+        sink = agent.find("sink", "memory")
+    assert slow.runtime.schedule == Schedule(interval=30.0, jitter=0.0, timeout=45.0, max_backoff=60.0)
+    assert quick.runtime.schedule.interval == 1.0 and quick.runtime.schedule.timeout == 5.0
+    assert sink.runtime.schedule == Schedule()  # other kinds: the defaults

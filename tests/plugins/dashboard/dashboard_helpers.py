@@ -125,13 +125,10 @@ def fl_round(number: int, accuracy: float, loss: float, experiment: str | None =
         "loss": loss,
         "training_duration": 12.5,
         "model_size_mb": 4.25,
-        "clients": 3,
-        "raw_metrics": {
-            "aggregation_duration": 0.5,
-            "evaluation_duration": 1.5,
-            "failed_clients": 1,
-            "clients_selected": 4,
-            "successful_clients": 3,
+        "clients": 4,
+        "raw_metrics": {  # as the real server persists it: 3 of the 4 clients evaluated
+            "evaluation_results_count": 3,
+            "phase_durations": {"total": 12.5, "aggregation": 0.5, "evaluation": 1.5},
         },
     }
     return [m for m in round_records(row, experiment) if m.name == "fl_round"]

@@ -20,6 +20,17 @@ async def collect(monitor: FlMonitor, into: list[Record]) -> list[Record]:
     return records
 
 
+async def one_poll(monitor: FlMonitor, emulator: FlServerEmulator, rounds: int) -> list[Record]:
+    """Open ``monitor``, play ``rounds`` rounds, collect once, close; return the records (within 10 s)."""
+    with trio.fail_after(10):
+        await monitor.open()
+        for _ in range(rounds):
+            await emulator.step()
+        records = await collect(monitor, [])
+        await monitor.close()
+    return records
+
+
 async def collect_down(monitor: FlMonitor) -> str:
     """Collect once and return the SourceUnavailable message (fails the test if nothing was raised)."""
     with pytest.raises(SourceUnavailable) as info:
@@ -38,8 +49,8 @@ def produced_round_keys(emulator: FlServerEmulator) -> set[tuple[int, int]]:
 
 
 def event_ids(records: Iterable[Record]) -> Counter[str]:
-    """event_id of every stored FL event, counted."""
-    return Counter(r.details["event_id"] for r in records if isinstance(r, Event) and "event_id" in r.details)
+    """The FL server's event_id (our ``origin_id``) of every FL event, counted."""
+    return Counter(r.origin_id for r in records if isinstance(r, Event) and r.origin_id is not None)
 
 
 def assert_exactly_once(records: list[Record], emulator: FlServerEmulator) -> None:

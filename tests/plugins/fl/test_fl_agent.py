@@ -25,7 +25,7 @@ async def stored(store: Any) -> tuple[Counter[tuple[int, int]], Counter[str]]:
     events = await store.query_events(EventQuery(source="fl_server", limit=100_000))
     return (
         Counter((m.round, m.time_ns) for m in rounds),
-        Counter(e.details["event_id"] for e in events if "event_id" in e.details),
+        Counter(e.origin_id for e in events if e.origin_id is not None),
     )
 
 
@@ -100,5 +100,5 @@ async def test_recall_from_the_store_makes_a_new_monitor_store_nothing_twice(
         await store.close()
     assert second.experiment == first.experiment  # same server run: the experiment name is recalled
     assert sorted(r.round or 0 for r in again if getattr(r, "name", "") == "fl_round") == [4, 5]
-    new_ids = {r.details["event_id"] for r in again if isinstance(r, Event) and "event_id" in r.details}
+    new_ids = {r.origin_id for r in again if isinstance(r, Event) and r.origin_id is not None}
     assert new_ids == {e["event_id"] for e in fl_server.produced_events[-8:]}

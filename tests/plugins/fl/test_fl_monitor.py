@@ -7,9 +7,19 @@ from typing import Any
 
 import pytest
 import trio
-from fl_helpers import assert_exactly_once, back_up, collect, collect_down, event_ids, produced_round_keys, round_keys
-from flcollector import Event, MalformedResponse, Metric, Record, RunContext
+from fl_helpers import (
+    assert_exactly_once,
+    back_up,
+    collect,
+    collect_down,
+    event_ids,
+    one_poll,
+    produced_round_keys,
+    round_keys,
+)
+from flcollector import Event, MalformedResponse, Metric, Record, RunContext, component_name
 from flcollector.emulators.fl_server import FlServerEmulator
+from flcollector.plugins.fl.convert import time_ns_of
 from flcollector.plugins.fl.monitor import FlMonitor
 
 Build = Callable[..., FlMonitor]
@@ -47,18 +57,8 @@ async def test_rounds_events_and_status_are_stored_exactly_once(
     assert_exactly_once(records, fl_server)
     rounds = sorted(named(records, "fl_round"), key=lambda m: m.round or 0)
     assert [m.round for m in rounds] == [1, 2, 3, 4, 5]
-    first = rounds[0]
-    row = fl_server.rounds[1]
-    assert first.fields["accuracy"] == row["accuracy"] and first.fields["loss"] == row["loss"]
-    assert first.fields["training_duration_s"] == row["training_duration"]
-    assert first.fields["aggregation_duration_s"] == row["raw_metrics"]["aggregation_duration"]
-    assert first.fields["phase_evaluation_s"] == row["raw_metrics"]["phase_breakdown"]["evaluation"]
-    assert first.fields["clients_failed"] == row["raw_metrics"]["failed_clients"]
-    assert first.source == "fl_server" and first.experiment is not None
-    # a client metric per successful client of every round
-    clients = named(records, "fl_client")
-    assert len(clients) == sum(r["raw_metrics"]["successful_clients"] for r in fl_server.produced_rounds)
-    assert {m.tags["client_id"] for m in clients if m.round == 1} == set(row["raw_metrics"]["client_metrics"])
+    assert rounds[0].source == "fl_server" and rounds[0].experiment is not None
+    assert not named(records, "fl_client")  # the FL server exposes nothing per identified client
     # one fl_server snapshot per poll, round set to the current round
     snapshots = named(records, "fl_server")
     assert len(snapshots) == 3 and snapshots[-1].fields["current_round"] == 5 == snapshots[-1].round
@@ -69,32 +69,106 @@ async def test_rounds_events_and_status_are_stored_exactly_once(
     assert [e.details["status"] for e in of_type(records, "TRAINING_STATUS_CHANGED")] == ["active"]
 
 
-async def test_events_keep_server_time_level_and_payload(fl_server: FlServerEmulator, fl_monitor: Build) -> None:
+async def test_a_round_reads_the_real_row_and_its_events(fl_server: FlServerEmulator, fl_monitor: Build) -> None:
+    records = await one_poll(fl_monitor(), fl_server, 2)
+    [metric] = [m for m in named(records, "fl_round") if m.round == 2]
+    row = fl_server.rounds[2]
+    raw, details = row["raw_metrics"], {e["event_type"]: e["details"] for e in fl_server.produced_events[6:]}
+    fields = metric.fields
+    assert metric.time_ns == time_ns_of(row["timestamp"])  # the server's time of the round
+    quality = (fields["accuracy"], fields["loss"], fields["model_size_mb"])
+    assert quality == (row["accuracy"], row["loss"], row["model_size_mb"])
+    assert fields["training_duration_s"] == row["training_duration"] == fields["total_duration_s"]
+    # per-phase times from the row's phase_durations and *_start_time values
+    assert fields["aggregation_duration_s"] == raw["phase_durations"]["aggregation"]
+    assert fields["evaluation_duration_s"] == raw["phase_durations"]["evaluation"]
+    assert fields["fit_phase_s"] == pytest.approx(raw["aggregation_start_time"] - raw["round_start_time"])
+    waited = raw["evaluation_start_time"] - raw["aggregation_start_time"] - raw["phase_durations"]["aggregation"]
+    assert fields["evaluate_phase_s"] == pytest.approx(waited)
+    # what only the events say: clients that trained or failed, the spread of the clients' times
+    aggregated, evaluated = details["AGGREGATION_COMPLETED"], details["EVALUATION_COMPLETED"]
+    assert fields["clients_selected"] == details["ROUND_STARTED"]["selected_clients"] == 4
+    succeeded = (aggregated["successful_clients"], aggregated["failed_clients"])
+    assert (fields["clients_succeeded"], fields["clients_failed"]) == succeeded
+    assert fields["evaluations_succeeded"] == evaluated["successful_evaluations"] == raw["evaluation_results_count"]
+    assert fields["config_duration_s"] == details["ROUND_STARTED"]["config_duration"]
+    assert fields["client_training_time_max_s"] == max(aggregated["client_training_durations"])
+    assert fields["client_evaluation_time_avg_s"] == raw["client_timing_stats"]["evaluation"]["average_time"]
+    assert fields["status"] == "complete"
+
+
+async def test_rows_whose_events_are_gone_keep_what_the_row_says(
+    make_component: Callable[..., Any], nursery: trio.Nursery
+) -> None:
+    server = FlServerEmulator(num_clients=3, max_rounds=10, seed=4, buffer_size=8)  # the last two rounds' events
+    await nursery.start(server.serve)
+    await steps(server, 5)
+    with trio.fail_after(10):
+        monitor = make_component(FlMonitor, {"url": server.url})
+        await monitor.open()
+        records = await collect(monitor, [])
+        await monitor.close()
+    by_round = {m.round: m.fields for m in named(records, "fl_round")}
+    assert sorted(by_round) == [1, 2, 3, 4, 5]
+    old, recent = by_round[1], by_round[5]
+    assert "client_training_time_avg_s" not in old and "client_training_time_avg_s" in recent
+    assert old["clients_succeeded"] == server.rounds[1]["raw_metrics"]["evaluation_results_count"]
+    assert old["aggregation_duration_s"] == server.rounds[1]["raw_metrics"]["phase_durations"]["aggregation"]
+
+
+async def test_the_newest_row_waits_one_poll_for_its_completion_events(
+    fl_server: FlServerEmulator, fl_monitor: Build
+) -> None:
+    fl_server.delay_round_events = True  # the row is written, EVALUATION/ROUND_COMPLETED come a moment later
     with trio.fail_after(10):
         monitor = fl_monitor()
         await monitor.open()
+        records: list[Record] = []
         await steps(fl_server, 1)
-        records = await collect(monitor, [])
+        first = await collect(monitor, records)
+        fl_server.flush_events()
+        second = await collect(monitor, records)
+        await steps(fl_server, 1)
+        fl_server.malformed_endpoints = {"/events"}  # round 2's events never arrive: the row goes out anyway
+        await collect(monitor, records)
+        third = await collect(monitor, records)
+        fl_server.malformed_endpoints = set()
+        await collect(monitor, records)
         await monitor.close()
+    assert not named(first, "fl_round") and [m.round for m in named(second, "fl_round")] == [1]
+    assert named(second, "fl_round")[0].fields["client_evaluation_time_max_s"] > 0  # from EVALUATION_COMPLETED
+    assert [m.round for m in named(third, "fl_round")] == [2]
+    assert_exactly_once(records, fl_server)
+
+
+async def test_events_keep_server_time_level_id_and_payload(fl_server: FlServerEmulator, fl_monitor: Build) -> None:
+    records = await one_poll(fl_monitor(), fl_server, 1)
     completed = of_type(records, "ROUND_COMPLETED")[0]
     raw = next(e for e in fl_server.produced_events if e["event_type"] == "ROUND_COMPLETED")
-    assert completed.details == raw and completed.round == 1 and completed.source == "fl_server"
+    assert completed.details == raw["details"] and completed.origin_id == raw["event_id"]
+    assert completed.round == 1 and completed.source == "fl_server" and component_name(completed.source) == "FL_SERVER"
     assert completed.level == "INFO" and "round 1" in completed.message
-    from flcollector.plugins.fl.convert import time_ns_of
-
     assert completed.time_ns == time_ns_of(raw["timestamp"])
+
+
+async def test_an_event_of_another_component_keeps_its_spelling(fl_server: FlServerEmulator, fl_monitor: Build) -> None:
+    event = fl_server.emit("CLIENT_JOINED", {"round": 0})
+    event["source_component"] = "FL_CLIENT"
+    with trio.fail_after(10):
+        monitor = fl_monitor()
+        await monitor.open()
+        records = await collect(monitor, [])
+        await monitor.close()
+    [joined] = of_type(records, "CLIENT_JOINED")
+    assert joined.source == "fl_client" and component_name(joined.source) == "FL_CLIENT"
+    assert joined.origin_id == event["event_id"]
 
 
 async def test_configured_experiment_is_never_overridden(
     fl_server: FlServerEmulator, fl_monitor: Build, run_context: RunContext
 ) -> None:
     run_context.experiment = "exp_2025_001"
-    with trio.fail_after(10):
-        monitor = fl_monitor()
-        await monitor.open()
-        await steps(fl_server, 2)
-        records = await collect(monitor, [])
-        await monitor.close()
+    records = await one_poll(fl_monitor(), fl_server, 2)
     assert run_context.experiment == "exp_2025_001"
     assert {r.experiment for r in records if r.source == "fl_server"} == {"exp_2025_001"}
 
@@ -248,7 +322,9 @@ async def test_events_are_paged_past_the_server_page_and_evicted_cursor(
     assert set(round_keys(records)) == produced_round_keys(server) and max(round_keys(records).values()) == 1
 
 
-async def test_server_restart_with_fresh_event_buffer(fl_server: FlServerEmulator, fl_monitor: Build) -> None:
+async def test_a_server_restart_is_a_new_run_whose_rows_replace_the_old_ones(
+    fl_server: FlServerEmulator, fl_monitor: Build
+) -> None:
     with trio.fail_after(10):
         monitor = fl_monitor()
         await monitor.open()
@@ -257,37 +333,44 @@ async def test_server_restart_with_fresh_event_buffer(fl_server: FlServerEmulato
         await collect(monitor, records)
         experiment = monitor.experiment
         fl_server.set_fault("down")
-        fl_server.restart()  # resumes after the stored rounds; the rounds database is kept
+        fl_server.restart()  # a new process: fresh buffer and metrics; its rounds are numbered from 1 again
         await collect_down(monitor)
         await back_up(fl_server)
         await steps(fl_server, 2)
         await collect(monitor, records)
+        await steps(fl_server, 1)
+        await collect(monitor, records)
         await monitor.close()
     assert_exactly_once(records, fl_server)
-    assert len(of_type(records, "SERVER_START")) == 2
-    assert monitor.experiment == experiment and not of_type(records, "FL_RUN_RESTARTED")
+    assert len(of_type(records, "SERVER_START")) == 2 and len(of_type(records, "FL_RUN_RESTARTED")) == 1
+    assert monitor.experiment != experiment
+    new_rounds = [m for m in named(records, "fl_round") if m.experiment != experiment]
+    assert sorted(m.round or 0 for m in new_rounds) == [1, 2, 3]
 
 
-async def test_new_run_reusing_round_numbers_is_stored_as_new_rounds(
+async def test_a_training_restarted_by_policy_numbers_rounds_from_1_in_the_same_process(
     fl_server: FlServerEmulator, fl_monitor: Build
 ) -> None:
     with trio.fail_after(10):
         monitor = fl_monitor()
         await monitor.open()
         records: list[Record] = []
-        await steps(fl_server, 5)
+        await steps(fl_server, 4)
+        fl_server.stop_by_policy("energy budget")
         await collect(monitor, records)
-        first_experiment = monitor.experiment
-        fl_server.restart(resume=False)  # a new run from round 1, replacing rows as it goes
+        experiment = monitor.experiment
+        fl_server.restart_training()  # same start_time, same event buffer: Flower counts from 1 again
         await collect(monitor, records)
         for _ in range(3):
             await steps(fl_server, 1)
             await collect(monitor, records)
         await monitor.close()
     assert_exactly_once(records, fl_server)
-    assert len(of_type(records, "FL_RUN_RESTARTED")) == 1
-    new_rounds = [m for m in named(records, "fl_round") if m.experiment != first_experiment]
-    assert sorted(m.round or 0 for m in new_rounds) == [1, 2, 3]
+    assert len(of_type(records, "FL_RUN_RESTARTED")) == 1 and monitor.experiment != experiment
+    rerun = sorted(m.round or 0 for m in named(records, "fl_round") if m.experiment != experiment)
+    assert rerun == [1, 2, 3]
+    changes = [e.details["status"] for e in of_type(records, "TRAINING_STATUS_CHANGED")]
+    assert changes == ["stopped_by_policy", "active"]
 
 
 async def test_backfill_disabled_skips_rounds_finished_before_start(
@@ -364,7 +447,7 @@ async def test_one_failing_endpoint_is_an_endpoint_error_and_health_500_is_down(
 
 async def test_a_bad_event_is_reported_and_the_good_ones_kept(fl_server: FlServerEmulator, fl_monitor: Build) -> None:
     await steps(fl_server, 1)
-    fl_server.events.append({"details": {"round": 1}})  # no event_id, no type
+    fl_server.events.appendleft({"details": {"round": 1}})  # no event_id, no type
     with trio.fail_after(10):
         monitor = fl_monitor()
         await monitor.open()
@@ -399,3 +482,29 @@ def test_options_reject_a_url_without_scheme(make_component: Callable[..., Any])
         make_component(FlMonitor, {"url": "fl-server:8081"})
     with pytest.raises(OptionError, match=r"rounds_page_size|must be > 0"):
         make_component(FlMonitor, {"rounds_page_size": 0})
+
+
+async def test_a_rerun_waits_for_the_row_the_server_has_not_replaced_yet(
+    make_component: Callable[..., Any], nursery: trio.Nursery
+) -> None:
+    server = FlServerEmulator(num_clients=3, max_rounds=5, seed=9)
+    await nursery.start(server.serve)
+    with trio.fail_after(10):
+        monitor = make_component(FlMonitor, {"url": server.url})
+        await monitor.open()
+        records: list[Record] = []
+        await steps(server, 3)
+        server.stop_by_policy("quota")
+        await collect(monitor, records)
+        server.restart_training()  # the 2 remaining rounds, numbered 1 and 2, replace rows 1 and 2
+        await steps(server, 1)
+        await collect(monitor, records)
+        server.metrics["current_round"] = 2  # aggregate_fit of round 2 ran; its row is written later
+        await collect(monitor, records)
+        assert monitor.ledger.rerun_next == 2  # row 2 is still the old run's: read it again next time
+        await steps(server, 1)  # the loop ends; upstream then reports the last round (5) as the current one
+        await collect(monitor, records)
+        await collect(monitor, records)
+        await monitor.close()
+    assert_exactly_once(records, server)
+    assert server.current_round == 5 and monitor.ledger.rerun_next is None  # the old row 3 stays: rerun over

@@ -19,7 +19,7 @@ def write_lines(path: Path, records: list[Metric | Event], tail: bytes = b"") ->
 
 RECORDS: list[Metric | Event] = [
     Metric("cpu", {"v": 1}, 1_000_000_000_000_000_001, {"core": "0"}),
-    Event("NOTE", "hello", 1_000_000_000_000_000_002, id=3),
+    Event("NOTE", "hello", 1_000_000_000_000_000_002, id=3, origin_id="note-3"),
     Metric("cpu", {"v": 2.5}, 1_000_000_000_000_000_003, experiment="e", round=2),
 ]
 
@@ -62,3 +62,11 @@ def test_read_archive_walks_days_in_order_and_ignores_other_files(tmp_path: Path
     assert stats.files == 2
     assert [p.name for p in archive_files(tmp_path, "events")] == ["events-2001-09-09.jsonl"]
     assert list(read_archive(tmp_path, "metrics", start_day="2001-09-10")) == RECORDS[2:]
+
+
+def test_an_event_line_written_before_origin_id_existed_reads_back(tmp_path: Path) -> None:
+    path = tmp_path / "events-2001-09-09.jsonl"
+    line = {key: value for key, value in record_to_dict(RECORDS[1]).items() if key != "origin_id"}
+    path.write_bytes(orjson.dumps(line) + b"\n")
+    [event] = read_jsonl(path)
+    assert isinstance(event, Event) and event.origin_id is None and event.id == 3 and event.message == "hello"

@@ -23,7 +23,8 @@ BEFORE, AFTER = MIDNIGHT - 1, MIDNIGHT  # the last nanosecond of the 27th, the f
 
 def records_at(time_ns: int, n: int = 2) -> list[Any]:
     metrics = [Metric("cpu", {"v": i, "f": 0.5}, time_ns, {"core": str(i)}, "host", "exp", 3) for i in range(n)]
-    return [*metrics, Event("ROUND_DONE", "round 3", time_ns, "fl_server", details={"round": 3}, id=7)]
+    event = Event("ROUND_DONE", "round 3", time_ns, "fl_server", details={"round": 3}, id=7, origin_id="e-41")
+    return [*metrics, event]
 
 
 async def test_lines_are_plain_json_of_record_to_dict(make_component: Callable[..., Any]) -> None:

@@ -11,6 +11,10 @@ from flcollector.plugins.policy import convert
     [
         ({"type": "POLICY_EVAL_RESULT", "details": {"allowed": False}}, "WARNING"),
         ({"type": "POLICY_EVAL_RESULT", "details": {"allowed": True}}, "INFO"),
+        # the engine's own shape: the check's result nested, or only a summary when it was long
+        ({"type": "POLICY_EVAL_RESULT", "details": {"policy_type": "t", "result": {"allowed": False}}}, "WARNING"),
+        ({"type": "POLICY_EVAL_RESULT", "details": {"policy_type": "t", "result": {"allowed": True}}}, "INFO"),
+        ({"type": "POLICY_EVAL_RESULT", "details": {"summary": "{'request_id': 'req_1', ..."}}, "INFO"),
         ({"type": "ACCESS_DENIED", "details": {}}, "WARNING"),
         ({"type": "POLICY_LOAD_FAILED", "details": {}}, "ERROR"),
         ({"type": "POLICY_CREATED"}, "INFO"),
@@ -20,10 +24,21 @@ def test_engine_event_levels(event: dict[str, object], level: str) -> None:
     assert convert.engine_event_level(event) == level
 
 
-def test_engine_event_keeps_the_id_and_source_time() -> None:
-    event = convert.engine_event({"id": "e1", "type": "POLICY_CREATED", "timestamp": 1700000000.5, "details": {}})
-    assert event.details == {"event_id": "e1", "source_component": "POLICY_ENGINE"}
+def test_engine_event_keeps_the_id_component_and_source_time() -> None:
+    raw = {"id": "e1", "type": "POLICY_CREATED", "timestamp": 1700000000.5, "source": "POLICY_ENGINE", "details": {}}
+    event = convert.engine_event(raw)
+    assert (event.origin_id, event.source, event.details) == ("e1", "policy_engine", {})
     assert event.time_ns == 1_700_000_000_500_000_000
+    other = convert.engine_event({**raw, "source": "FL_SERVER", "details": "text"})
+    assert (other.source, other.details) == ("fl_server", {"value": "text"})  # the engine logs for others too
+
+
+def test_decisions_sharing_an_id_are_told_apart_by_their_time() -> None:
+    first = {"id": "decision_1700000000000_4242", "timestamp": 1700000000.0001, "policy_id": "p1"}
+    second = {**first, "timestamp": 1700000000.0009}  # the same millisecond and the same random suffix
+    assert convert.decision_id(first) != convert.decision_id(second)
+    assert convert.decision_id(first) == convert.decision_id(dict(first))  # served again: the same key
+    assert convert.decision_event(second).origin_id == "decision_1700000000000_4242"
 
 
 def test_decision_without_result_uses_the_word() -> None:

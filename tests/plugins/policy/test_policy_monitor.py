@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
+from types import SimpleNamespace
 from typing import Any
 
+import attrs
 import pytest
 import trio
-from flcollector import Event, MalformedResponse, Metric, Record, SourceUnavailable
+from flcollector import Event, MalformedResponse, Metric, Record, SourceUnavailable, component_name
 from flcollector.emulators.policy_engine import PolicyEngineEmulator
 from flcollector.plugins.policy.monitor import PolicyMonitor
+from flcollector.plugins.sqlite import SqliteStore
 
 
 class Harness:
@@ -34,11 +37,13 @@ class Harness:
 
     def assert_exactly_once(self) -> None:
         """Every decision and engine event served is stored once; nothing stored was never served."""
-        decision_ids = Counter(e.details["id"] for e in self.events("POLICY_DECISION"))
-        assert set(decision_ids) == set(self.emulator.served_decisions)
-        assert max(decision_ids.values(), default=1) == 1
+        decisions = self.events("POLICY_DECISION")
+        decision_keys = Counter((e.details["id"], e.details["timestamp"]) for e in decisions)
+        assert set(decision_keys) == set(self.emulator.served_decisions)
+        assert max(decision_keys.values(), default=1) == 1
+        assert all(e.origin_id == e.details["id"] for e in decisions)
         engine_ids = Counter(
-            r.details["event_id"] for r in self.records if isinstance(r, Event) and "event_id" in r.details
+            r.origin_id for r in self.records if isinstance(r, Event) and r.origin_id and r.type != "POLICY_DECISION"
         )
         assert set(engine_ids) == set(self.emulator.served_events)
         assert max(engine_ids.values(), default=1) == 1
@@ -84,7 +89,7 @@ async def test_decisions_events_and_counts_exactly_once(harness: Harness) -> Non
     )
     policy_count = harness.metrics("policy_count")[-1].fields
     assert policy_count["total"] == len(harness.emulator.policies)
-    assert policy_count["active"] == sum(1 for p in harness.emulator.policies if p["enabled"])
+    assert policy_count["active"] == sum(1 for p in harness.emulator.policies.values() if p["enabled"])
     assert len(harness.metrics("policy_count")) == len(harness.metrics("decision_count")) == 5
     compliance = harness.metrics("policy_compliance")[-1].fields
     assert compliance["compliance_ratio"] == pytest.approx(checks["allowed"] / checks["total"])
@@ -182,7 +187,7 @@ async def test_restart_with_fresh_buffer_loses_nothing(harness: Harness) -> None
         await harness.collect()
         await harness.collect()
     harness.assert_exactly_once()
-    assert len(harness.events("ENGINE_START")) == 2
+    assert len(harness.events("ENGINE_START")) == 2 and len(harness.events("POLICY_LOADED")) == 6
     assert len(harness.events("POLICY_DECISION")) == 6
     counts = harness.metrics("decision_count")[-1].fields
     assert counts["total"] == 3  # the engine's counters restarted too
@@ -223,7 +228,55 @@ async def test_legacy_metrics_route_fallback(nursery: trio.Nursery, make_compone
         await h.collect()
     fields = h.metrics("policy_count")[0].fields
     assert fields["total"] == len(h.emulator.policies)
-    assert fields["types_count"] == len({p["type"] for p in h.emulator.policies})
+    assert fields["checked_types_count"] == len(h.emulator.stats["by_policy_type"])  # the types checked so far
     assert h.metrics("decision_count")[0].fields["allowed"] == h.emulator.checks["allowed"]
     assert not h.events("MALFORMED_RESPONSE")
     await h.monitor.close()
+
+
+async def test_decisions_sharing_an_id_are_both_stored(harness: Harness) -> None:
+    with trio.fail_after(10):
+        await harness.emulator.step()
+        twin = {**harness.emulator.decisions[-1], "timestamp": harness.emulator.decisions[-1]["timestamp"] + 1e-4}
+        harness.emulator.checks_made.decisions.append(twin)  # a second policy decided in the same millisecond
+        await harness.collect()
+        await harness.collect()
+    harness.assert_exactly_once()
+    assert len(harness.events("POLICY_DECISION")) == 4
+
+
+async def test_events_keep_the_engines_id_and_component(harness: Harness) -> None:
+    with trio.fail_after(10):
+        await harness.emulator.step()
+        await harness.collect()
+    [start] = harness.events("ENGINE_START")
+    raw = next(e for e in harness.emulator.events if e["type"] == "ENGINE_START")
+    assert (start.origin_id, start.source, start.details) == (raw["id"], "policy_engine", raw["details"])
+    assert component_name(start.source) == "POLICY_ENGINE" and start.time_ns == int(raw["timestamp"] * 1e9)
+
+
+async def test_a_collector_restart_stores_nothing_the_engine_still_keeps_twice(
+    nursery: trio.Nursery, make_component: Callable[..., Any]
+) -> None:
+    emulator = PolicyEngineEmulator()
+    url = await nursery.start(emulator.serve)
+    with trio.fail_after(10):
+        store = make_component(SqliteStore, {})
+        await store.open()
+        first = make_component(PolicyMonitor, {"url": url})
+        await first.open()
+        await emulator.step()
+        before = list(await first.collect())
+        await first.close()
+        await store.write([attrs.evolve(r, id=i) if isinstance(r, Event) else r for i, r in enumerate(before, 1)])
+        await emulator.step()
+        second = make_component(PolicyMonitor, {"url": url}, instance="policy-2", agent=SimpleNamespace(store=store))
+        await second.open()
+        after = list(await second.collect())
+        await second.close()
+        await store.close()
+    events = [e for e in before + after if isinstance(e, Event)]
+    decisions = [(e.details["id"], e.details["timestamp"]) for e in events if e.type == "POLICY_DECISION"]
+    assert len(decisions) == len(set(decisions)) == 6 == len(emulator.decisions)
+    engine = [e.origin_id for e in events if e.origin_id and e.type != "POLICY_DECISION"]
+    assert len(engine) == len(set(engine)) == len(emulator.events)

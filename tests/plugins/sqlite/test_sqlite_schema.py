@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+import trio
+from flcollector import Event, EventQuery
+from flcollector.plugins.sqlite import SqliteStore
 from flcollector.plugins.sqlite.schema import SCHEMA_VERSION, StoreOpenError, connect, open_writer
 
 
@@ -39,3 +44,37 @@ def test_a_file_that_is_not_a_database_is_named_in_the_error(tmp_path: Path) -> 
     path.write_bytes(b"this is not an SQLite file, it is long enough to have a header" * 10)
     with pytest.raises(StoreOpenError, match=r"store\.db"):
         open_writer(path)
+
+
+#: The events table as version 1 of the schema created it (before ``origin_id``).
+_V1_EVENTS = """CREATE TABLE events (
+    id INTEGER PRIMARY KEY, time_ns INTEGER NOT NULL, type TEXT NOT NULL, source TEXT NOT NULL,
+    level TEXT NOT NULL, message TEXT NOT NULL, details TEXT NOT NULL, experiment TEXT, round INTEGER)"""
+
+
+async def test_a_version_1_file_opens_keeps_its_events_and_gains_origin_id(
+    tmp_path: Path, make_component: Callable[..., Any]
+) -> None:
+    path = tmp_path / "data" / "old.db"
+    path.parent.mkdir(parents=True)
+    old = sqlite3.connect(path)
+    old.execute(_V1_EVENTS)
+    old.execute("INSERT INTO events VALUES (5, 1000, 'NOTE', 'fl_server', 'INFO', 'kept', '{\"a\": 1}', 'e', 2)")
+    old.execute("PRAGMA user_version = 1")
+    old.commit()
+    old.close()
+    with trio.fail_after(10):
+        async with make_component(SqliteStore, {"path": "old.db", "retention": "0s"}) as store:
+            await store.write([Event("ROUND_COMPLETED", time_ns=2000, source="fl_server", id=6, origin_id="u-6")])
+            events = await store.query_events(EventQuery())
+            counts = await store.event_counts(EventQuery(), "source")
+    assert [(e.id, e.message, e.details, e.origin_id) for e in events] == [
+        (5, "kept", {"a": 1}, None),
+        (6, "", {}, "u-6"),
+    ]
+    assert counts == {"fl_server": 2}
+    reader = connect(path, writer=False)
+    try:
+        assert reader.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    finally:
+        reader.close()

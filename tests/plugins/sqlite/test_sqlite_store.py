@@ -35,6 +35,7 @@ async def test_metric_and_event_round_trip_exactly(store: SqliteStore) -> None:
             "exp1",
             3,
             id=41,
+            origin_id="7c9e6679-7425-40de-944b-e07fc1f90ae7",  # the source's own id of the event
         )
         e2 = Event("NOTE", time_ns=T0 + 3, id=42)
         await store.write([m1, m2, e1, e2])
@@ -44,6 +45,7 @@ async def test_metric_and_event_round_trip_exactly(store: SqliteStore) -> None:
     assert type(metrics[0].fields["round"]) is int and type(metrics[0].fields["loss"]) is float
     assert metrics[0].time_ns == T0 and metrics[1].experiment is None and metrics[1].round is None
     assert events == [e1, e2]
+    assert events[0].origin_id == e1.origin_id and events[1].origin_id is None
 
 
 async def test_reads_answer_while_a_write_transaction_is_open(store: SqliteStore) -> None:
