@@ -81,6 +81,9 @@ class Component:
     name: ClassVar[str] = ""
     #: An attrs class describing the options; the core validates the config table against it.
     Options: ClassVar[type] = NoOptions
+    #: Defaults for the core's own keys of this kind (``SinkCommon``, ``MonitorCommon``...) that suit this component
+    #: better than the core's, e.g. a live sink's ``flush_interval``; the config still overrides them.
+    common_defaults: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, options: Any, runtime: Runtime) -> None:
         self.options = options

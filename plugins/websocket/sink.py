@@ -45,6 +45,8 @@ class WebSocketSink(Sink):
 
     name = "websocket"
     Options = WebSocketOptions
+    # Live delivery: hand records to clients at once and never make the pipeline wait for viewers.
+    common_defaults = {"flush_interval": "20ms", "when_full": "drop_oldest"}
 
     def __init__(self, options: WebSocketOptions, runtime: Any) -> None:
         super().__init__(options, runtime)
