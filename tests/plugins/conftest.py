@@ -106,7 +106,8 @@ class MemoryStore(Sink):
             and (q.start_ns is None or e.time_ns >= q.start_ns)
             and (q.end_ns is None or e.time_ns <= q.end_ns)
         ]
-        return sorted(out, key=lambda e: e.id or 0, reverse=q.order == "desc")
+        key = (lambda e: (e.time_ns, e.id or 0)) if q.sort == "time" else (lambda e: e.id or 0)
+        return sorted(out, key=key, reverse=q.order == "desc")
 
     async def query_metrics(self, query: MetricQuery) -> list[Metric]:
         return self._metrics(query)[query.offset : query.offset + query.limit]

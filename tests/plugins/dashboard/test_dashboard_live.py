@@ -81,8 +81,8 @@ async def test_dashboard_shows_what_the_sources_produced(tmp_path: Path, nursery
             assert network["links_count"] == len(topology["topology"]["links"])
 
             summary = await dash.get("/api/events/summary")
-            assert summary["total"] > 0 and summary["by_component"].get("fl_server", 0) >= 4 * ROUNDS
+            assert summary["total"] > 0 and summary["by_component"].get("FL_SERVER", 0) >= 4 * ROUNDS
             first = await dash.get("/api/events", limit=5)
-            newest_id = first["events"][0]["id"]
+            newest_id = max(e["id"] for e in first["events"])
             later = (await dash.get("/api/events", since_id=newest_id))["events"]
             assert all(e["id"] > newest_id for e in later)  # only what arrived since (usually nothing)
