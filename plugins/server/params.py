@@ -37,7 +37,9 @@ def parse_time(param: str, text: str) -> int:
 
     Bare numbers are seconds; very large ones are taken as milliseconds, microseconds or nanoseconds by magnitude,
     so ``Date.now()`` from a browser also works. An offset's ``+`` sent unencoded arrives as a space; it is read
-    back as ``+``. Times outside 1970..2262 (what a signed 64-bit nanosecond count holds) are a 400.
+    back as ``+``. A well-formed time outside what a store holds (1970 to 2262, a signed 64-bit nanosecond count
+    from the epoch), such as ``2999-01-01T00:00:00Z`` or ``-7.5e306``, is clamped to that range, so it selects
+    nothing (or everything) instead of failing; only text that is not a time is a 400.
     """
     value = text.strip()
     try:
@@ -45,10 +47,14 @@ def parse_time(param: str, text: str) -> int:
     except ValueError:
         pass
     else:
-        if not math.isfinite(number) or number < 0:
+        if math.isnan(number):
             raise ParamError(param, f"expected a time, got {text!r}")
+        if number <= 0:
+            return 0
+        if math.isinf(number):
+            return INT64_MAX
         scale = 1 if number >= 1e17 else 1_000 if number >= 1e14 else 1_000_000 if number >= 1e11 else 10**9
-        return _in_range(param, text, int(number * scale))
+        return _clamped(int(number * scale))
     if "T" in value and " " in value:
         value = value.replace(" ", "+", 1)
     try:
@@ -58,16 +64,14 @@ def parse_time(param: str, text: str) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     try:
-        time_ns = (moment - _EPOCH) // timedelta(microseconds=1) * 1000  # exact: no float rounding
-    except OverflowError:  # year 1 or 9999 with an offset falls off the calendar
-        time_ns = -1
-    return _in_range(param, text, time_ns)
+        return _clamped((moment - _EPOCH) // timedelta(microseconds=1) * 1000)  # exact: no float rounding
+    except OverflowError:  # year 1 or 9999 with an offset falls off the calendar: before 1970 or after 2262
+        return 0 if moment.year < 1970 else INT64_MAX
 
 
-def _in_range(param: str, text: str, time_ns: int) -> int:
-    if not 0 <= time_ns <= INT64_MAX:
-        raise ParamError(param, f"time out of range (1970 to 2262): {text!r}")
-    return time_ns
+def _clamped(time_ns: int) -> int:
+    """``time_ns`` within what a store holds: 0 (1970) to ``INT64_MAX`` (2262)."""
+    return min(max(time_ns, 0), INT64_MAX)
 
 
 class Params:
