@@ -225,8 +225,8 @@ async def start_agent(
 
 @pytest.fixture
 def start_server(nursery: trio.Nursery, tmp_path: Path) -> Callable[..., Awaitable[Agent]]:
-    """Return ``start(extra_toml, port=0, websocket="", plugins=(), within=None)``: starts another agent with
-    :func:`start_agent`'s arguments, in the test's nursery or in ``within``; the test stops it."""
+    """Return ``start(extra_toml, port=0, websocket="", plugins=(), within=None, store="memstore")``: starts another
+    agent with :func:`start_agent`'s arguments, in the test's nursery or in ``within``; the test stops it."""
     started = 0
 
     async def start(
@@ -235,12 +235,15 @@ def start_server(nursery: trio.Nursery, tmp_path: Path) -> Callable[..., Awaitab
         websocket: str | None = "",
         plugins: Sequence[tuple[str, object]] = (),
         within: trio.Nursery | None = None,
+        store: str = "memstore",
     ) -> Agent:
         nonlocal started
         started += 1
         folder = tmp_path / f"agent-{started}"
         folder.mkdir()
-        return await start_agent(within or nursery, folder, extra, port=port, websocket=websocket, plugins=plugins)
+        return await start_agent(
+            within or nursery, folder, extra, store=store, port=port, websocket=websocket, plugins=plugins
+        )
 
     return start
 

@@ -35,7 +35,7 @@ SERVICE_STATUS = {"ok": "healthy", "down": "unreachable", "error": "unhealthy", 
 REMOTE_DETAIL = ("endpoint", "backlog_records", "backlog_bytes", "oldest_unsent_age_s", "last_error")
 
 
-def _source(agent: AgentView, plugin: str, urls: dict[str, str]) -> dict[str, Any]:
+def _source(agent: AgentView, plugin: str, urls: dict[str, str | None]) -> dict[str, Any]:
     stats = monitor_stats(agent, plugin)
     if stats is None:
         return {"status": "not_monitored"}

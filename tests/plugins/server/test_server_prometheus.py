@@ -68,7 +68,7 @@ async def test_each_components_live_gauges_are_exposed(start_server) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         closed = s.getsockname()[1]
-    extra = f'\n[[sinks.influxdb]]\nurl = "http://127.0.0.1:{closed}"\nflush_interval = "10ms"\nbackoff_initial = "50ms"\n'
+    extra = f'\n[[sinks.influxdb]]\nurl = "http://127.0.0.1:{closed}"\nflush_interval = "10ms"\n'
     labels = frozenset({"instance": "influxdb", "plugin": "influxdb"}.items())
     with trio.fail_after(20):
         agent = await start_server(extra)

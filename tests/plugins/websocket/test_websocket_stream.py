@@ -11,7 +11,6 @@ from flcollector import Event, Metric, Record
 from flcollector.plugins.anomaly.processor import AnomalyProcessor
 from trio_websocket import ConnectionClosed, open_websocket_url
 
-
 T0 = 1_750_000_000 * 10**9
 
 
