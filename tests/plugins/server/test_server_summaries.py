@@ -230,3 +230,31 @@ async def test_windows_longer_than_the_row_cap_are_read_whole(start_server) -> N
     assert clients["c3"]["rounds_participated"] == 80 and clients["c3"]["reports"] == 80
     assert clients["c3"]["participation_rate"] == 1.0 and clients["c3"]["data_contribution"] == 300
     assert clients["c1"]["avg_local_accuracy"] == pytest.approx(0.6)
+
+
+async def test_clients_push_their_metrics_through_write_and_ingest(running) -> None:
+    """Issue 8 item 9: an FL client (or an agent on its node) pushes ``fl_client`` records with tag ``client`` and
+    ``round`` through ``/write`` (line protocol) or ``/api/v1/ingest`` (JSON); ``client_metrics`` then shows it."""
+    start = now_ns() - 10_000_000_000
+    await running.send(fl_records(start)[:3])  # rounds 1-3 of the server
+    lines = "\n".join(
+        f"fl_client,client=c1,round={r} accuracy={0.7 + r / 100},loss=0.5,training_time_s=12.5,samples=600i"
+        for r in (1, 2, 3)
+    )
+    report = {"accuracy": 0.8, "loss": 0.4, "training_time_s": 20.0, "samples": 300}
+    body = {"metrics": [{"name": "fl_client", "tags": {"client": "c2"}, "round": 2, "fields": report}]}
+    with trio.fail_after(10):
+        written = await running.client.post("/write", content=lines)
+        ingested = await running.client.post("/api/v1/ingest", json=body)
+        assert written.status_code == 204 and ingested.status_code == 200, (written.text, ingested.text)
+        while True:  # accepted by the pipeline: stored a moment later
+            clients = (await running.client.get("/api/v1/fl/metrics")).json()["client_metrics"]
+            if {"c1", "c2"} <= set(clients):
+                break
+            await trio.sleep(0.01)
+    c1, c2 = clients["c1"], clients["c2"]
+    assert c1["participation_rate"] == 1.0 and c1["rounds_participated"] == 3 and c1["reports"] == 3
+    assert c1["avg_local_accuracy"] == pytest.approx(0.72) and c1["avg_training_time"] == 12.5
+    assert c1["data_contribution"] == 600 and c1["avg_local_loss"] == 0.5
+    assert c2["participation_rate"] == round(1 / 3, 4) and c2["avg_local_accuracy"] == 0.8
+    assert c2["avg_training_time"] == 20.0 and c2["data_contribution"] == 300
