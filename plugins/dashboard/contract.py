@@ -101,14 +101,17 @@ def plain(mapping: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def metric_data(metric: Metric) -> dict[str, Any]:
-    """Upstream's ``data`` for a metric: its fields, then its tags, then ``timestamp`` (ISO) if not a field.
+    """Upstream's ``data`` for a metric: its fields, then its tags, then ``timestamp`` (ISO) and ``source_component``
+    if no field or tag has that name.
 
-    Fields come first because the Metrics Explorer takes the first numeric value of ``data`` as the value.
+    Fields come first because the Metrics Explorer takes the first numeric value of ``data`` as the value; it keeps
+    a row for a component filter only when ``data.source_component`` equals it (``metrics_explorer.query_metrics``).
     """
     data = plain(metric.fields)
     for key, value in metric.tags.items():
         data.setdefault(key, value)
     data.setdefault("timestamp", iso(metric.time_ns))
+    data.setdefault("source_component", component_name(metric.source))
     return data
 
 

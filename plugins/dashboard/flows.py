@@ -142,7 +142,8 @@ def performance(perf: Mapping[str, Any], metric: Metric | None) -> dict[str, Any
     bandwidth.setdefault("current_average_bps", 0.0)
     bandwidth.setdefault("peak_bandwidth_bps", bandwidth["current_total_bps"])
     bandwidth.setdefault("active_ports", int(number(fields.get("active_ports"))))
-    bandwidth.setdefault("total_mbps", number(bandwidth["current_total_bps"]) / 1e6)
+    # in step with current_total_bps, which may be the controller's own figure while the computed total_mbps is ours
+    bandwidth["total_mbps"] = number(bandwidth["current_total_bps"]) / 1e6
     average = latency.get("average_ms", fields.get("latency_avg_ms"))
     latency = {
         **latency,
