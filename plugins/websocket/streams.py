@@ -95,16 +95,18 @@ def spec_alert(event: Event) -> dict[str, Any]:
     return alert
 
 
-def _spec_fields(kind: str, record: Record) -> dict[str, Any]:
-    """What the spec's client reads beside ``data``: ``metrics`` of an ``fl_round_update``, ``alert`` of an alert,
+def _spec_fields(kind: str, streams: frozenset[str], record: Record) -> dict[str, Any]:
+    """What the spec's client reads beside ``data``: ``metrics`` of an ``fl_round_update``, ``alert`` of every
+    message on the ``alerts`` stream (``network_alert``, ``alert``, and an FL or policy event that is an alert),
     ``event`` of a ``policy_event`` (``spec/collector-service.md``, "WebSocket Connection")."""
-    if kind == "fl_round_update" and isinstance(record, Metric):
-        return {"metrics": {"round": record.round, "experiment_id": record.experiment, **record.fields}}
-    if kind in ("network_alert", "alert") and isinstance(record, Event):
-        return {"alert": spec_alert(record)}
-    if kind == "policy_event" and isinstance(record, Event):
-        return {"event": record_json(record)}
-    return {}
+    if isinstance(record, Metric):
+        if kind == "fl_round_update":
+            return {"metrics": {"round": record.round, "experiment_id": record.experiment, **record.fields}}
+        return {}
+    found: dict[str, Any] = {"alert": spec_alert(record)} if "alerts" in streams else {}
+    if kind == "policy_event":
+        found["event"] = record_json(record)
+    return found
 
 
 def message(record: Record, *, backfill: bool = False) -> tuple[str, frozenset[str]]:
@@ -116,7 +118,7 @@ def message(record: Record, *, backfill: bool = False) -> tuple[str, frozenset[s
         "timestamp": format_time(record.time_ns),
         "stream": min(streams - {"alerts"} or streams),
         "data": record_json(record),
-        **_spec_fields(kind, record),
+        **_spec_fields(kind, streams, record),
     }
     if backfill:
         body["backfill"] = True

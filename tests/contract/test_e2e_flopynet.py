@@ -131,7 +131,8 @@ def client_lines(round_: int) -> str:
 
 @pytest.mark.slow
 async def test_flcollector_run_against_flopynet_emulators(tmp_path: Path, nursery: trio.Nursery) -> None:
-    fl = FlServerEmulator(num_clients=len(CLIENTS), max_rounds=ROUNDS, seed=11)
+    # clients drop out often, so some rounds fall under the spec's 70 % participation (client_disconnect_spike)
+    fl = FlServerEmulator(num_clients=len(CLIENTS), max_rounds=ROUNDS, seed=11, dropout_rate=0.5)
     policy, sdn, gns3 = PolicyEngineEmulator(), SdnControllerEmulator(switches=3, hosts_per_switch=2), Gns3Emulator()
     for emulator in (fl, policy, sdn, gns3):
         await nursery.start(emulator.serve)
@@ -155,13 +156,15 @@ async def test_flcollector_run_against_flopynet_emulators(tmp_path: Path, nurser
             ):
                 await train(fl, policy, sdn, gns3, dashboard, api)
                 await check_dashboard(dashboard)
-                await check_spec(api)
+                disconnects = await check_spec(api)
 
-                async def all_rounds_streamed() -> bool:
-                    return sum(1 for m in messages if m["type"] == "fl_round_update") >= ROUNDS
+                async def all_streamed() -> bool:
+                    rounds = sum(1 for m in messages if m["type"] == "fl_round_update")
+                    return rounds >= ROUNDS and len(_alerts(messages, "client_disconnect_spike")) >= disconnects
 
-                await until(all_rounds_streamed)
-            check_websocket(messages)
+                await until(all_streamed)
+                await check_backfill(url, messages)
+            check_websocket(messages, disconnects)
             process.send_signal(signal.SIGTERM)
             assert await process.wait() == 0, "\n".join(log)
     finally:
@@ -232,8 +235,9 @@ async def check_dashboard(dashboard: httpx.AsyncClient) -> None:
     assert not problems, "\n".join(problems)
 
 
-async def check_spec(api: httpx.AsyncClient) -> None:
-    """The spec's routes: its shapes, with a number wherever the agent has data."""
+async def check_spec(api: httpx.AsyncClient) -> int:
+    """The spec's routes: its shapes, with a number wherever the agent has data. Returns how many client-disconnect
+    episodes the stored rounds hold (rounds under 70 % participation after one at or above it)."""
     health = (await api.get("/health")).json()
     assert isinstance(health["timestamp"], float) and health["version"] and "error" not in health
     assert {"fl_server", "policy_engine", "sdn_controller", "gns3"} <= set(health["components"])
@@ -250,15 +254,54 @@ async def check_spec(api: httpx.AsyncClient) -> None:
     for path in ("/api/v1/metrics", "/api/v1/events", "/api/v1/metrics/names"):
         answer = await api.get(path)
         assert answer.status_code == 200 and answer.json(), path
-    rounds = (await api.get("/api/v1/metrics", params={"name": "fl_round", "limit": 100})).json()["metrics"]
-    assert sorted(m["round"] for m in rounds) == list(range(1, ROUNDS + 1))
+    rounds = (await api.get("/api/v1/metrics", params={"name": "fl_round", "limit": 100, "order": "asc"})).json()
+    assert [m["round"] for m in rounds["metrics"]] == list(range(1, ROUNDS + 1))
+    low = [m["fields"]["clients_succeeded"] / m["fields"]["clients_selected"] < 0.7 for m in rounds["metrics"]]
+    episodes = sum(1 for i, under in enumerate(low) if under and (i == 0 or not low[i - 1]))
+    assert episodes >= 1, "the seed gave no round under 70 % participation"
+    return episodes
 
 
-def check_websocket(messages: list[dict[str, Any]]) -> None:
-    """The spec's client reads ``data.metrics`` of ``fl_round_update`` and ``data.event`` of ``policy_event``."""
+async def check_backfill(url: str, live: list[dict[str, Any]]) -> None:
+    """Issue 8 item 7: a late subscriber's backfill of ``network_performance`` holds every metric name the live
+    stream carried (``net_``/``sdn_``/``network``...: one definition of the stream's names)."""
+    ws_url = url.replace("http://", "ws://", 1) + f"/ws/metrics?token={TOKEN}"
+    backfilled: list[dict[str, Any]] = []
+    async with open_websocket_url(ws_url) as ws:
+        await ws.send_message(json.dumps({"action": "subscribe", "streams": ["network_performance"], "backfill": 1000}))
+        while True:  # stored records come first, marked; the first live message ends the backfill
+            message = json.loads(await ws.get_message())
+            if message.get("backfill"):
+                backfilled.append(message)
+            elif backfilled and message.get("stream") == "network_performance":
+                break
+    assert {m["stream"] for m in backfilled} == {"network_performance"}
+    names = {m["data"]["name"] for m in backfilled if m["data"]["kind"] == "metric"}
+    streamed = {m["data"]["name"] for m in live if m["type"] == "network_update"}
+    assert streamed and streamed <= names, streamed - names
+
+
+def _alerts(messages: list[dict[str, Any]], alert_type: str) -> list[dict[str, Any]]:
+    return [m for m in messages if m.get("alert", {}).get("alert_type") == alert_type]
+
+
+def check_websocket(messages: list[dict[str, Any]], disconnects: int) -> None:
+    """The spec's client reads ``data.metrics`` of ``fl_round_update``, ``data.alert`` of ``network_alert`` (and of
+    every alert) and ``data.event`` of ``policy_event``."""
     updates = [m for m in messages if m["type"] == "fl_round_update"]
     assert sorted(m["metrics"]["round"] for m in updates) == list(range(1, ROUNDS + 1))
     assert all(isinstance(m["metrics"]["accuracy"], float) for m in updates)
     policy = [m for m in messages if m["type"] == "policy_event"]
     assert policy and all(m["event"]["type"] for m in policy)
     assert any(m["type"] == "network_update" for m in messages)
+    network_alerts = [m for m in messages if m["type"] == "network_alert"]
+    assert network_alerts, "the SDN emulator's scripted link failure is a network alert"
+    for message in network_alerts:
+        alert = message["alert"]
+        assert alert["alert_type"] == alert["type"] and alert["severity"] in ("medium", "high", "critical")
+        assert isinstance(alert["timestamp"], float) and alert["message"]
+    disconnect = _alerts(messages, "client_disconnect_spike")
+    assert len(disconnect) == disconnects  # one per episode
+    for message in disconnect:
+        alert = message["alert"]
+        assert alert["severity"] == "medium" and alert["current_value"] < 0.7 and alert["threshold"] == 0.7
