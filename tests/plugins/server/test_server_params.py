@@ -47,8 +47,13 @@ def test_bad_times_name_the_param(text: str) -> None:
     ],
 )
 def test_well_formed_times_beyond_the_store_are_clamped(text: str, expected: int) -> None:
-    """Issue 8 item 5: a time a store cannot hold is clamped (it then selects nothing or everything), never a 400."""
-    assert parse_time("from", text) == expected
+    """Issue 8 item 5: a query bound a store cannot hold is clamped (it then selects nothing or everything), never a
+    400; a record's time (ingest) is not clamped: it stays an error naming the field."""
+    assert parse_time("from", text, clamp=True) == expected
+    assert Params({"from": text}).time("from") == expected
+    with pytest.raises(ParamError) as error:
+        parse_time("metrics[0].timestamp", text)
+    assert error.value.param == "metrics[0].timestamp" and "out of range" in error.value.problem
 
 
 def test_iso_output_is_utc_with_z() -> None:
