@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flcollector import hookimpl
 
 from .processor import RoundsProcessor
+from .routes import routes
 
 
 @hookimpl
 def register_processors() -> list[type]:
     """Register the ``rounds`` processor."""
     return [RoundsProcessor]
+
+
+@hookimpl
+def register_routes(agent: Any) -> list[Any]:
+    """Add ``/api/v1/fl/rounds``, ``/api/v1/experiments`` and ``/api/v1/experiments/{id}`` to the server."""
+    return routes(agent)

@@ -47,6 +47,7 @@ class Experiments:
 
     def __init__(self) -> None:
         self.book: dict[str, Summary] = {}
+        self.started: list[str] = []  # experiments first seen since the caller last looked
 
     def restore(self, metric: Metric) -> None:
         """Take back a stored ``fl_experiment`` metric (at start)."""
@@ -69,6 +70,7 @@ class Experiments:
         summary = self.book.get(experiment)
         if summary is None:
             summary = self.book[experiment] = Summary(experiment, time_ns, time_ns)
+            self.started.append(experiment)
         if time_ns < summary.first_ns or time_ns > summary.last_ns:
             summary.first_ns, summary.last_ns = min(summary.first_ns, time_ns), max(summary.last_ns, time_ns)
             summary.changed = True

@@ -35,6 +35,7 @@ class RoundsProcessor(Processor):
         self.started_ns = now_ns()
         self.previous_record_ns: int | None = None
         self._announced = False
+        self._config: dict[str, Any] | None = None  # the agent's, once its components are open
 
     def monitor_intervals(self) -> dict[str, float]:
         """Each running monitor instance's collection interval in seconds (what coverage expects)."""
@@ -51,6 +52,7 @@ class RoundsProcessor(Processor):
             return
         self.previous_record_ns = (await store.info()).get("newest_ns")
         replayed = await rebuild(self.table, store, self.previous_record_ns)
+        self.table.experiments.started.clear()  # seen before this start: announced then, or never
         self.runtime.stats.extra["rounds"] = {"replayed": replayed}
         log.info("rounds: %d records read again from the store, %d rounds live", replayed, len(self.table.live))
 
@@ -63,6 +65,8 @@ class RoundsProcessor(Processor):
             self.table.read(announcement)
             extra.append(announcement)
         extra += self.table.feed(batch)
+        started, self.table.experiments.started = self.table.experiments.started, []
+        extra += [self._experiment_started(name) for name in started]
         stats = self.runtime.stats
         stats.extra["rounds"] = {
             **stats.extra.get("rounds", {}), "live": len(self.table.live), "waiting": len(self.table.pending),
@@ -72,13 +76,25 @@ class RoundsProcessor(Processor):
             stats.count("rows", sum(1 for r in extra if getattr(r, "name", "") == "fl_round_network"))
         return [*batch, *extra] if extra else batch
 
-    def _agent_started(self) -> Event:
+    def _facts(self) -> dict[str, Any]:
+        """The agent's version, configuration and its hash (read once: the components do not change)."""
         agent = self.runtime.agent
+        if agent is None:
+            return {}
+        if self._config is None:
+            self._config = resolved_config(agent)
+        return {"version": agent.version, "config": self._config, "config_hash": config_hash(self._config)}
+
+    def _experiment_started(self, experiment: str) -> Event:
+        summary = self.table.experiments.book[experiment]
+        details = {"experiment": experiment, "first_ns": summary.first_ns, **self._facts()}
+        return Event(type="EXPERIMENT_STARTED", message=f"experiment {experiment} first seen", time_ns=summary.first_ns,
+                     source="flcollector", details=details, experiment=experiment)
+
+    def _agent_started(self) -> Event:
         context = self.runtime.context
-        details: dict[str, Any] = {"started_ns": self.started_ns, "previous_record_ns": self.previous_record_ns}
-        if agent is not None:
-            config = resolved_config(agent)
-            details.update(version=agent.version, config=config, config_hash=config_hash(config))
+        details: dict[str, Any] = {"started_ns": self.started_ns, "previous_record_ns": self.previous_record_ns,
+                                   **self._facts()}
         gap = "" if self.previous_record_ns is None else (
             f"; nothing was stored for {(self.started_ns - self.previous_record_ns) / 1e9:.1f} s before")
         return Event(type="AGENT_STARTED", message=f"flcollector {details.get('version', '')} started{gap}",
