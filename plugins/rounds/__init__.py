@@ -6,6 +6,7 @@ from typing import Any
 
 from flcollector import hookimpl
 
+from .jsonl_export import RoundsExporter
 from .processor import RoundsProcessor
 from .routes import routes
 
@@ -20,3 +21,9 @@ def register_processors() -> list[type]:
 def register_routes(agent: Any) -> list[Any]:
     """Add ``/api/v1/fl/rounds``, ``/api/v1/experiments`` and ``/api/v1/experiments/{id}`` to the server."""
     return routes(agent)
+
+
+@hookimpl
+def register_exporters() -> list[type]:
+    """Register the ``rounds`` exporter (the round table as JSON lines, with the manifest beside it)."""
+    return [RoundsExporter]

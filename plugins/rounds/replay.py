@@ -2,8 +2,9 @@
 comes out as if the agent had never stopped (except what no source kept: see PLUGINS.md).
 
 Read once, at open: the experiment summaries, the newest rows (which rounds are final, the latest RTT baseline),
-the open outages, the newest topology, and every record the table reads since a little before the oldest round
-that is not final. That is one or two rounds of records, whatever the length of the experiment.
+the open outages, the newest topology, and every record the table reads since a little (``settle``) before the
+oldest round that is not final, or the end of the newest final one (``max_hold`` back when no round is known). That
+is one or two rounds of records, whatever the length of the experiment.
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ async def rebuild(table: RoundTable, store: Store, newest_ns: int | None) -> int
     if newest_ns is None:
         return 0
     since = await _final_rounds(table, store)
-    settle = int(table.options.settle * 1e9)
-    start = (since if since is not None else newest_ns) - settle
+    settle, hold = int(table.options.settle * 1e9), int(table.options.max_hold * 1e9)
+    # Without a round known, records may wait up to max_hold for one: read them all again.
+    start = since - settle if since is not None else newest_ns - max(settle, hold)
     snapshot = await store.query_events(EventQuery(types=["TOPOLOGY_SNAPSHOT"], end_ns=start, limit=1, order="desc"))
     records: list[Record] = [*snapshot, *await _open_outages(store, start)]
     records += await _all_metrics(store, start)
