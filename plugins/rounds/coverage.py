@@ -80,6 +80,7 @@ class Coverage:
 def _covered(spans: list[tuple[int | None, int]], start_ns: int, end_ns: int) -> int:
     """Nanoseconds of ``[start_ns, end_ns]`` inside the union of ``spans``."""
     clipped = sorted((max(a or start_ns, start_ns), min(b, end_ns)) for a, b in spans)
+    clipped = [(a, b) for a, b in clipped if b > a]  # a span outside the window covers none of it
     total, reach = 0, start_ns
     for a, b in clipped:
         if b <= reach:

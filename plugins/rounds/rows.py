@@ -68,7 +68,8 @@ def _clients(inputs: RoundInputs, sites: Sites, options: Any) -> dict[str, dict[
     names = {sites.node_of(address) or address: address for address in peers}
     paths = {key.split(":", 1)[1] for kind, key in acc.readings if kind == "configured" and key.startswith("client:")}
     late = sections.stragglers(inputs.client_times, options.straggler_factor) if inputs.client_times else set()
-    for client in sorted({*names, *paths, *inputs.client_times}):
+    ports = {node for node in sites.nodes if sites.is_client(node) and sites.port_of(node) in acc.volumes["port"]}
+    for client in sorted({*names, *paths, *inputs.client_times, *ports}):
         if not sites.is_client(client):
             continue
         values: dict[str, Any] = {}

@@ -16,7 +16,7 @@ from typing import Any
 
 from flcollector import Event, Metric, Record
 
-from .accumulator import RoundAccumulator, Sample
+from .accumulator import VOLUMES, RoundAccumulator, Sample
 from .coverage import OUTAGE_EVENTS, Coverage
 from .experiments import EXPERIMENT, Experiments
 from .intake import Intake, number
@@ -154,8 +154,13 @@ class RoundTable:
         self._placed_to, self._oldest_new = limit, None
         keep = []
         for sample in self.pending:
-            if sample[1] <= limit:
+            t0, t1, kind, key, values = sample
+            if t1 <= limit:
                 self._add(sample)
+            elif t0 < limit and kind in VOLUMES:  # the part up to the limit is placed for good; the rest waits
+                done = (limit - t0) / (t1 - t0)
+                self._add((t0, limit, kind, key, tuple(v * done for v in values)))
+                keep.append((limit, t1, kind, key, tuple(v * (1 - done) for v in values)))
             else:
                 keep.append(sample)
         self.pending = keep
