@@ -109,6 +109,7 @@ class Experiments:
         for summary in self.book.values():
             if summary.changed and (summary.emitted_ns is None or now_ns - summary.emitted_ns >= every_ns):
                 summary.changed, summary.emitted_ns = False, now_ns
-                out.append(Metric(EXPERIMENT, summary.fields(), summary.first_ns, {"experiment_id": summary.experiment},
+                # stamped with its newest time, which only grows: the store's "latest" keeps the newest summary
+                out.append(Metric(EXPERIMENT, summary.fields(), summary.last_ns, {"experiment_id": summary.experiment},
                                   "rounds", summary.experiment, summary.last_round or None))
         return out
