@@ -26,6 +26,8 @@ from .sites import Sites
 from .timeline import Timeline, Window
 
 BASELINE_ROUNDS = 5  # the RTT baseline is the median of this many latest clean rounds
+LEVELS = frozenset({"configured", "links"})  # readings that hold until the next one (GNS3's configuration)
+LEVELS_KEPT = 64  # readings kept per key to find the one in force when a round saw none
 CLIENT_ID = ("client_id", "client", "cid", "node")  # the tag naming the client of an fl_client record
 CLIENT_TIME = ("training_time_s", "training_time", "duration_s", "fit_duration_s", "duration")
 OWN = frozenset({ROW, CLIENT, EXPERIMENT})
@@ -47,6 +49,7 @@ class RoundTable:
         self.client_times: dict[tuple[str | None, int], dict[str, float]] = {}
         self.emitted: dict[Window, int] = {}
         self.pending: list[Sample] = []
+        self.levels: dict[tuple[str, Any], deque[Sample]] = {}  # the latest GNS3 readings, in time order
         self.newest_ns: int | None = None
         self.clean_rtts: deque[float] = deque(maxlen=BASELINE_ROUNDS)  # fastest RTTs of rounds without conditions
         self.late = 0  # sample shares that arrived for a round already final
@@ -89,6 +92,9 @@ class RoundTable:
     def _wait(self, samples: list[Sample]) -> None:
         if not samples:
             return
+        for sample in samples:
+            if sample[2] in LEVELS:
+                self.levels.setdefault((sample[2], sample[3]), deque(maxlen=LEVELS_KEPT)).append(sample)
         self.pending += samples
         oldest, newest = min(s[1] for s in samples), max(s[1] for s in samples)
         self._oldest_new = oldest if self._oldest_new is None else min(oldest, self._oldest_new)
@@ -210,8 +216,21 @@ class RoundTable:
                 view.add(sample, share)
         return view
 
+    def _in_force(self, window: Window, acc: RoundAccumulator) -> RoundAccumulator:
+        """``acc`` plus, for each GNS3 reading the round saw none of (no poll fell in it), the one in force."""
+        missing = [(key, levels) for key, levels in self.levels.items() if key not in acc.readings]
+        if not missing:
+            return acc
+        acc = acc.copy()
+        for _, levels in missing:
+            before = [sample for sample in levels if sample[1] <= window.start_ns]
+            if before:
+                acc.add(before[-1], 1.0)
+        return acc
+
     def _rows(self, window: Window, acc: RoundAccumulator, now: int) -> list[Metric]:
         self.emitted[window] = now
+        acc = self._in_force(window, acc)
         end = window.end_ns if window.end_ns is not None else max(acc.last_ns or window.start_ns, window.start_ns)
         inputs = RoundInputs(
             window, acc, self.training.get(window), self.client_times.get((window.experiment, window.round), {}),
