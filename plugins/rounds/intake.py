@@ -22,6 +22,8 @@ from .paths import LinkGraph
 from .sites import Port, Sites
 
 NAN = float("nan")
+CLIENT_ID = ("client_id", "client", "cid", "node")  # the tag naming the client of an fl_client record
+CLIENT_TIME = ("training_time_s", "training_time", "duration_s", "fit_duration_s", "duration")  # its training time
 #: SDN events that change the topology
 TOPOLOGY_EVENTS = frozenset({"NODE_CONNECTED", "NODE_DISCONNECTED", "LINK_ADDED", "LINK_REMOVED"})
 
@@ -30,6 +32,13 @@ def number(fields: Mapping[str, Any], key: str, default: float = NAN) -> float:
     """``fields[key]`` as a float when it is a real number, else ``default``."""
     value = fields.get(key)
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else default
+
+
+def client_time(m: Metric) -> tuple[str, float] | None:
+    """``(client, training seconds)`` of an ``fl_client`` record a client pushed for a round, or None."""
+    client = next((m.tags[k] for k in CLIENT_ID if m.tags.get(k)), None)
+    seconds = next((v for k in CLIENT_TIME if (v := number(m.fields, k)) == v), None)
+    return (client, seconds) if client is not None and seconds is not None and m.round is not None else None
 
 
 def _before(time_ns: int, seconds: float) -> int:

@@ -19,17 +19,14 @@ from flcollector import Event, Metric, Record
 from .accumulator import VOLUMES, RoundAccumulator, Sample
 from .coverage import OUTAGE_EVENTS, Coverage
 from .experiments import EXPERIMENT, Experiments
-from .intake import Intake, number
+from .intake import Intake, client_time
+from .levels import Levels
 from .options import FLOPYNET_NODE_IPS
 from .rows import CLIENT, ROW, RoundInputs, build, clean_rtt
 from .sites import Sites
 from .timeline import Timeline, Window
 
 BASELINE_ROUNDS = 5  # the RTT baseline is the median of this many latest clean rounds
-LEVELS = frozenset({"configured", "links"})  # readings that hold until the next one (GNS3's configuration)
-LEVELS_KEPT = 64  # readings kept per key to find the one in force when a round saw none
-CLIENT_ID = ("client_id", "client", "cid", "node")  # the tag naming the client of an fl_client record
-CLIENT_TIME = ("training_time_s", "training_time", "duration_s", "fit_duration_s", "duration")
 OWN = frozenset({ROW, CLIENT, EXPERIMENT})
 
 
@@ -46,10 +43,10 @@ class RoundTable:
         self.experiments = Experiments()
         self.live: dict[Window, RoundAccumulator] = {}  # windows not yet final, in the order they appeared
         self.training: dict[Window, dict[str, Any]] = {}
-        self.client_times: dict[tuple[str | None, int], dict[str, float]] = {}
+        self.client_times: dict[tuple[str | None, int | None], dict[str, float]] = {}
         self.emitted: dict[Window, int] = {}
         self.pending: list[Sample] = []
-        self.levels: dict[tuple[str, Any], deque[Sample]] = {}  # the latest GNS3 readings, in time order
+        self.levels = Levels()  # the latest GNS3 readings, for rounds that saw no poll
         self.newest_ns: int | None = None
         self.clean_rtts: deque[float] = deque(maxlen=BASELINE_ROUNDS)  # fastest RTTs of rounds without conditions
         self.late = 0  # sample shares that arrived for a round already final
@@ -68,23 +65,20 @@ class RoundTable:
 
     def read(self, record: Record) -> None:
         """Take one record (no row is built here)."""
-        if isinstance(record, Metric):
-            if record.name in OWN:
-                return
-            if record.name == "fl_round" and isinstance(record.round, int):
-                self._round_ended(record)
-            elif record.name == "fl_server":
-                self._now(record.time_ns)
-                self.experiments.state(record.experiment, record.fields.get("state"), record.time_ns)
-            elif record.name == "fl_client":
-                self._client_time(record)
-        elif isinstance(record, Event):
-            if record.type == "ROUND_STARTED":
-                self._round_started(record)
-            elif record.type == "ROUND_COMPLETED":
-                self._round_completed(record)
-            elif record.type in OUTAGE_EVENTS:
-                self.coverage.read(record)
+        if isinstance(record, Metric) and record.name in OWN:
+            return
+        window = self.timeline.read(record)
+        if window is not None:
+            self._window(window)
+            if isinstance(record, Metric) and not window.final:  # an fl_round: the training columns
+                self.training[window] = dict(record.fields)
+        elif isinstance(record, Metric) and record.name == "fl_server":
+            self._now(record.time_ns)
+            self.experiments.state(record.experiment, record.fields.get("state"), record.time_ns)
+        elif isinstance(record, Metric) and record.name == "fl_client" and (timed := client_time(record)):
+            self.client_times.setdefault((record.experiment, record.round), {})[timed[0]] = timed[1]
+        elif isinstance(record, Event) and record.type in OUTAGE_EVENTS:
+            self.coverage.read(record)
         samples = self.intake.read(record)
         if samples:
             self._wait(samples)
@@ -93,8 +87,7 @@ class RoundTable:
         if not samples:
             return
         for sample in samples:
-            if sample[2] in LEVELS:
-                self.levels.setdefault((sample[2], sample[3]), deque(maxlen=LEVELS_KEPT)).append(sample)
+            self.levels.note(sample)
         self.pending += samples
         oldest, newest = min(s[1] for s in samples), max(s[1] for s in samples)
         self._oldest_new = oldest if self._oldest_new is None else min(oldest, self._oldest_new)
@@ -111,36 +104,6 @@ class RoundTable:
         if window.end_ns is not None:
             self.experiments.seen(window.experiment, window.end_ns)
         return window
-
-    def _round_started(self, e: Event) -> None:
-        round_ = e.details.get("round", e.round)
-        if not isinstance(round_, int) or isinstance(round_, bool):
-            return
-        start, configuring = number(e.details, "round_start_time"), number(e.details, "config_duration", 0.0)
-        start_ns = int(start * 1e9) if start == start else e.time_ns - int(configuring * 1e9)
-        self._window(self.timeline.started(e.experiment, round_, start_ns))
-
-    def _round_completed(self, e: Event) -> None:
-        round_ = e.details.get("round", e.round)
-        if not isinstance(round_, int) or isinstance(round_, bool):
-            return
-        total = number(e.details, "total_round_duration")
-        start = e.time_ns - int(total * 1e9) if total == total else None
-        self._window(self.timeline.ended(e.experiment, round_, e.time_ns, start))
-
-    def _round_ended(self, m: Metric) -> None:
-        total = number(m.fields, "total_duration_s", number(m.fields, "training_duration_s"))
-        start = m.time_ns - int(total * 1e9) if total == total else None
-        assert m.round is not None
-        window = self._window(self.timeline.ended(m.experiment, m.round, m.time_ns, start))
-        if not window.final:
-            self.training[window] = dict(m.fields)
-
-    def _client_time(self, m: Metric) -> None:
-        client = next((m.tags[k] for k in CLIENT_ID if m.tags.get(k)), None)
-        seconds = next((v for k in CLIENT_TIME if (v := number(m.fields, k)) == v), None)
-        if client is not None and seconds is not None and m.round is not None:
-            self.client_times.setdefault((m.experiment, m.round), {})[client] = seconds
 
     # -- placing ---------------------------------------------------------------------------------------------------
 
@@ -216,21 +179,9 @@ class RoundTable:
                 view.add(sample, share)
         return view
 
-    def _in_force(self, window: Window, acc: RoundAccumulator) -> RoundAccumulator:
-        """``acc`` plus, for each GNS3 reading the round saw none of (no poll fell in it), the one in force."""
-        missing = [(key, levels) for key, levels in self.levels.items() if key not in acc.readings]
-        if not missing:
-            return acc
-        acc = acc.copy()
-        for _, levels in missing:
-            before = [sample for sample in levels if sample[1] <= window.start_ns]
-            if before:
-                acc.add(before[-1], 1.0)
-        return acc
-
     def _rows(self, window: Window, acc: RoundAccumulator, now: int) -> list[Metric]:
         self.emitted[window] = now
-        acc = self._in_force(window, acc)
+        acc = self.levels.in_force(window.start_ns, acc)
         end = window.end_ns if window.end_ns is not None else max(acc.last_ns or window.start_ns, window.start_ns)
         inputs = RoundInputs(
             window, acc, self.training.get(window), self.client_times.get((window.experiment, window.round), {}),

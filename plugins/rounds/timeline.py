@@ -13,9 +13,11 @@ ended, as the emulator does) all at once at its end; so a record is placed only 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import attrs
+from flcollector import Event, Metric, Record
 
 #: Windows remembered (older ones are final and their records long placed).
 KEEP_WINDOWS = 256
@@ -81,6 +83,26 @@ class Timeline:
         self._determine(end_ns)
         return window
 
+    def read(self, record: Record) -> Window | None:
+        """The window an FL record starts or ends (``ROUND_STARTED``, ``ROUND_COMPLETED``, ``fl_round``), or None."""
+        if isinstance(record, Metric):
+            if record.name != "fl_round" or not isinstance(record.round, int):
+                return None
+            total = _seconds(record.fields, "total_duration_s", _seconds(record.fields, "training_duration_s"))
+            return self.ended(record.experiment, record.round, record.time_ns, _before(record.time_ns, total))
+        if not isinstance(record, Event) or record.type not in ("ROUND_STARTED", "ROUND_COMPLETED"):
+            return None
+        round_ = record.details.get("round", record.round)
+        if not isinstance(round_, int) or isinstance(round_, bool):
+            return None
+        if record.type == "ROUND_COMPLETED":
+            total = _seconds(record.details, "total_round_duration")
+            return self.ended(record.experiment, round_, record.time_ns, _before(record.time_ns, total))
+        start = _seconds(record.details, "round_start_time")  # epoch seconds, logged when the round began
+        configuring = _seconds(record.details, "config_duration") or 0.0
+        start_ns = int(start * 1e9) if start is not None else record.time_ns - int(configuring * 1e9)
+        return self.started(record.experiment, round_, start_ns)
+
     def _add(self, window: Window) -> Window:
         self.windows.append(window)
         self.windows.sort(key=lambda w: w.start_ns)
@@ -119,3 +141,12 @@ class Timeline:
         if placed < span:
             shares.append((None, (span - placed) / span))
         return shares
+
+
+def _seconds(values: Mapping[str, Any], key: str, default: float | None = None) -> float | None:
+    value = values.get(key)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else default
+
+
+def _before(time_ns: int, seconds: float | None) -> int | None:
+    return time_ns - int(seconds * 1e9) if seconds is not None else None
