@@ -98,21 +98,25 @@ class Intake:
         f, t = m.fields, m.time_ns
         out: list[Sample] = [(t, t, "rate", key, (number(f, "rx_bps"), number(f, "tx_bps")))]
         interval = number(f, "interval_s")
+        since = _before(t, interval) if interval > 0 else t
+        packets = (0.0, 0.0, 0.0, 0.0, 0.0)
         if interval > 0:
-            volumes = tuple(number(f, name, 0.0) * interval for name in ("rx_pps", "tx_pps", "rx_drops_ps",
-                                                                          "tx_drops_ps"))
-            errors = (number(f, "rx_errors_ps", 0.0) + number(f, "tx_errors_ps", 0.0)) * interval
-            out.append((_before(t, interval), t, "port", key, (0.0, 0.0, *volumes, errors)))
+            packets = (*(number(f, name, 0.0) * interval for name in ("rx_pps", "tx_pps", "rx_drops_ps",
+                                                                      "tx_drops_ps")),
+                       (number(f, "rx_errors_ps", 0.0) + number(f, "tx_errors_ps", 0.0)) * interval)
         counters = {"rx": number(f, "rx_bytes"), "tx": number(f, "tx_bytes")}
         delta = self.counters.update(key, counters, t) if all(v == v for v in counters.values()) else None
-        if delta is not None:  # from our last reading: spans what the monitor skipped (a reset, an agent restart)
-            moved = (t - int(delta.elapsed), t, (delta.deltas["rx"], delta.deltas["tx"]))
-        elif interval > 0:  # the first reading we see: the monitor's own delta, its rate over its interval
-            moved = (_before(t, interval), t, (number(f, "rx_bps", 0.0) * interval / 8,
-                                               number(f, "tx_bps", 0.0) * interval / 8))
-        else:
+        if delta is not None and abs(t - int(delta.elapsed) - since) < 1000:  # the usual case: one interval
+            out.append((since, t, "port", key, (delta.deltas["rx"], delta.deltas["tx"], *packets)))
             return out
-        out.append((moved[0], moved[1], "port", key, (*moved[2], 0.0, 0.0, 0.0, 0.0, 0.0)))
+        if interval > 0:
+            out.append((since, t, "port", key, (0.0, 0.0, *packets)))
+        if delta is not None:  # from our last reading: spans what the monitor skipped (a reset, an agent restart)
+            out.append((t - int(delta.elapsed), t, "port", key, (delta.deltas["rx"], delta.deltas["tx"], 0.0, 0.0,
+                                                                 0.0, 0.0, 0.0)))
+        elif interval > 0:  # the first reading we see: the monitor's own delta, its rate over its interval
+            out.append((since, t, "port", key, (number(f, "rx_bps", 0.0) * interval / 8,
+                                                number(f, "tx_bps", 0.0) * interval / 8, 0.0, 0.0, 0.0, 0.0, 0.0)))
         return out
 
     def _traffic(self, m: Metric) -> list[Sample]:

@@ -143,8 +143,11 @@ class RoundTable:
             elif window.final:
                 self.late += 1
             else:
-                self._window(window)
-                self.live[window].add(sample, share)
+                acc = self.live.get(window)
+                if acc is None:
+                    self._window(window)
+                    acc = self.live[window]
+                acc.add(sample, share)
 
     # -- emitting --------------------------------------------------------------------------------------------------
 
