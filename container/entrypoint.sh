@@ -2,21 +2,24 @@
 # Container entrypoint of flcollector.
 #
 # The agent itself reads the spec's variables (FL_SERVER_URL, POLICY_ENGINE_URL, SDN_CONTROLLER_URL, the *_HOST/_PORT
-# pairs, COLLECTOR_PORT, LOG_LEVEL, ...) with the precedence CLI > env > file > defaults. This script adds only what
-# the agent cannot know about a FLOPY-NET deployment:
+# pairs with FLOPY-NET's default ports, COLLECTOR_PORT, LOG_LEVEL, ...) with the precedence CLI > env > file >
+# defaults. This script adds only what the agent cannot know about a FLOPY-NET deployment:
 #
 #   * In a GNS3 topology (USE_STATIC_IP=true, NETWORK_MODE=gns3 or GNS3_NETWORK=true) the sources have static
-#     addresses and their service names do not resolve, so <SOURCE>_URL is derived from NODE_IP_<SOURCE> (beating
-#     <SOURCE>_HOST) and the source's port (<SOURCE>_PORT, else FL 8081, policy 5000, SDN 8181).
-#   * Elsewhere <SOURCE>_HOST (else NODE_IP_<SOURCE>) with that port gives the URL, so a missing port never becomes
-#     "http://host" on port 80.
-#   * A source that the config enables but that nobody told us how to reach is an error naming the variables to set
-#     (exit 2), never a silent default such as localhost.
+#     addresses and their service names do not resolve, so NODE_IP_<SOURCE> becomes <SOURCE>_HOST (beating a service
+#     name there). Elsewhere NODE_IP_<SOURCE> is used only when <SOURCE>_HOST is not set. The agent adds the port
+#     (<SOURCE>_PORT, else FLOPY-NET's: its DEFAULT_PORTS table is the only copy).
+#   * FLOPY-NET's names for the API address (METRICS_API_PORT, API_PORT, API_HOST) become COLLECTOR_PORT/_HOST.
+#   * Before `run`, container/preflight.py asks the agent's own config resolution what cannot work here: a source the
+#     config enables but that nobody told us how to reach, or a directory the config writes to (data, archive,
+#     exports) that this uid cannot write. Either is an error naming what to set (exit 2), never a silent default.
 #
 # Usage:
-#   entrypoint.sh [run [FLAGS...]]   resolve, validate with `flcollector check`, then exec `flcollector run -c CONFIG`
-#                                    (exec: SIGTERM from `docker stop` reaches the agent, which flushes every sink)
-#   entrypoint.sh --print-env        resolve and print the variables the agent will see, then exit
+#   entrypoint.sh [run [FLAGS...]]   resolve, preflight, validate with `flcollector check`, then exec
+#                                    `flcollector run -c CONFIG` (exec: SIGTERM from `docker stop` reaches the agent,
+#                                    which flushes every sink)
+#   entrypoint.sh --print-env        resolve, preflight and print the variables the agent will see, then exit
+#   entrypoint.sh --health           resolve, then GET /health where the config says the agent listens (HEALTHCHECK)
 #   entrypoint.sh COMMAND [ARGS...]  resolve, then exec any other command (e.g. `flcollector once`, `bash`)
 # With FLCOLLECTOR_DRY_RUN=1, `run` validates and prints the resolved config as JSON instead of starting the agent.
 #
@@ -27,12 +30,13 @@ CONFIG="${FLCOLLECTOR_CONFIG:-/app/config/container.toml}"
 export FLCOLLECTOR_CONFIG="$CONFIG" # `flcollector once` and friends then default to the same file
 FLCOLLECTOR="${FLCOLLECTOR_BIN:-flcollector}"
 PYTHON="${FLCOLLECTOR_PYTHON:-python3}"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)" # preflight.py and healthcheck.py lie beside this script
 
-# source key in the config | env prefix | default port | switch that disables the monitor (FLOPY-NET's names)
+# source key in the config | env prefix | switch that disables the monitor (FLOPY-NET's names)
 SOURCES=(
-	"fl|FL_SERVER|8081|FL_MONITOR_ENABLED"
-	"policy|POLICY_ENGINE|5000|POLICY_MONITOR_ENABLED"
-	"sdn|SDN_CONTROLLER|8181|NETWORK_MONITOR_ENABLED"
+	"fl|FL_SERVER|FL_MONITOR_ENABLED"
+	"policy|POLICY_ENGINE|POLICY_MONITOR_ENABLED"
+	"sdn|SDN_CONTROLLER|NETWORK_MONITOR_ENABLED"
 )
 
 die() {
@@ -51,26 +55,20 @@ static_mode() {
 	is_true "${USE_STATIC_IP:-}" || [[ "${NETWORK_MODE:-}" == "gns3" ]] || is_true "${GNS3_NETWORK:-}"
 }
 
-# Derive <PREFIX>_URL when it is not given; validate what is given.
+# Validate <PREFIX>_URL and <PREFIX>_PORT when given; give a node IP to the agent as <PREFIX>_HOST.
 resolve_source() {
-	local prefix=$1 default_port=$2
+	local prefix=$1
 	local url_var="${prefix}_URL" host_var="${prefix}_HOST" port_var="${prefix}_PORT" ip_var="NODE_IP_${prefix}"
-	local url="${!url_var:-}" host="${!host_var:-}" port="${!port_var:-$default_port}" ip="${!ip_var:-}"
+	local url="${!url_var:-}" host="${!host_var:-}" port="${!port_var:-}" ip="${!ip_var:-}"
 	if [[ -n "$url" ]]; then
 		[[ "$url" =~ ^https?://[^/]+ ]] || die "$url_var must be an http:// or https:// URL, got '$url'"
 		return 0
 	fi
-	if ! [[ "$port" =~ ^[0-9]{1,5}$ ]] || ((10#$port < 1 || 10#$port > 65535)); then
+	if [[ -n "$port" ]] && { ! [[ "$port" =~ ^[0-9]{1,5}$ ]] || ((10#$port < 1 || 10#$port > 65535)); }; then
 		die "$port_var must be a port number (1-65535), got '$port'"
 	fi
-	local address=""
 	if [[ -n "$ip" ]] && { static_mode || [[ -z "$host" ]]; }; then
-		address="$ip"
-	elif [[ -n "$host" ]]; then
-		address="$host"
-	fi
-	if [[ -n "$address" ]]; then
-		export "$url_var=http://$address:$port"
+		export "$host_var=$ip"
 	fi
 }
 
@@ -88,49 +86,20 @@ resolve_environment() {
 	if [[ -n "${COLLECTOR_PORT:-}" ]]; then
 		[[ "$COLLECTOR_PORT" =~ ^[0-9]+$ ]] || die "COLLECTOR_PORT must be a port number, got '$COLLECTOR_PORT'"
 	fi
-	local entry prefix port
+	local entry prefix
 	for entry in "${SOURCES[@]}"; do
-		IFS='|' read -r _ prefix port _ <<<"$entry"
-		resolve_source "$prefix" "$port"
+		IFS='|' read -r _ prefix _ <<<"$entry"
+		resolve_source "$prefix"
 	done
 }
 
-# Exit 2 naming the variables to set for every source the config enables without an address, and for a data_dir
-# this user cannot write.
+# Exit 2 naming what to set for every source the config enables without an address, and for every directory the
+# config writes to that this uid cannot write (container/preflight.py asks the agent's own config resolution).
 check_runnable() {
-	local missing
-	missing="$("$PYTHON" - "$CONFIG" "${SOURCES[@]}" <<'PY'
-import os, sys, tomllib
-
-path, sources = sys.argv[1], sys.argv[2:]
-try:
-    with open(path, "rb") as handle:
-        config = tomllib.load(handle)
-except (OSError, tomllib.TOMLDecodeError):
-    sys.exit(0)  # `flcollector check` reports an unreadable or broken file with line and column
-monitors = config.get("monitors", {})
-off = ("0", "false", "no", "off")
-for source in sources:
-    key, prefix, port, switch = source.split("|")
-    tables = monitors.get(key) if isinstance(monitors, dict) else None
-    tables = [tables] if isinstance(tables, dict) else (tables or [])
-    if os.environ.get(switch, "").strip().lower() in off:
-        continue
-    for table in tables:
-        if not isinstance(table, dict) or table.get("enabled") is False or table.get("url"):
-            continue
-        if not os.environ.get(f"{prefix}_URL"):
-            print(f"  [[monitors.{key}]] has no address: set {prefix}_URL, or NODE_IP_{prefix} with USE_STATIC_IP=true,"
-                  f" or {prefix}_HOST (port: {prefix}_PORT, default {port}); or set {switch}=false")
-            break
-data_dir = os.environ.get("DATA_DIR") or (config.get("agent") or {}).get("data_dir") or "./data"
-if os.path.isdir(data_dir) and not os.access(data_dir, os.W_OK | os.X_OK):
-    print(f"  data_dir {data_dir} is not writable by uid {os.getuid()}: mount a volume this user can write"
-          f" (the image's user is flcollector, uid 10001), or set DATA_DIR")
-PY
-)" || die "cannot read $CONFIG with $PYTHON"
-	if [[ -n "$missing" ]]; then
-		die "$CONFIG cannot run here:"$'\n'"$missing"
+	local problems
+	problems="$("$PYTHON" "$HERE/preflight.py" "$CONFIG" "${SOURCES[@]}")" || die "cannot run $HERE/preflight.py with $PYTHON"
+	if [[ -n "$problems" ]]; then
+		die "$CONFIG cannot run here:"$'\n'"$problems"
 	fi
 }
 
@@ -138,7 +107,8 @@ print_env() {
 	local name
 	echo "FLCOLLECTOR_CONFIG=$CONFIG"
 	for name in SERVICE_TYPE NETWORK_MODE USE_STATIC_IP GNS3_NETWORK COLLECTOR_HOST COLLECTOR_PORT \
-		FL_SERVER_URL POLICY_ENGINE_URL SDN_CONTROLLER_URL SDN_CONTROLLER_TYPE COLLECTION_INTERVAL \
+		FL_SERVER_URL FL_SERVER_HOST FL_SERVER_PORT POLICY_ENGINE_URL POLICY_ENGINE_HOST POLICY_ENGINE_PORT \
+		SDN_CONTROLLER_URL SDN_CONTROLLER_HOST SDN_CONTROLLER_PORT SDN_CONTROLLER_TYPE COLLECTION_INTERVAL \
 		EXPERIMENT_ID DATA_DIR LOG_LEVEL FL_MONITOR_ENABLED POLICY_MONITOR_ENABLED NETWORK_MONITOR_ENABLED; do
 		if [[ -n "${!name:-}" ]]; then
 			echo "$name=${!name}"
@@ -152,6 +122,9 @@ main() {
 	--print-env)
 		check_runnable
 		print_env
+		;;
+	--health)
+		exec "$PYTHON" "$HERE/healthcheck.py" "$CONFIG"
 		;;
 	run)
 		[[ $# -gt 0 ]] && shift

@@ -14,6 +14,7 @@ from .context import RunContext
 from .counters import CounterDelta, CounterTracker
 from .durations import Duration
 from .errors import ConfigError, MalformedResponse, PluginError, SourceUnavailable
+from .export_tables import ExportSource, ExportTable, field_column, iso_time
 from .hookspecs import hookimpl, hookspec
 from .options import NoOptions
 from .records import LEVELS, Event, Metric, Record, now_ns, record_from_dict, record_to_dict
@@ -21,7 +22,7 @@ from .remote import AXES, RemoteOptions, RemoteRejected, RemoteSink, RemoteUnava
 from .remote_http import HttpRemoteSink, HttpTarget, auth_headers, check_response, gzip_body
 from .source_names import SOURCE_COMPONENTS, component_name, source_name
 from .sources import NOT_FOUND, EndpointError, SeenIds, endpoint_error_event, gather_endpoints, get_json, settle
-from .store import EventQuery, MetricQuery, Store
+from .store import Aggregation, BulkStore, EventQuery, MetricQuery, Selection, Store
 
 try:
     __version__ = version("flcollector")
@@ -33,6 +34,8 @@ __all__ = [
     "LEVELS",
     "NOT_FOUND",
     "SOURCE_COMPONENTS",
+    "Aggregation",
+    "BulkStore",
     "Component",
     "ConfigError",
     "CounterDelta",
@@ -41,6 +44,8 @@ __all__ = [
     "EndpointError",
     "Event",
     "EventQuery",
+    "ExportSource",
+    "ExportTable",
     "Exporter",
     "HttpRemoteSink",
     "HttpTarget",
@@ -61,6 +66,7 @@ __all__ = [
     "Runtime",
     "Schedule",
     "SeenIds",
+    "Selection",
     "Send",
     "Sink",
     "SourceUnavailable",
@@ -71,11 +77,13 @@ __all__ = [
     "check_response",
     "component_name",
     "endpoint_error_event",
+    "field_column",
     "gather_endpoints",
     "get_json",
     "gzip_body",
     "hookimpl",
     "hookspec",
+    "iso_time",
     "now_ns",
     "record_from_dict",
     "record_to_dict",

@@ -1,4 +1,4 @@
-"""The ``flcollector`` command line: run, check, once, plugins, demo, export.
+"""The ``flcollector`` command line: run, check, once, plugins, demo, export, report.
 
 Exit codes: 0 success, 1 a runtime failure (with one clear message), 2 a config or start-up error.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from typing import Any
 
 import orjson
@@ -110,13 +111,56 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return demo_main(duration=args.duration, data_dir=args.data_dir, port=args.port)
 
 
-def cmd_export(args: argparse.Namespace) -> int:
-    """Export stored records to a file (json, csv, parquet, notebook)."""
-    setup_logging(args.log_level or "WARNING")
-    from .export import main as export_main
+class ProgressBar:
+    """A one-line progress bar on a terminal (stderr), redrawn at most ten times a second; silent elsewhere."""
 
+    WIDTH = 30
+
+    def __init__(self, stream: Any = None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.last = 0.0
+        self.drawn = False
+
+    def __call__(self, done: int, total: int | None) -> None:
+        """Show ``done`` of ``total`` rows (a count alone when the total is unknown, as for aggregates)."""
+        now = time.monotonic()
+        if now - self.last < 0.1 and (total is None or done < total):
+            return
+        self.last = now
+        if total:
+            filled = min(self.WIDTH, self.WIDTH * done // total)
+            text = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {100 * done // total:3d}% {done:,}/{total:,} rows"
+        else:
+            text = f"{done:,} rows"
+        self.stream.write(f"\r{text}")
+        self.stream.flush()
+        self.drawn = True
+
+    def finish(self) -> None:
+        """End the bar's line (so what is printed next starts on its own); the export command calls it."""
+        if self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.drawn = False
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Export stored records to a file (json, jsonl, csv, parquet, notebook, report), raw or aggregated."""
+    setup_logging(args.log_level or "WARNING")
+    from .export_cli import main as export_main
+
+    bar = ProgressBar() if sys.stderr.isatty() and not args.no_progress else None
     return export_main(config_path=args.config, fmt=args.format, output=args.output, name=args.name,
-                       experiment=args.experiment, start=args.start, end=args.end)
+                       experiment=args.experiment, start=args.start, end=args.end, aggregation=args.aggregation,
+                       progress=bar)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write an experiment's HTML report (figures inline) from the configured store."""
+    setup_logging(args.log_level or "WARNING")
+    from .export_cli import report_main
+
+    return report_main(config_path=args.config, experiment=args.experiment, output=args.output)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -157,13 +201,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = sub.add_parser("export", parents=[common], help="export stored records to a file")
     export.add_argument("-c", "--config")
-    export.add_argument("-f", "--format", default="csv", help="json, csv, parquet or notebook")
+    export.add_argument("-f", "--format", default="csv", help="json, jsonl, csv, parquet, notebook or report")
     export.add_argument("-o", "--output", required=True)
     export.add_argument("--name", action="append", help="metric name (repeatable)")
     export.add_argument("--experiment")
     export.add_argument("--start", help="ISO-8601 time or epoch seconds")
     export.add_argument("--end")
+    export.add_argument("--aggregation", default="raw",
+                        help="raw (default), or time buckets per series: 1m, 5m, 1h or any duration")
+    export.add_argument("--no-progress", action="store_true", help="no progress bar, even on a terminal")
     export.set_defaults(func=cmd_export)
+
+    report = sub.add_parser("report", parents=[common], help="write an experiment's HTML report")
+    report.add_argument("-c", "--config")
+    report.add_argument("--experiment", help="default: the experiment with the newest record")
+    report.add_argument("-o", "--output", help="default: <data_dir>/reports/<experiment>.html")
+    report.set_defaults(func=cmd_report)
     return parser
 
 

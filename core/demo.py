@@ -4,8 +4,9 @@ It starts the emulated FL server, policy engine, SDN controller and GNS3 server 
 scripts running (GNS3's degrades the FL server's uplink to 80 ms / 2 % loss on tick 5 and restores it on tick 9;
 the loss reaches the emulated switches, :mod:`.emulators.links`),
 writes a config from the template ``demo.toml`` beside this module with the emulators' real URLs filled in, and runs
-the agent with it until Ctrl-C, SIGTERM or ``--duration`` seconds. The demo is CLI-facing, so it prints where the
-API is and a short live summary (plain prints are allowed here only).
+the agent with it until Ctrl-C, SIGTERM or ``--duration`` seconds, then writes the experiment's HTML report and
+prints its path. The demo is CLI-facing, so it prints where the API is and a short live summary (plain prints are
+allowed here only).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import trio
 
 from .emulators.base import Emulator
 from .emulators.fl_server import FlServerEmulator
+from .errors import FlcollectorError
 from .records import Metric
 
 log = logging.getLogger("flcollector.demo")
@@ -42,6 +44,7 @@ class Demo:
     emulators: dict[str, Emulator]
     config_path: Path
     data_dir: Path
+    report: Path | None = None  # the HTML report written when the demo ended
 
 
 def out(text: str) -> None:
@@ -190,7 +193,25 @@ async def run_demo(
             task_status.started(demo)
         sources.cancel_scope.cancel()
     out(f"[demo] stopped; data kept in {directory}")
+    await write_demo_report(config, demo)
     return demo
+
+
+async def write_demo_report(config: Any, demo: Demo) -> Path | None:
+    """Write the experiment's HTML report from the store the agent left, print its path, and return it (None,
+    with the reason printed, when it cannot be written: no store, or the ``report`` extra not installed)."""
+    from .export_cli import open_store, store_config, write_report
+
+    try:
+        store = open_store(config, store_config(config))
+        async with store:
+            result = await write_report(store, config.registry, demo.data_dir, demo.agent.context.experiment)
+    except (FlcollectorError, RuntimeError, ValueError, OSError) as exc:
+        out(f"[demo] no report: {exc}")
+        return None
+    demo.report = result.path
+    out(f"[demo] report: {result.path}")
+    return result.path
 
 
 async def _stop_after(agent: Any, seconds: float) -> None:

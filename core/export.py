@@ -1,9 +1,11 @@
-"""Exporting stored records to files: used by ``flcollector export`` and by code that holds an agent or a store.
+"""Exporting stored records to files: used by ``flcollector export``/``report``, the export API and scripts.
 
-The store is read page by page (in time order for metrics, id order for events) and the whole selection is handed
-to one exporter (``json``, ``csv``, ``parquet``, ``notebook`` or a plugin's). Exports are files the user owns: the
-spec's ``EXPORT_RETENTION_DAYS`` (default 7) is the age after which a deployment may delete them, e.g. with
-``find exports/ -mtime +7 -delete``; the agent itself never deletes an export.
+With a store that streams (:class:`~flcollector.store.BulkStore`, e.g. ``sqlite``) and an exporter that writes
+tables (``export_source``: ``csv``, ``parquet``, ``json``, ``jsonl``, ``report``), the export reads and writes in
+chunks, so memory stays bounded whatever its size, and aggregation (time buckets per series) runs in the store.
+Any other store or exporter gets the whole selection as a list of records (``export(records, path, options)``).
+Files written by the CLI belong to the user: the agent never deletes them (the export API's files are another
+matter: see the ``export`` plugin).
 """
 
 from __future__ import annotations
@@ -11,36 +13,33 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
-import trio
 
-from .components import Runtime
-from .config import ComponentConfig, Config, load_config
-from .context import RunContext
 from .durations import Duration
-from .errors import FlcollectorError
+from .export_tables import ExportSource
 from .loader import Registry, load_registry
-from .records import Record, now_ns
-from .stats import StatsRegistry
-from .store import EventQuery, MetricQuery, Store
+from .records import Event, Record, now_ns
+from .selection import aggregation_for, parse_aggregation
+from .store import BulkStore, EventQuery, MetricQuery, Selection, Store
 
 log = logging.getLogger("flcollector.export")
 _EPOCH_SECONDS = re.compile(r"\d+(\.\d+)?")
-PAGE = 10_000  # rows per store query: bounded memory per page, few round trips
+PAGE = 10_000  # rows per store query on the list path: bounded memory per page, few round trips
+Progress = Callable[[int, int | None], None]
 
 
 @attrs.frozen
 class ExportResult:
-    """What an export wrote."""
+    """What an export wrote: the main file, every file (``paths``), and the metric and event rows written."""
 
     path: Path
     metrics: int
     events: int
+    paths: tuple[Path, ...] = ()
 
 
 def parse_time(text: str, now: int | None = None) -> int:
@@ -68,44 +67,90 @@ def parse_time(text: str, now: int | None = None) -> int:
     return int(parsed.timestamp()) * 1_000_000_000 + parsed.microsecond * 1_000
 
 
-async def collect_records(
-    store: Store,
-    *,
-    names: Sequence[str] | None = None,
-    experiment: str | None = None,
-    start_ns: int | None = None,
-    end_ns: int | None = None,
-    include_events: bool = True,
-) -> tuple[list[Record], int, int]:
-    """Return every stored metric (then event) matching the filters, read in pages; and the two counts."""
+def legacy_selection(
+    names: Sequence[str] | None, experiment: str | None, start_ns: int | None, end_ns: int | None,
+    include_events: bool,
+) -> Selection:
+    """The Selection of the older keyword arguments (metric names, and events all or none)."""
+    none = None if include_events else ()
+    return Selection(metric_names=tuple(names) if names else None, event_sources=none, event_types=none,
+                     experiment=experiment, start_ns=start_ns, end_ns=end_ns)
+
+
+def event_selected(selection: Selection, event: Event) -> bool:
+    """True when ``selection``'s event filter (sources or types) keeps ``event``."""
+    if selection.event_sources is None and selection.event_types is None:
+        return True
+    return event.source in (selection.event_sources or ()) or event.type in (selection.event_types or ())
+
+
+async def collect_records(store: Store, selection: Selection) -> tuple[list[Record], int, int]:
+    """Return every selected metric (then event) as records, read in pages; and the two counts. Unbounded: the
+    path for stores that do not stream and exporters that want a list."""
     records: list[Record] = []
-    offset = 0
-    while True:
-        query = MetricQuery(
-            names=list(names) if names else None,
-            experiment=experiment,
-            start_ns=start_ns,
-            end_ns=end_ns,
-            limit=PAGE,
-            offset=offset,
-            order="asc",
-        )
-        page = await store.query_metrics(query)
+    names = list(selection.metric_names) if selection.metric_names is not None else None
+    metrics = 0
+    while selection.wants_metrics:
+        page = await store.query_metrics(MetricQuery(
+            names=names, experiment=selection.experiment, start_ns=selection.start_ns, end_ns=selection.end_ns,
+            limit=PAGE, offset=metrics, order="asc",
+        ))
         records += page
-        offset += len(page)
+        metrics += len(page)
         if len(page) < PAGE:
             break
-    metrics = offset
-    offset = 0
-    while include_events:
-        events = await store.query_events(
-            EventQuery(experiment=experiment, start_ns=start_ns, end_ns=end_ns, limit=PAGE, offset=offset, order="asc")
-        )
-        records += events
-        offset += len(events)
-        if len(events) < PAGE:
+    offset = events = 0
+    while selection.wants_events:
+        page_events = await store.query_events(EventQuery(
+            experiment=selection.experiment, start_ns=selection.start_ns, end_ns=selection.end_ns,
+            limit=PAGE, offset=offset, order="asc",
+        ))
+        kept = [e for e in page_events if event_selected(selection, e)]
+        records += kept
+        events += len(kept)
+        offset += len(page_events)
+        if len(page_events) < PAGE:
             break
-    return records, metrics, offset
+    return records, metrics, events
+
+
+async def export_selection(
+    store: Any,
+    exporter: Any,
+    path: Path,
+    selection: Selection,
+    *,
+    bucket_ns: int | None = None,
+    options: dict[str, Any] | None = None,
+    progress: Progress | None = None,
+) -> ExportResult:
+    """Write ``selection`` from ``store`` with the ``exporter`` instance to ``path`` (which has its suffix).
+
+    Streams when both sides can; raises ``ValueError`` when aggregation is asked of a store that cannot aggregate.
+    """
+    opts = dict(options or {})
+    if isinstance(store, BulkStore) and hasattr(exporter, "export_source"):
+        layout = await store.metric_layout(selection)
+        events = await store.count_events_in(selection) if selection.wants_events else 0
+        aggregation = aggregation_for(bucket_ns, [field.key for field in layout.fields])
+        source = ExportSource(store, selection, layout, events, aggregation, progress)
+        paths = list(await exporter.export_source(source, path, opts))
+        return ExportResult(paths[0], source.written["metrics"], source.written["events"], tuple(paths))
+    if bucket_ns is not None:
+        raise ValueError(f"the store {type(store).__name__} cannot aggregate: export raw, or use the sqlite store")
+    records, metrics, events = await collect_records(store, selection)
+    if progress is not None:
+        progress(metrics + events, metrics + events)
+    written = await exporter.export(records, path, opts)
+    return ExportResult(written, metrics, events, (written,))
+
+
+def find_exporter(registry: Registry, name: str) -> Any:
+    """Return the exporter class called ``name``; raise ``ValueError`` listing the known ones."""
+    cls = registry.get("exporter", name)
+    if cls is None:
+        raise ValueError(f"unknown export format {name!r}; known: {', '.join(registry.names('exporter'))}")
+    return cls
 
 
 async def export_records(
@@ -120,107 +165,33 @@ async def export_records(
     include_events: bool = True,
     options: dict[str, Any] | None = None,
     registry: Registry | None = None,
+    selection: Selection | None = None,
+    aggregation: str | None = None,
+    progress: Progress | None = None,
 ) -> ExportResult:
     """Query ``source`` (a running Agent, or any :class:`Store`) and write the result with ``exporter_name``.
 
-    ``path`` without a suffix gets the exporter's (``run`` becomes ``run.csv``). Raises ``ValueError`` for an
-    unknown exporter or bad options, ``RuntimeError`` when the agent has no store.
+    ``selection`` replaces the name/experiment/time/events arguments when given; ``aggregation`` is ``raw`` or a
+    bucket such as ``1m``/``1h``. ``path`` without a suffix gets the exporter's (``run`` becomes ``run.csv``).
+    Raises ``ValueError`` for an unknown exporter, a bad option or aggregation, ``RuntimeError`` when the agent
+    has no store.
     """
     store = source.store if hasattr(source, "registry") else source
     registry = registry or getattr(source, "registry", None) or load_registry()
     if store is None:
         raise RuntimeError("no store is configured: add [[sinks.sqlite]] to the config")
-    cls: Any = registry.get("exporter", exporter_name)
-    if cls is None:
-        raise ValueError(f"unknown export format {exporter_name!r}; known: {', '.join(registry.names('exporter'))}")
+    cls = find_exporter(registry, exporter_name)
     target = Path(path)
     if not target.suffix:
         target = target.with_suffix(cls.suffix)
-    records, metrics, events = await collect_records(
-        store, names=names, experiment=experiment, start_ns=start_ns, end_ns=end_ns, include_events=include_events
-    )
-    written = await cls().export(records, target, dict(options or {}))
-    log.info("exported %d metrics and %d events to %s", metrics, events, written)
-    return ExportResult(written, metrics, events)
+    chosen = selection or legacy_selection(names, experiment, start_ns, end_ns, include_events)
+    result = await export_selection(store, cls(), target, chosen, bucket_ns=parse_aggregation(aggregation),
+                                    options=options, progress=progress)
+    log.info("exported %d metric rows and %d event rows to %s", result.metrics, result.events, result.path)
+    return result
 
 
-def store_config(config: Config) -> ComponentConfig:
-    """Return the first configured sink that answers queries; raise ``FlcollectorError`` when there is none."""
-    for cfg in config.of_kind("sink"):
-        if all(callable(getattr(cfg.cls, m, None)) for m in ("query_metrics", "query_events")):
-            return cfg
-    raise FlcollectorError(
-        f"{config.file}: no store is configured (add [[sinks.sqlite]]), so there is nothing to export"
-    )
-
-
-def open_store(config: Config, cfg: ComponentConfig) -> Any:
-    """Build the store component as the agent would, but outside any pipeline (read-only where it supports it)."""
-    options = cfg.options
-    if "read_only" in attrs.fields_dict(type(options)):
-        options = attrs.evolve(options, read_only=True)
-    runtime = Runtime(
-        instance=cfg.instance,
-        plugin=cfg.plugin,
-        log=logging.getLogger(f"flcollector.sink.{cfg.instance}"),
-        stats=StatsRegistry().register("sink", cfg.instance, cfg.plugin),
-        context=RunContext(),
-        data_dir=Path(config.agent.data_dir),
-    )
-    return cfg.cls(options, runtime)
-
-
-def main(
-    config_path: str | None,
-    fmt: str,
-    output: str,
-    name: list[str] | None,
-    experiment: str | None,
-    start: str | None,
-    end: str | None,
-) -> int:
-    """``flcollector export``: export from the configured store to ``output``. Exit 0, 1 (failed), 2 (bad input).
-
-    Events are exported too unless ``name`` narrows the export to some metrics.
-    """
-    try:
-        config = load_config(config_path)
-        cfg = store_config(config)
-        if config.registry.get("exporter", fmt) is None:
-            raise FlcollectorError(
-                f"unknown export format {fmt!r}; known: {', '.join(config.registry.names('exporter'))}"
-            )
-        start_ns = parse_time(start) if start else None
-        end_ns = parse_time(end) if end else None
-        data_dir = Path(config.agent.data_dir)
-        if not data_dir.is_dir():
-            raise FlcollectorError(f"data dir {str(data_dir)!r} does not exist: nothing has been collected there")
-    except (FlcollectorError, ValueError) as exc:
-        print(f"flcollector export: {exc}", file=sys.stderr)
-        return 2
-
-    async def run() -> ExportResult:
-        store = open_store(config, cfg)
-        file = getattr(store, "path", None)  # a file-backed store must not be created empty by an export
-        if isinstance(file, Path) and not file.exists():
-            raise FlcollectorError(f"no store at {str(file)!r}: nothing has been collected with this config")
-        async with store:
-            return await export_records(
-                store,
-                fmt,
-                output,
-                names=name,
-                experiment=experiment,
-                start_ns=start_ns,
-                end_ns=end_ns,
-                include_events=not name,
-                registry=config.registry,
-            )
-
-    try:
-        result = trio.run(run)
-    except (FlcollectorError, ValueError, RuntimeError, OSError) as exc:
-        print(f"flcollector export: {exc}", file=sys.stderr)
-        return 1
-    print(f"wrote {result.path} ({result.metrics} metrics, {result.events} events)")
-    return 0
+async def latest_experiment(store: Any) -> str | None:
+    """Return the experiment with the newest record in ``store`` (None when nothing names one)."""
+    found = await store.experiments() if isinstance(store, BulkStore) else []
+    return found[-1]["experiment"] if found else None

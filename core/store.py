@@ -6,7 +6,7 @@ objects so the REST layer, the CLI and tests build them the same way.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import attrs
@@ -96,4 +96,130 @@ class Store(Protocol):
 
     async def info(self) -> dict[str, Any]:
         """Return store facts for ``/health``: path, size in bytes, row counts, oldest and newest times."""
+        ...
+
+
+# -- bulk reads: exports and reports -------------------------------------------------------------------------------
+
+FieldType = Literal["int", "float", "bool", "str"]
+NUMERIC_TYPES: frozenset[str] = frozenset({"int", "float"})
+
+
+@attrs.frozen
+class Selection:
+    """The records an export or a report reads in bulk. Every filter is optional; times are ns, both inclusive.
+
+    ``metric_names`` None selects every metric, an empty tuple none. Events: with both ``event_sources`` and
+    ``event_types`` None every event is selected; otherwise an event is selected when its source is one of
+    ``event_sources`` or its type one of ``event_types`` (so two empty tuples select none).
+    """
+
+    metric_names: tuple[str, ...] | None = None
+    event_sources: tuple[str, ...] | None = None
+    event_types: tuple[str, ...] | None = None
+    experiment: str | None = None
+    start_ns: int | None = None
+    end_ns: int | None = None
+
+    @property
+    def wants_metrics(self) -> bool:
+        """True unless the selection names no metric at all."""
+        return self.metric_names is None or bool(self.metric_names)
+
+    @property
+    def wants_events(self) -> bool:
+        """True unless the selection names no event source and no event type."""
+        return (self.event_sources is None and self.event_types is None) or bool(self.event_sources or self.event_types)
+
+
+@attrs.frozen
+class FieldInfo:
+    """A metric field key seen in a selection and the value types it had there."""
+
+    key: str
+    types: frozenset[FieldType]
+
+    @property
+    def numeric(self) -> bool:
+        """True when every value was an int or a float (so it can be averaged)."""
+        return bool(self.types) and self.types <= NUMERIC_TYPES
+
+
+@attrs.frozen
+class MetricLayout:
+    """The shape of a selection's metrics: tag keys and field keys (sorted), and how many metrics there are."""
+
+    tag_keys: tuple[str, ...]
+    fields: tuple[FieldInfo, ...]
+    rows: int
+
+
+@attrs.frozen
+class Aggregation:
+    """Time buckets of ``bucket_ns`` (aligned on the epoch) per series; ``counters`` are field keys whose rate is
+    wanted instead of their mean (cumulative counters such as ``rx_bytes``)."""
+
+    bucket_ns: int
+    counters: frozenset[str] = frozenset()
+
+    def field_columns(self, field: FieldInfo) -> tuple[str, ...]:
+        """The statistics written for ``field``: numeric ``count mean min max last``, counters ``count last rate``,
+        anything else ``last``."""
+        if not field.numeric:
+            return ("last",)
+        return ("count", "last", "rate") if field.key in self.counters else ("count", "mean", "min", "max", "last")
+
+
+@runtime_checkable
+class BulkStore(Protocol):
+    """Streaming and aggregating reads over a :class:`Selection`, in bounded memory whatever its size.
+
+    Row layouts (every value as stored; a missing tag or field is None):
+
+    * raw metric rows: ``(time ISO 8601 text, time_ns, name, source, experiment, round, *tag values, *field
+      values)`` in the order of ``layout.tag_keys`` and ``layout.fields``, by time;
+    * aggregated metric rows: ``(bucket start ISO text, bucket start ns, name, source, experiment, last round,
+      *tag values, samples, *per field the statistics of Aggregation.field_columns)``, by bucket then series;
+    * raw event rows: ``(time ISO text, time_ns, id, type, level, source, experiment, round, message, details
+      JSON text, origin_id)`` by id;
+    * event counts: ``(key, type, level, source, experiment, count)`` where key is the bucket start ns, or the
+      round when no bucket is given, ordered by key.
+    """
+
+    async def metric_layout(self, selection: Selection) -> MetricLayout:
+        """Return the tag keys, field keys (with their types) and count of the selected metrics."""
+        ...
+
+    def metric_rows(
+        self, selection: Selection, layout: MetricLayout, chunk: int = 20_000
+    ) -> AsyncIterator[list[tuple[Any, ...]]]:
+        """Yield the selected metrics as raw rows, ``chunk`` rows at a time."""
+        ...
+
+    def aggregated_rows(
+        self, selection: Selection, layout: MetricLayout, aggregation: Aggregation, chunk: int = 20_000
+    ) -> AsyncIterator[list[tuple[Any, ...]]]:
+        """Yield one aggregated row per series and bucket, computed by the store (not by reading every row)."""
+        ...
+
+    async def count_events_in(self, selection: Selection) -> int:
+        """Return how many events the selection holds."""
+        ...
+
+    def event_rows(self, selection: Selection, chunk: int = 20_000) -> AsyncIterator[list[tuple[Any, ...]]]:
+        """Yield the selected events as raw rows, ``chunk`` rows at a time."""
+        ...
+
+    async def event_tally(self, selection: Selection, bucket_ns: int | None = None) -> list[tuple[Any, ...]]:
+        """Return event counts per bucket (or per round when ``bucket_ns`` is None), type, level, source and
+        experiment."""
+        ...
+
+    async def selection_facts(self, selection: Selection) -> dict[str, Any]:
+        """Return ``metrics``, ``events`` (counts), ``first_ns``, ``last_ns``, ``min_round``, ``max_round`` and
+        ``sources`` (every metric and event source, sorted) of the selection."""
+        ...
+
+    async def experiments(self) -> list[dict[str, Any]]:
+        """Return every experiment stored with its ``first_ns``, ``last_ns`` and ``records``, newest last."""
         ...

@@ -7,13 +7,25 @@ the exporter is always registered and listed, and says how to install what it la
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import trio
-from flcollector import Exporter, Record
+from flcollector import Exporter, ExportSource, ExportTable, Record
 
-from .tables import Columns, check_options, event_columns, events_path, metric_columns, split, write_atomically
+from .tables import (
+    Columns,
+    Row,
+    check_options,
+    event_columns,
+    events_path,
+    metric_columns,
+    source_tables,
+    split,
+    stream_table,
+    write_atomically,
+)
 
 DEFAULTS: dict[str, Any] = {"events": True, "compression": "zstd"}
 COMPRESSIONS = ("none", "snappy", "gzip", "brotli", "lz4", "zstd")
@@ -44,7 +56,7 @@ def to_table(columns: Columns) -> Any:
             continue
         kind = (
             "str"
-            if name in ("name", "source", "experiment", "type", "level", "message", "details")
+            if name in ("name", "source", "experiment", "type", "level", "message", "details", "origin_id")
             else (_column_type(values))
         )
         if kind == "str":
@@ -67,18 +79,78 @@ class ParquetExporter(Exporter):
 
     async def export(self, records: Sequence[Record], path: Path, options: dict[str, Any]) -> Path:
         """Write ``records`` to ``path`` (and the events file) and return ``path``."""
-        opts = check_options(self.name, options, DEFAULTS)
-        if opts["compression"] not in COMPRESSIONS:
-            raise ValueError(f"parquet exporter: compression must be one of {', '.join(COMPRESSIONS)}")
-        try:
-            import pyarrow.parquet  # noqa: F401  (checked before any file is touched)
-        except ImportError:
-            raise RuntimeError(INSTALL_HINT) from None
+        opts = _options(options)
         metrics, events = split(records)
         await trio.to_thread.run_sync(write_parquet, path, metric_columns(metrics), opts["compression"])
         if opts["events"] and events:
             await trio.to_thread.run_sync(write_parquet, events_path(path), event_columns(events), opts["compression"])
         return path
+
+    async def export_source(self, source: ExportSource, path: Path, options: dict[str, Any]) -> list[Path]:
+        """Stream the source's tables to ``path`` (events beside it), one row group per chunk."""
+        opts = _options(options)
+        return [
+            await stream_table(table, target, partial(ParquetRows, table=table, compression=opts["compression"]))
+            for table, target in source_tables(source, path, opts["events"])
+        ]
+
+
+def _options(options: dict[str, Any]) -> dict[str, Any]:
+    """Check the options, and that pyarrow is there before any file is touched."""
+    opts = check_options(ParquetExporter.name, options, DEFAULTS)
+    if opts["compression"] not in COMPRESSIONS:
+        raise ValueError(f"parquet exporter: compression must be one of {', '.join(COMPRESSIONS)}")
+    try:
+        import pyarrow.parquet  # noqa: F401
+    except ImportError:
+        raise RuntimeError(INSTALL_HINT) from None
+    return opts
+
+
+class ParquetRows:
+    """A Parquet file written chunk by chunk, with the schema the table's column types give."""
+
+    def __init__(self, path: Path, table: ExportTable, compression: str) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        kinds = {"timestamp": pa.timestamp("ns", tz="UTC"), "int": pa.int64(), "float": pa.float64(),
+                 "bool": pa.bool_(), "str": pa.string()}
+        self.types = table.types
+        self.schema = pa.schema([(name, kinds[kind]) for name, kind in zip(table.columns, table.types, strict=True)])
+        self.time_ns = table.columns.index("time_ns")
+        self.writer = pq.ParquetWriter(path, self.schema, compression=compression)
+
+    def write(self, rows: list[Row]) -> None:
+        """Append ``rows`` as one row group."""
+        import pyarrow as pa
+
+        columns = list(zip(*rows, strict=True))
+        arrays = []
+        for index, (kind, field) in enumerate(zip(self.types, self.schema, strict=True)):
+            values = columns[self.time_ns if kind == "timestamp" else index]
+            arrays.append(_array(pa, values, field.type, kind))
+        self.writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
+
+    def close(self) -> None:
+        """Write the footer and close the file."""
+        self.writer.close()
+
+    def abort(self) -> None:
+        """Close the file (it is deleted by the caller)."""
+        self.writer.close()
+
+
+def _array(pa: Any, values: Sequence[Any], arrow_type: Any, kind: str) -> Any:
+    """One column as an Arrow array; values of another type in a text column become their text."""
+    if kind == "timestamp":
+        return pa.array(values, type=pa.int64()).cast(arrow_type)
+    try:
+        return pa.array(values, type=arrow_type)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        if kind != "str":
+            raise
+        return pa.array([None if v is None else str(v) for v in values], type=arrow_type)
 
 
 def write_parquet(path: Path, columns: Columns, compression: str) -> None:

@@ -1,35 +1,24 @@
-"""Flattening records into columns: one row per metric (tags and fields as columns), one row per event.
+"""Tables for the CSV, Parquet and JSON exporters: records flattened into columns, and streamed tables written.
 
-Shared by the CSV, Parquet and flat-JSON exporters so the three agree on column names and order:
-
-* metrics: ``time`` (ISO 8601 UTC with nanoseconds), ``time_ns``, ``name``, ``source``, ``experiment``, ``round``,
-  then ``tag_<key>`` per tag key (sorted), then one column per field name (sorted). A field whose name would clash
-  with one of those columns (``round``, ``tag_x``...) is written as ``field_<name>``.
-* events: ``time``, ``time_ns``, ``id``, ``type``, ``level``, ``source``, ``experiment``, ``round``, ``message``,
-  ``details`` (a JSON object as text).
+The column names and order are the core's (:mod:`flcollector.export_tables`), so a file written from a list of
+records and one streamed from the store agree: metrics ``time``, ``time_ns``, ``name``, ``source``,
+``experiment``, ``round``, ``tag_<key>``..., then the fields; events ``time`` ... ``details`` (JSON text).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import aclosing
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
-from flcollector import Event, Metric, Record
+import trio
+from flcollector import Event, ExportTable, Metric, Record, field_column, iso_time
 
-METRIC_COLUMNS = ("time", "time_ns", "name", "source", "experiment", "round")
-EVENT_COLUMNS = ("time", "time_ns", "id", "type", "level", "source", "experiment", "round", "message", "details")
 Columns = dict[str, list[Any]]
-
-
-def iso_time(time_ns: int) -> str:
-    """Return ``time_ns`` as ISO 8601 UTC keeping all nine digits: ``2025-01-01T00:00:00.123456789Z``."""
-    seconds, nanos = divmod(time_ns, 1_000_000_000)
-    stamp = dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{stamp}.{nanos:09d}Z"
+Row = tuple[Any, ...]
 
 
 def split(records: Iterable[Record]) -> tuple[list[Metric], list[Event]]:
@@ -39,13 +28,6 @@ def split(records: Iterable[Record]) -> tuple[list[Metric], list[Event]]:
     for record in records:
         (metrics if isinstance(record, Metric) else events).append(record)
     return metrics, events
-
-
-def field_column(field: str) -> str:
-    """Return the column name of a metric field (prefixed only when it would clash with a fixed column)."""
-    if field in METRIC_COLUMNS or field.startswith(("tag_", "field_")):
-        return f"field_{field}"
-    return field
 
 
 def metric_columns(metrics: Sequence[Metric]) -> Columns:
@@ -80,6 +62,7 @@ def event_columns(events: Sequence[Event]) -> Columns:
         "round": [e.round for e in events],
         "message": [e.message for e in events],
         "details": [orjson.dumps(e.details, option=orjson.OPT_NON_STR_KEYS).decode() for e in events],
+        "origin_id": [e.origin_id for e in events],
     }
 
 
@@ -117,3 +100,77 @@ def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+class TableWriter(Protocol):
+    """Writes one table's rows chunk by chunk into an open file (blocking calls, run in a worker thread)."""
+
+    def write(self, rows: list[Row]) -> None:
+        """Append ``rows``."""
+
+    def close(self) -> None:
+        """Finish the file (footer, flush) and close it."""
+
+    def abort(self) -> None:
+        """Close the file after a failure; it is deleted."""
+
+
+async def stream_table(table: ExportTable, path: Path, open_writer: Callable[[Path], TableWriter]) -> Path:
+    """Write ``table`` to ``path`` chunk by chunk through ``open_writer(tmp)``; ``path`` appears only when complete.
+
+    The next chunk is read while the last one is written (both in worker threads: SQLite leaves the GIL while it
+    steps), so the Trio thread stays free; memory holds three chunks at most.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    writer = await trio.to_thread.run_sync(open_writer, tmp)
+    try:
+        try:
+            async with trio.open_nursery() as nursery:
+                send, receive = trio.open_memory_channel[list[Row]](1)
+                nursery.start_soon(_read_ahead, table, send)
+                async with receive:
+                    async for rows in receive:
+                        await trio.to_thread.run_sync(writer.write, rows)
+        except BaseExceptionGroup as group:  # one failure, not a group of one: callers name its cause
+            raise _single(group) from None
+        await trio.to_thread.run_sync(writer.close)
+        os.replace(tmp, path)
+    except BaseException:
+        with trio.CancelScope(shield=True):
+            await trio.to_thread.run_sync(writer.abort)
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+async def _read_ahead(table: ExportTable, send: trio.MemorySendChannel[list[Row]]) -> None:
+    async with send, aclosing(table.chunks()) as chunks:
+        async for rows in chunks:
+            await send.send(rows)
+
+
+def _single(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The one exception inside ``group`` (nested groups flattened), or the group itself when there are more."""
+    found: list[BaseException] = []
+
+    def walk(error: BaseException) -> None:
+        if isinstance(error, BaseExceptionGroup):
+            for inner in error.exceptions:
+                walk(inner)
+        else:
+            found.append(error)
+
+    walk(group)
+    return found[0] if len(found) == 1 else group
+
+
+def source_tables(source: Any, path: Path, with_events: bool) -> list[tuple[ExportTable, Path]]:
+    """Where each table of ``source`` goes: metrics to ``path`` and events beside it (``<stem>_events``), or
+    events to ``path`` when the selection has no metric."""
+    metrics = source.metrics()
+    events = source.events_table() if with_events else None
+    placed = [(metrics, path)] if metrics is not None else []
+    if events is not None:
+        placed.append((events, events_path(path) if placed else path))
+    return placed

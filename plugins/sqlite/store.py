@@ -17,6 +17,7 @@ import trio
 from flcollector import Duration, Event, EventQuery, Metric, MetricQuery, Record, Sink, now_ns
 
 from . import queries
+from .bulk import BulkReads
 from .schema import connect
 from .writer import StoreWriter
 
@@ -35,7 +36,7 @@ class SqliteOptions:
     vacuum_pages: int = attrs.field(default=1000, validator=attrs.validators.ge(0))  # pages freed per step
 
 
-class SqliteStore(Sink):
+class SqliteStore(BulkReads, Sink):
     """A sink that stores every record in SQLite and answers the :class:`~flcollector.Store` queries."""
 
     name = "sqlite"

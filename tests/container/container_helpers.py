@@ -2,16 +2,26 @@
 
 They run container/entrypoint.sh under bash with a clean, explicit environment.
 
-Nothing here starts Docker (no engine runs on the test machines) and nothing contacts a 192.168.x address: the
-entrypoint is run with ``--print-env``, with ``FLCOLLECTOR_DRY_RUN=1`` (check and print the resolved config), or,
-for the signal test, against a config whose only network use is loopback.
+Nothing here starts a container engine (container/test-image.sh builds and runs the image with podman) and nothing
+contacts a 192.168.x address: the entrypoint is run with ``--print-env``, with ``FLCOLLECTOR_DRY_RUN=1`` (check and
+print the resolved config), or against a config whose only network use is loopback.
+
+The entrypoint checks that every directory the config writes to is writable, so the tests run it with
+config/container.toml's ``/app/...`` paths moved under a temporary directory this user owns
+(:func:`local_container_toml`), unless a test names its own file.
 """
 
 from __future__ import annotations
 
+import atexit
+import functools
+import importlib.util
+import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -37,13 +47,28 @@ SPEC_GNS3_ENV = {
 }
 
 
+def moved_container_toml(root: Path, source: Path = CONTAINER_TOML) -> Path:
+    """Write ``source`` to ``root`` with its ``/app/...`` paths under ``root/app``; return the new file."""
+    path = root / source.name
+    path.write_text(source.read_text().replace('"/app/', f'"{root}/app/'))
+    return path
+
+
+@functools.cache
+def local_container_toml() -> Path:
+    """config/container.toml with ``/app`` moved under a temporary directory (removed when the tests end)."""
+    root = Path(tempfile.mkdtemp(prefix="flcollector-container-"))
+    atexit.register(shutil.rmtree, root, True)
+    return moved_container_toml(root)
+
+
 def base_env(**extra: str) -> dict[str, str]:
     """A minimal environment (no variable leaks in from the test runner) that finds this venv's flcollector."""
     env = {
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
         "HOME": os.environ.get("HOME", "/tmp"),
         "LANG": "C.UTF-8",
-        "FLCOLLECTOR_CONFIG": str(CONTAINER_TOML),
+        "FLCOLLECTOR_CONFIG": str(local_container_toml()),
         "FLCOLLECTOR_PYTHON": sys.executable,
         "FLCOLLECTOR_BIN": str(BIN / "flcollector"),
     }
@@ -63,6 +88,15 @@ def run_entrypoint(env: Mapping[str, str], *args: str, timeout: float = 60) -> s
     )
 
 
+def source_urls(env: Mapping[str, str]) -> dict[str, str]:
+    """The URL the agent will poll for each of fl, policy and sdn, from a dry run of the entrypoint with ``env``."""
+    result = run_entrypoint({**env, "FLCOLLECTOR_DRY_RUN": "1"}, "run")
+    assert result.returncode == 0, result.stderr
+    monitors = json.loads(result.stdout)["monitors"]
+    tables = ((name, table) for name in ("fl", "policy", "sdn") for table in monitors.get(name, []))
+    return {name: table["url"] for name, table in tables if "url" in table}
+
+
 def parse_env_lines(text: str) -> dict[str, str]:
     """Parse ``NAME=value`` lines as printed by ``entrypoint.sh --print-env``."""
     pairs = (line.split("=", 1) for line in text.splitlines() if "=" in line)
@@ -78,3 +112,13 @@ def wait_for(condition: Any, timeout: float, what: str, interval: float = 0.05) 
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def load_container_module(name: str) -> Any:
+    """Import ``container/<name>.py`` (the image's helper scripts live beside the Dockerfile, not in a package)."""
+    spec = importlib.util.spec_from_file_location(f"container_{name}", CONTAINER / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # attrs and dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module

@@ -8,15 +8,16 @@ import shlex
 from typing import Any
 
 import yaml
-from container_helpers import CONTAINER, REPO, parse_env_lines, run_entrypoint
+from container_helpers import CONTAINER, REPO, load_container_module, source_urls
 from flcollector.emulators.__main__ import EMULATORS
 
 COMPOSE = CONTAINER / "compose.yaml"
+compose_podman = load_container_module("compose_podman")
 
 
-def compose() -> dict[str, Any]:
-    """The compose file as data (anchors resolved)."""
-    data = yaml.safe_load(COMPOSE.read_text())
+def compose(env: dict[str, str] | None = None) -> dict[str, Any]:
+    """The compose file as data, interpolated as compose does with ``env`` (default: nothing set)."""
+    data = compose_podman.interpolate(yaml.safe_load(COMPOSE.read_text()), env or {})
     assert isinstance(data, dict)
     return data
 
@@ -31,22 +32,42 @@ def environment(service: dict[str, Any]) -> dict[str, str]:
 
 def test_collector_is_the_spec_service() -> None:
     collector = compose()["services"]["collector"]
-    assert collector["container_name"] == "collector"
-    assert collector["ports"] == ["8083:8000"]
     assert collector["networks"]["flopynet"]["ipv4_address"] == "192.168.100.40"
     assert sorted(v.split(":")[1] for v in collector["volumes"]) == ["/app/data", "/app/exports", "/app/logs"]
-    # the variables of the spec's "Docker Configuration" service, with its values
+    # the variables of the spec's "Docker Configuration" service, with its values, less the POLICY_ENGINE_HOST it
+    # sets beside POLICY_ENGINE_URL (the URL wins, so the host was never read)
     spec_env = {
         "SERVICE_TYPE": "collector",
         "NETWORK_MONITOR_ENABLED": "true",
         "FL_SERVER_HOST": "fl-server",
         "FL_SERVER_PORT": "8081",
-        "POLICY_ENGINE_HOST": "policy-engine",
         "POLICY_ENGINE_URL": "http://policy-engine:5000",
         "SDN_CONTROLLER_URL": "http://sdn-controller:8181",
         "LOG_LEVEL": "INFO",
     }
-    assert environment(collector).items() >= spec_env.items()
+    env = environment(collector)
+    assert env.items() >= spec_env.items()
+    for prefix in ("FL_SERVER", "POLICY_ENGINE", "SDN_CONTROLLER"):
+        assert not (f"{prefix}_URL" in env and f"{prefix}_HOST" in env), f"{prefix}_HOST is unused beside the URL"
+
+
+def test_the_container_name_does_not_collide_with_flopynets_collector() -> None:
+    # FLOPY-NET's own docker-compose.yml names its collector container "collector"; both may run on one host
+    assert compose()["services"]["collector"]["container_name"] not in ("collector", "", None)
+
+
+def test_the_api_is_published_on_loopback_unless_opened() -> None:
+    assert compose()["services"]["collector"]["ports"] == ["127.0.0.1:8083:8000"]
+    opened = compose({"FLCOLLECTOR_API_BIND": "0.0.0.0", "FLCOLLECTOR_API_PORT": "9083"})
+    assert opened["services"]["collector"]["ports"] == ["0.0.0.0:9083:8000"]
+    header = COMPOSE.read_text().split("\nname:")[0]
+    assert "FLCOLLECTOR_API_BIND=0.0.0.0" in header and "API_AUTH_ENABLED" in header  # how to open it, safely
+
+
+def test_every_service_restarts_unless_stopped() -> None:
+    assert {name: s.get("restart") for name, s in compose()["services"].items()} == dict.fromkeys(
+        compose()["services"], "unless-stopped"
+    )
 
 
 def test_the_collector_waits_for_healthy_sources() -> None:
@@ -58,15 +79,17 @@ def test_the_collector_waits_for_healthy_sources() -> None:
     }
 
 
-def test_every_service_uses_the_image_built_from_the_repository() -> None:
+def test_one_service_builds_the_image_the_others_use() -> None:
     services = compose()["services"]
-    images = {service["image"] for service in services.values()}
-    assert len(images) == 1
-    for service in services.values():
-        assert service["build"] == {"context": "..", "dockerfile": "container/Dockerfile"}
-        assert (COMPOSE.parent / service["build"]["context"] / service["build"]["dockerfile"]).resolve() == (
-            CONTAINER / "Dockerfile"
-        )
+    assert len({service["image"] for service in services.values()}) == 1
+    builders = [name for name, service in services.items() if "build" in service]
+    assert builders == ["collector"]
+    build = services["collector"]["build"]
+    assert build == {"context": "..", "dockerfile": "container/Dockerfile"}
+    assert (COMPOSE.parent / build["context"] / build["dockerfile"]).resolve() == CONTAINER / "Dockerfile"
+    for name, service in services.items():
+        if name != "collector":  # never pulled from a registry under the same name: the collector builds it
+            assert service["pull_policy"] == "never"
 
 
 def test_the_image_tag_follows_the_package_version() -> None:
@@ -77,14 +100,8 @@ def test_the_image_tag_follows_the_package_version() -> None:
 
 def test_emulators_serve_on_the_addresses_the_collector_resolves() -> None:
     services = compose()["services"]
-    result = run_entrypoint(environment(services["collector"]), "--print-env")
-    assert result.returncode == 0, result.stderr
-    resolved = parse_env_lines(result.stdout)
-    for service_name, variable in (
-        ("fl-server", "FL_SERVER_URL"),
-        ("policy-engine", "POLICY_ENGINE_URL"),
-        ("sdn-controller", "SDN_CONTROLLER_URL"),
-    ):
+    resolved = source_urls(environment(services["collector"]))
+    for service_name, monitor in (("fl-server", "fl"), ("policy-engine", "policy"), ("sdn-controller", "sdn")):
         service = services[service_name]
         assert service["entrypoint"] == ["python", "-m", "flcollector.emulators"]
         command = service["command"]
@@ -92,7 +109,7 @@ def test_emulators_serve_on_the_addresses_the_collector_resolves() -> None:
         port = command[command.index("--port") + 1]
         assert port == str(EMULATORS[service_name][2]), "the emulator listens on FLOPY-NET's port"
         assert command[command.index("--host") + 1] == "0.0.0.0"
-        assert resolved[variable] == f"http://{service_name}:{port}"
+        assert resolved[monitor] == f"http://{service_name}:{port}"
         health = service["healthcheck"]["test"]
         assert health[:3] == ["CMD", "python", "-c"] and f"127.0.0.1:{port}/health" in health[3]
         compile(health[3], "<healthcheck>", "exec")
@@ -118,17 +135,20 @@ def test_the_guide_names_the_same_image_ports_and_commands() -> None:
     image = compose()["services"]["collector"]["image"]
     assert f"docker build -f container/Dockerfile -t {image} ." in guide
     assert "docker compose -f container/compose.yaml up --build" in guide
-    assert "8083:8000" in guide or "-p 8083:8000" in guide
+    assert "container/test-image.sh" in guide
+    assert "-p 127.0.0.1:8083:8000" in guide and "FLCOLLECTOR_API_BIND" in guide
     template = json.loads((CONTAINER / "gns3" / "collector.json").read_text())
     assert template["template"]["image"] == image
     # every `docker run -e NAME=` in the guide is a variable the entrypoint or the agent knows
     script = (CONTAINER / "entrypoint.sh").read_text()
     known = set(re.findall(r"\b[A-Z][A-Z0-9_]{2,}\b", script))
-    for prefix in re.findall(r'^\s*"\w+\|([A-Z_]+)\|\d+\|[A-Z_]+"$', script, re.M):  # the SOURCES table
+    prefixes = re.findall(r'^\s*"\w+\|([A-Z_]+)\|[A-Z_]+"$', script, re.M)  # the SOURCES table
+    assert prefixes == ["FL_SERVER", "POLICY_ENGINE", "SDN_CONTROLLER"]
+    for prefix in prefixes:
         known |= {f"{prefix}_URL", f"{prefix}_HOST", f"{prefix}_PORT", f"NODE_IP_{prefix}"}
     known |= set(re.findall(r'"([A-Z][A-Z0-9_]+)"', (REPO / "core" / "config.py").read_text()))
     for line in guide.splitlines():
-        if "docker run" in line or line.strip().startswith("-e "):
+        if re.search(r"\b(docker|podman) run\b", line) or line.strip().startswith("-e "):
             for token in shlex.split(line.replace("\\", " ")):
                 if re.fullmatch(r"[A-Z][A-Z0-9_]+=.*", token):
                     assert token.split("=", 1)[0] in known, token

@@ -6,9 +6,12 @@ import fnmatch
 import json
 import re
 import shlex
+from typing import Any
 
-from container_helpers import CONTAINER, CONTAINER_TOML, REPO
+from container_helpers import CONTAINER, CONTAINER_TOML, REPO, load_container_module
 from flcollector.config import read_toml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 DOCKERFILE = CONTAINER / "Dockerfile"
 
@@ -41,8 +44,56 @@ def args_of(keyword: str) -> list[str]:
     return [rest for kw, rest in instructions() if kw == keyword]
 
 
-def test_base_image_is_python_311_slim() -> None:
-    assert args_of("FROM") == ["python:3.11-slim"]
+def test_the_base_is_pinned_by_debian_and_python_version() -> None:
+    assert args_of("FROM") == ["${BASE_IMAGE}"]
+    (default,) = [rest.split("=", 1)[1] for rest in args_of("ARG") if rest.startswith("BASE_IMAGE=")]
+    # the tag test-image.sh makes, and refuses to make from anything else: Debian point release and Python version
+    assert re.fullmatch(r"localhost/flcollector-base:debian12\.\d+-python3\.11\.\d+", default), default
+    assert "latest" not in default
+
+
+def test_dependencies_are_installed_from_the_lock_before_the_source_is_copied() -> None:
+    steps = instructions()
+    lock_install = next(i for i, (kw, rest) in enumerate(steps) if kw == "RUN" and "constraints.txt" in rest)
+    assert "pip install --requirement /opt/flcollector/constraints.txt" in steps[lock_install][1]
+    source = re.compile(r"\b(core|plugins|setup\.py)\b")
+    copied = [i for i, (kw, rest) in enumerate(steps) if kw == "COPY" and source.search(rest)]
+    assert copied and min(copied) > lock_install, "a code edit would reinstall numpy and pyarrow"
+    copies_before = [rest for kw, rest in steps[:lock_install] if kw == "COPY"]
+    assert copies_before == ["container/constraints.txt /opt/flcollector/constraints.txt"]
+
+
+def locked() -> dict[str, str]:
+    """The lock's ``name -> version`` (canonical names)."""
+    pins = {}
+    for line in (CONTAINER / "constraints.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            assert version, f"constraints.txt: {line!r} is not pinned with =="
+            pins[canonicalize_name(name)] = version
+    return pins
+
+
+def test_the_lock_pins_every_dependency_of_pyproject_with_the_parquet_extra() -> None:
+    project = read_pyproject()
+    pins = locked()
+    texts = [*project["dependencies"], *project["optional-dependencies"]["parquet"]]
+    for requirement in map(Requirement, texts):
+        if requirement.marker is not None and not requirement.marker.evaluate({"python_version": "3.11"}):
+            continue  # e.g. tomli, for Python < 3.11 only
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{requirement.name} is not locked: run container/base-image.sh lock"
+        assert requirement.specifier.contains(pins[name], prereleases=True), f"{name}=={pins[name]} vs {requirement}"
+    assert "pyarrow" in pins  # the parquet extra: `format=parquet` works in the image
+    assert "setuptools" in pins  # flcollector itself is built without build isolation, from the lock alone
+
+
+def read_pyproject() -> dict[str, Any]:
+    """pyproject.toml's [project] table."""
+    _, tables = read_toml(REPO / "pyproject.toml")
+    project = tables["project"]
+    assert isinstance(project, dict)
+    return project
 
 
 def test_runs_as_a_named_non_root_user_with_a_shell_for_gns3() -> None:
@@ -54,10 +105,29 @@ def test_runs_as_a_named_non_root_user_with_a_shell_for_gns3() -> None:
     assert re.search(rf"useradd .*--shell /bin/(ba)?sh .*\b{users[-1]}\b", created)
 
 
-def test_installs_flcollector_with_a_plain_pip_install_from_the_repo() -> None:
+def test_installs_flcollector_from_the_repo_with_the_parquet_extra_and_no_index() -> None:
     runs = " && ".join(args_of("RUN"))
-    assert "pip install ." in runs
+    lock = "/opt/flcollector/constraints.txt"
+    assert f"pip install --no-index --no-build-isolation --constraint {lock} '.[parquet]'" in runs
+    assert "pip check" in runs
     assert "[dev]" not in runs and " -e " not in runs
+
+
+def test_the_users_home_is_its_own() -> None:
+    created = " ".join(args_of("RUN"))
+    assert re.search(r"useradd .*--home-dir /home/flcollector --create-home", created)
+
+
+def test_labels_say_version_revision_and_source_and_come_last() -> None:
+    steps = instructions()
+    (label,) = [rest for kw, rest in steps if kw == "LABEL"]
+    for key in ("version", "revision", "source", "title", "licenses"):
+        assert f"org.opencontainers.image.{key}=" in label
+    version = next(rest for kw, rest in steps if kw == "ARG" and rest.startswith("VERSION="))
+    assert version == f"VERSION={read_pyproject()['version']}"
+    # a new revision must not invalidate the cached layers: its ARG comes after the last RUN
+    last_run = max(i for i, (kw, _) in enumerate(steps) if kw == "RUN")
+    assert all(i > last_run for i, (kw, rest) in enumerate(steps) if kw == "ARG" and rest.startswith("REVISION"))
 
 
 def test_every_copied_path_exists_in_the_build_context() -> None:
@@ -81,16 +151,18 @@ def test_the_api_port_matches_the_baked_in_config() -> None:
     assert tables["agent"]["data_dir"] == "/app/data"
 
 
-def test_healthcheck_polls_health_with_python_urllib() -> None:
+def test_healthcheck_runs_the_entrypoints_health_check() -> None:
+    # the entrypoint resolves the environment as for `run`; healthcheck.py asks where the config says the agent is
     (healthcheck,) = args_of("HEALTHCHECK")
     options, _, command = healthcheck.partition("CMD ")
-    argv = json.loads(command)
-    assert argv[:2] == ["python", "-c"]
-    code = argv[2]
-    compile(code, "<healthcheck>", "exec")  # it must at least be valid Python
-    assert "urllib" in code and "/health" in code and "'8000'" in code
-    assert "curl" not in healthcheck
-    assert "--timeout=" in options and "--interval=" in options
+    assert json.loads(command) == ["/app/entrypoint.sh", "--health"]
+    assert "--timeout=" in options and "--interval=" in options and "--start-period=" in options
+    copied = " ".join(args_of("COPY"))
+    assert "container/healthcheck.py" in copied and "container/preflight.py" in copied
+    # the request's own timeout leaves the engine's room for bash and Python to start, so a slow answer is reported
+    engine_timeout = re.search(r"--timeout=(\d+)s", options)
+    assert engine_timeout is not None
+    assert int(engine_timeout[1]) >= load_container_module("healthcheck").TIMEOUT + 1.5
 
 
 def test_the_config_is_checked_at_build_time() -> None:

@@ -6,10 +6,19 @@ Resolution is checked with ``--print-env`` and ``FLCOLLECTOR_DRY_RUN=1``, so no 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
-from container_helpers import CONTAINER_TOML, ENTRYPOINT, SPEC_GNS3_ENV, parse_env_lines, run_entrypoint
+from container_helpers import (
+    ENTRYPOINT,
+    SPEC_GNS3_ENV,
+    local_container_toml,
+    parse_env_lines,
+    run_entrypoint,
+    source_urls,
+)
+from flcollector.config import DEFAULT_PORTS
 
 GNS3_NODE_IPS = {
     "USE_STATIC_IP": "true",
@@ -32,10 +41,21 @@ def test_entrypoint_is_an_executable_bash_script() -> None:
 
 
 def test_gns3_node_ips_become_source_urls_with_flopynet_ports() -> None:
+    assert source_urls(GNS3_NODE_IPS) == {
+        "fl": "http://192.168.141.10:8081",
+        "policy": "http://192.168.141.20:5000",
+        "sdn": "http://192.168.141.41:8181",
+    }
+
+
+def test_node_ips_are_handed_to_the_agent_as_hosts() -> None:
+    # the agent, not the entrypoint, adds the port: the entrypoint keeps no copy of FLOPY-NET's ports
     env = resolved_env(GNS3_NODE_IPS)
-    assert env["FL_SERVER_URL"] == "http://192.168.141.10:8081"
-    assert env["POLICY_ENGINE_URL"] == "http://192.168.141.20:5000"
-    assert env["SDN_CONTROLLER_URL"] == "http://192.168.141.41:8181"
+    assert env["FL_SERVER_HOST"] == "192.168.141.10"
+    assert "FL_SERVER_URL" not in env and "FL_SERVER_PORT" not in env
+    script = ENTRYPOINT.read_text()
+    for port in DEFAULT_PORTS.values():
+        assert not re.search(rf"\b{port}\b", script), f"entrypoint.sh still names port {port}"
 
 
 @pytest.mark.parametrize(
@@ -55,30 +75,30 @@ def test_static_ip_beats_the_service_name_only_in_gns3(mode: dict[str, str], exp
         "POLICY_ENGINE_URL": "http://policy-engine:5000",
         "SDN_CONTROLLER_URL": "http://sdn-controller:8181",
     }
-    assert resolved_env(env)["FL_SERVER_URL"] == expected
+    assert source_urls(env)["fl"] == expected
 
 
 def test_explicit_url_wins_over_node_ip_and_host() -> None:
-    env = resolved_env({**GNS3_NODE_IPS, "FL_SERVER_URL": "http://10.0.0.5:9999", "FL_SERVER_HOST": "fl-server"})
-    assert env["FL_SERVER_URL"] == "http://10.0.0.5:9999"
+    env = {**GNS3_NODE_IPS, "FL_SERVER_URL": "http://10.0.0.5:9999", "FL_SERVER_HOST": "fl-server"}
+    assert source_urls(env)["fl"] == "http://10.0.0.5:9999"
 
 
 def test_port_variables_replace_the_default_ports() -> None:
-    env = resolved_env(
-        {**GNS3_NODE_IPS, "FL_SERVER_PORT": "9081", "POLICY_ENGINE_PORT": "5001", "SDN_CONTROLLER_PORT": "8080"}
-    )
-    assert env["FL_SERVER_URL"] == "http://192.168.141.10:9081"
-    assert env["POLICY_ENGINE_URL"] == "http://192.168.141.20:5001"
-    assert env["SDN_CONTROLLER_URL"] == "http://192.168.141.41:8080"
+    env = {**GNS3_NODE_IPS, "FL_SERVER_PORT": "9081", "POLICY_ENGINE_PORT": "5001", "SDN_CONTROLLER_PORT": "8080"}
+    assert source_urls(env) == {
+        "fl": "http://192.168.141.10:9081",
+        "policy": "http://192.168.141.20:5001",
+        "sdn": "http://192.168.141.41:8080",
+    }
 
 
 def test_host_without_port_gets_the_flopynet_port_not_port_80() -> None:
-    env = resolved_env({"FL_SERVER_HOST": "fl", "POLICY_ENGINE_HOST": "pe", "SDN_CONTROLLER_HOST": "sdn"})
-    assert (env["FL_SERVER_URL"], env["POLICY_ENGINE_URL"], env["SDN_CONTROLLER_URL"]) == (
-        "http://fl:8081",
-        "http://pe:5000",
-        "http://sdn:8181",
-    )
+    env = {"FL_SERVER_HOST": "fl", "POLICY_ENGINE_HOST": "pe", "SDN_CONTROLLER_HOST": "sdn"}
+    assert source_urls(env) == {
+        "fl": f"http://fl:{DEFAULT_PORTS['FL_SERVER']}",
+        "policy": f"http://pe:{DEFAULT_PORTS['POLICY_ENGINE']}",
+        "sdn": f"http://sdn:{DEFAULT_PORTS['SDN_CONTROLLER']}",
+    }
 
 
 def test_flopynet_api_port_names_set_the_collector_port() -> None:
@@ -96,6 +116,7 @@ def test_spec_gns3_environment_without_an_sdn_address_fails_naming_the_variables
     assert "[[monitors.sdn]] has no address" in result.stderr
     for variable in ("SDN_CONTROLLER_URL", "NODE_IP_SDN_CONTROLLER", "SDN_CONTROLLER_HOST", "NETWORK_MONITOR_ENABLED"):
         assert variable in result.stderr
+    assert f"default {DEFAULT_PORTS['SDN_CONTROLLER']}" in result.stderr  # the agent's table, the one copy
     assert "monitors.fl" not in result.stderr and "monitors.policy" not in result.stderr
 
 
@@ -153,7 +174,7 @@ def test_dry_run_resolves_the_gns3_config_the_spec_describes() -> None:
     assert set(config["sinks"]) >= {"sqlite", "jsonl", "cache"}
     server = config["listeners"]["server"][0]
     assert (server["host"], server["port"]) == ("0.0.0.0", 8000)
-    assert config["agent"]["data_dir"] == "/app/data"
+    assert config["agent"]["data_dir"] == str(local_container_toml().parent / "app" / "data")
 
 
 def test_dry_run_applies_the_agents_own_variables() -> None:
@@ -174,6 +195,7 @@ def test_an_invalid_config_stops_the_start_with_flcollector_checks_message(tmp_p
 
 
 def test_any_other_command_runs_with_the_resolved_environment() -> None:
-    result = run_entrypoint(GNS3_NODE_IPS, "printenv", "SDN_CONTROLLER_URL", "FLCOLLECTOR_CONFIG")
+    result = run_entrypoint({**GNS3_NODE_IPS, "API_PORT": "8002"}, "printenv", "SDN_CONTROLLER_HOST", "COLLECTOR_PORT",
+                            "FLCOLLECTOR_CONFIG")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["http://192.168.141.41:8181", str(CONTAINER_TOML)]
+    assert result.stdout.split() == ["192.168.141.41", "8002", str(local_container_toml())]

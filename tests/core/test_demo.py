@@ -49,12 +49,17 @@ async def test_demo_runs_the_agent_against_the_emulators(tmp_path: Path, make_co
     experiment = agent.context.experiment
     assert experiment and experiment.startswith("cnn-mnist-") and {m.experiment for m in rounds} == {experiment}
     assert sorted(m.round for m in rounds)[:3] == [1, 2, 3]
+    assert demo.report is not None and demo.report.name == f"{experiment}.html"
+    assert 'id="figure-accuracy"' in demo.report.read_text()  # rounds were recorded, so they are drawn
 
 
 def test_demo_main_stops_after_its_duration(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(duration=0.5, data_dir=str(tmp_path / "d"), port=0) == 0
     printed = capsys.readouterr().out
     assert "emulated fl-server" in printed and "stopping after 0.5 s" in printed and "stopped; data kept" in printed
+    report = Path(printed.split("[demo] report: ", 1)[1].split("\n", 1)[0])  # the demo ends with its report
+    assert report.parent == tmp_path / "d" / "reports" and report.suffix == ".html"
+    assert "<h1>FL experiment report" in report.read_text()
 
 
 def test_tables_of_missing_plugins_are_left_out() -> None:

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 import trio
-from flcollector import Event, Metric, MetricQuery, Record
-from flcollector import export as export_module
-from flcollector.export import export_records, main, parse_time
+from flcollector import Event, Metric, MetricQuery, Record, export_tables
+from flcollector.export import export_records, parse_time
+from flcollector.export_cli import main
 
 sqlite_plugin = pytest.importorskip("flcollector.plugins.sqlite")
 # an hour ago, with nanoseconds a float64 could not hold (recent, so the store's retention keeps it)
@@ -57,10 +57,10 @@ def test_parse_time_forms() -> None:
         parse_time("yesterday-ish", now)
 
 
-async def test_export_records_reads_every_page(
+async def test_export_records_reads_every_chunk(
     make_component: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(export_module, "PAGE", 3)  # force several pages through the real store
+    monkeypatch.setattr(export_tables, "CHUNK", 3)  # force several chunks through the real store
     store = make_component(sqlite_plugin.SqliteStore, {})
     with trio.fail_after(10):
         async with store:
