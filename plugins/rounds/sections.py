@@ -48,9 +48,9 @@ def ports(acc: RoundAccumulator, capacity_mbps: float) -> Fields:
         names = ("port_rx_bytes", "port_tx_bytes", "port_rx_packets", "port_tx_packets")
         out.update({name: acc.total("port", i) for i, name in enumerate(names)})
         drops, packets = acc.total("port", 4) + acc.total("port", 5), out["port_rx_packets"] + out["port_tx_packets"]
-        out.update(drops=drops, errors=acc.total("port", 6))
+        out.update(port_drops=drops, port_errors=acc.total("port", 6))
         if packets + drops > 0:
-            out["drop_pct"] = 100.0 * drops / (packets + drops)
+            out["port_drop_pct"] = 100.0 * drops / (packets + drops)
     rates = acc.means("rate")
     peaks = [max(m.max(0) or 0.0, m.max(1) or 0.0) for m in rates.values()]
     busiest = [max(m.mean(0) or 0.0, m.mean(1) or 0.0) for m in rates.values()]
@@ -84,8 +84,8 @@ def traffic(acc: RoundAccumulator) -> Fields:
         return {}
     classes = ("fl", "control", "background")
     out: Fields = {f"{kind}_bytes": values[i] for i, kind in enumerate(classes)}
-    out["bytes"] = total = sum(values[:3])
-    out["packets"] = sum(values[3:6])
+    out["total_bytes"] = total = sum(values[:3])  # as sdn_traffic names them
+    out["total_packets"] = sum(values[3:6])
     if total > 0:
         out.update({f"{kind}_pct": 100.0 * values[i] / total for i, kind in enumerate(classes)})
     return out

@@ -75,10 +75,10 @@ async def test_the_demo_round_table_shows_the_degradation_the_traffic_and_the_ou
     # (a client that joined in the last rounds has sent too little for the edges of its first interval to vanish)
     settled = {client: total for client, total in sums.items() if total[1] > 500_000}
     assert len(settled) >= 3 and all(sent == pytest.approx(got, rel=0.02) for sent, got in settled.values())
-    with_traffic = [f for f in final.values() if f.get("bytes")]
+    with_traffic = [f for f in final.values() if f.get("total_bytes")]
     assert with_traffic
     for f in with_traffic:
-        assert f["fl_bytes"] + f["control_bytes"] + f["background_bytes"] == pytest.approx(f["bytes"])
+        assert f["fl_bytes"] + f["control_bytes"] + f["background_bytes"] == pytest.approx(f["total_bytes"])
         assert f["fl_pct"] + f["control_pct"] + f["background_pct"] == pytest.approx(100)
         assert f["attributed_pct"] == pytest.approx(100, abs=1)
     # the policy engine was down for a while: the rounds that spanned it say so, the others are whole

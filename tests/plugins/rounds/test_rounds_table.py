@@ -73,7 +73,7 @@ def test_rows_are_final_after_settle_and_count_each_interval_by_its_share_of_the
         assert client.fields["to_server_share_pct"] == pytest.approx(100, abs=2)
         assert client.fields["from_server_share_pct"] == pytest.approx(100, abs=2)
     assert one["fl_server_bytes"] == pytest.approx(4 * 900_000) and one["attributed_pct"] == pytest.approx(100)
-    assert one["fl_bytes"] + one["control_bytes"] + one["background_bytes"] == pytest.approx(one["bytes"])
+    assert one["fl_bytes"] + one["control_bytes"] + one["background_bytes"] == pytest.approx(one["total_bytes"])
     assert one["fl_pct"] + one["control_pct"] + one["background_pct"] == pytest.approx(100)
     assert one["clients_participating"] == 2 and one["fl_bytes_per_client"] == pytest.approx(4 * 900_000 / 2)
 
