@@ -99,7 +99,7 @@ class Intake:
         out: list[Sample] = [(t, t, "rate", key, (number(f, "rx_bps"), number(f, "tx_bps")))]
         interval = number(f, "interval_s")
         since = _before(t, interval) if interval > 0 else t
-        packets = (0.0, 0.0, 0.0, 0.0, 0.0)
+        packets: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0, 0.0)
         if interval > 0:
             packets = (*(number(f, name, 0.0) * interval for name in ("rx_pps", "tx_pps", "rx_drops_ps",
                                                                       "tx_drops_ps")),
