@@ -16,10 +16,10 @@ from flcollector import Event, EventQuery, Metric, MetricQuery, Record, Store
 from .coverage import OUTAGE_EVENTS
 from .experiments import EXPERIMENT
 from .intake import TOPOLOGY_EVENTS
+from .readers import StoreReader
 from .rows import ROW
 from .table import RoundTable
 
-PAGE = 10_000
 METRICS = ("fl_round", "fl_server", "fl_client", "sdn_port", "sdn_traffic", "sdn_traffic_rule", "sdn_fl_peer",
            "network", "probe_tcp", "gns3_link")
 EVENTS = ("ROUND_STARTED", "ROUND_COMPLETED", "POLICY_DECISION", "ANOMALY_DETECTED", "LINK_CONFIG_CHANGED",
@@ -39,8 +39,9 @@ async def rebuild(table: RoundTable, store: Store, newest_ns: int | None) -> int
     start = since - settle if since is not None else newest_ns - max(settle, hold)
     snapshot = await store.query_events(EventQuery(types=["TOPOLOGY_SNAPSHOT"], end_ns=start, limit=1, order="desc"))
     records: list[Record] = [*snapshot, *await _open_outages(store, start)]
-    records += await _all_metrics(store, start)
-    records += await _all_events(store, start)
+    reader = StoreReader(store)
+    records += await reader.metrics(METRICS, start_ns=start)
+    records += await reader.events(EVENTS, start, None)
     records.sort(key=lambda r: r.time_ns)  # stable: a poll's records keep their order
     for record in records:
         table.read(record)
@@ -80,23 +81,3 @@ async def _open_outages(store: Store, before_ns: int) -> list[Event]:
     for event in events:
         newest.setdefault(event.details.get("monitor"), event)
     return [e for e in newest.values() if e.type == "SOURCE_UNREACHABLE"]
-
-
-async def _all_metrics(store: Store, since_ns: int) -> list[Metric]:
-    out: list[Metric] = []
-    while True:
-        page = await store.query_metrics(MetricQuery(names=list(METRICS), start_ns=since_ns, limit=PAGE,
-                                                     offset=len(out), order="asc"))
-        out += page
-        if len(page) < PAGE:
-            return out
-
-
-async def _all_events(store: Store, since_ns: int) -> list[Event]:
-    out: list[Event] = []
-    while True:
-        page = await store.query_events(EventQuery(types=list(EVENTS), start_ns=since_ns, limit=PAGE,
-                                                   offset=len(out), order="asc"))
-        out += page
-        if len(page) < PAGE:
-            return out
