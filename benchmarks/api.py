@@ -15,9 +15,12 @@ the server does.
 3. Ingest: ``POST /write`` with ``--ingest-batches`` bodies of 5000 line-protocol points, into the full pipeline
    (sqlite + cache); the floor is the same POSTs to the bare route (read the body, answer 204).
 
+4. Routes (``--only routes``): each of ``--paths`` (both faces, cheap and list routes) polled alone by ``--clients``
+   connections for ``--seconds / 2``, as a ratio to the floor's req/s in the same run.
+
 Run: ``.venv/bin/python benchmarks/api.py [--metrics 1000000] [--events 100000] [--seconds 10]
-[--only poll,ws,ingest] [--ws-modes batch,messages]``; ``BENCH_PROFILE=/tmp/agent.prof`` runs the agent process
-under cProfile. Figures and their reading: ``.sections/bench-api.md``.
+[--only poll,routes,ws,ingest] [--ws-modes batch,messages] [--paths /health,...]``;
+``BENCH_PROFILE=/tmp/agent.prof`` runs the agent process under cProfile. Figures: BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -36,6 +39,15 @@ import orjson
 import trio
 
 OVERVIEW = ["/api/metrics/fl/status", "/api/metrics/latest?type=network", "/api/network/flows", "/api/events/summary"]
+#: ``--only routes``: each polled alone, against the floor of the same run (both faces, cheap and list routes).
+ROUTES = [
+    "/health",
+    "/api/v1/events?limit=100",
+    "/api/v1/metrics?limit=100",
+    "/api/events?limit=100",
+    "/api/metrics/fl/rounds?limit=100",
+    "/api/metrics/fl/status",
+]
 CONFIG = """
 [agent]
 data_dir = "{data}"
@@ -45,9 +57,12 @@ self_metrics_interval = "0s"
 retention = "0s"
 batch_size = 5000
 [[sinks.cache]]
+[[sinks.websocket]]
+flush_interval = "20ms"
+when_full = "drop_oldest"
+keepalive = "0s"
 [server]
 port = 0
-ws_keepalive = "0s"
 """
 
 
@@ -146,7 +161,8 @@ async def serve(args: argparse.Namespace) -> None:
             if command == "emit":  # emit <rate> <seconds>: batches every 20 ms, stamped when made
                 rate, seconds = int(rest[0]), float(rest[1])
                 per_batch, batches = max(1, rate // 50), int(seconds * 50)
-                hub = server.app.state.server.hub
+                websocket = agent.find("sink", "websocket")
+                hub = websocket.hub
                 published, deadline = hub.published, trio.current_time()
                 for n in range(batches):
                     deadline += 0.02
@@ -158,7 +174,7 @@ async def serve(args: argparse.Namespace) -> None:
                     json.dumps(
                         {
                             "published": hub.published - published,
-                            "ws_dropped": server.runtime.stats.counters.get("ws_dropped", 0),
+                            "ws_dropped": websocket.runtime.stats.counters.get("ws_dropped", 0),
                         }
                     ),
                     flush=True,
@@ -387,6 +403,12 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                 for path in OVERVIEW:
                     results[path] = await poll(url, [path], args.clients, args.seconds / 2)
                 results["ratio"] = results["overview"]["rps"] / results["floor"]["rps"]
+            if "routes" in parts:
+                floor_figures = results.get("floor") or await poll(floor_url, ["/"], args.clients, args.seconds)
+                results["floor"] = floor_figures
+                for path in args.paths.split(","):
+                    figures = await poll(url, [path], args.clients, args.seconds / 2)
+                    results[path] = {**figures, "ratio": figures["rps"] / floor_figures["rps"]}
             if "ws" in parts:
                 for batch in [m == "batch" for m in args.ws_modes.split(",")]:
                     results[f"ws_{'batch' if batch else 'messages'}"] = await websocket_run(
@@ -421,7 +443,8 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--ingest-batches", type=int, default=40)
     parser.add_argument("--ws-modes", default="batch,messages", help="WebSocket modes: batch, messages")
-    parser.add_argument("--only", default="poll,ws,ingest", help="comma-separated parts: poll, ws, ingest")
+    parser.add_argument("--only", default="poll,ws,ingest", help="comma-separated parts: poll, routes, ws, ingest")
+    parser.add_argument("--paths", default=",".join(ROUTES), help="the routes of --only routes, comma-separated")
     args = parser.parse_args()
     if args.serve:
         trio.run(serve, args)

@@ -22,7 +22,9 @@ from .remote import AXES, RemoteOptions, RemoteRejected, RemoteSink, RemoteUnava
 from .remote_http import HttpRemoteSink, HttpTarget, auth_headers, check_response, gzip_body
 from .source_names import SOURCE_COMPONENTS, component_name, source_name
 from .sources import NOT_FOUND, EndpointError, SeenIds, endpoint_error_event, gather_endpoints, get_json, settle
+from .stats import COUNTERS, ComponentStats, StatsRegistry
 from .store import Aggregation, BulkStore, EventQuery, MetricQuery, Selection, Store
+from .view import AgentView, Configured, agent_of
 
 try:
     __version__ = version("flcollector")
@@ -31,13 +33,17 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 __all__ = [
     "AXES",
+    "COUNTERS",
     "LEVELS",
     "NOT_FOUND",
     "SOURCE_COMPONENTS",
+    "AgentView",
     "Aggregation",
     "BulkStore",
     "Component",
+    "ComponentStats",
     "ConfigError",
+    "Configured",
     "CounterDelta",
     "CounterTracker",
     "Duration",
@@ -70,8 +76,10 @@ __all__ = [
     "Send",
     "Sink",
     "SourceUnavailable",
+    "StatsRegistry",
     "Store",
     "__version__",
+    "agent_of",
     "auth_headers",
     "check_axes",
     "check_response",

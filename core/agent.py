@@ -11,7 +11,7 @@ import logging
 import signal
 import time
 from collections.abc import Sequence
-from contextlib import AsyncExitStack
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +29,13 @@ from .scheduler import MonitorRunner
 from .settings import MonitorCommon
 from .stats import StatsRegistry
 from .store import Store
+from .view import AgentView, Configured
 
 log = logging.getLogger("flcollector.agent")
 
 
 class Agent:
-    """A running collector. See the module docstring for the lifecycle; plugins see it through ``runtime.agent``."""
+    """A running collector. See the module docstring for the lifecycle; plugins see it through :attr:`view`."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
@@ -51,8 +52,11 @@ class Agent:
         self.ids = EventIds()
         self.pipeline: Pipeline | None = None
         self._store: Store | None = None
+        self._routes: list[Any] | None = None
+        #: What plugins see of this agent: ``runtime.agent`` and the hooks' ``agent`` argument.
+        self.view = AgentView(self)
 
-    # -- the view plugins use ------------------------------------------------------------------------------------
+    # -- what the view offers plugins ----------------------------------------------------------------------------
 
     def components(self, kind: str) -> list[Any]:
         """Return the open component instances of ``kind`` in config order."""
@@ -76,7 +80,7 @@ class Agent:
             raise RuntimeError("the agent is not running")
         await self.pipeline.send(list(records))
 
-    def observe(self, size: int = 1000) -> Any:
+    def observe(self, size: int = 1000) -> AbstractAsyncContextManager[trio.MemoryReceiveChannel[list[Record]]]:
         """Async context manager yielding a receive channel of batches seen after the processors (never blocks)."""
         if self.pipeline is None:
             raise RuntimeError("the agent is not running")
@@ -105,6 +109,34 @@ class Agent:
             "plugins_failed": {p.name: p.error for p in self.registry.failed()},
         }
 
+    def describe(self, kind: str) -> list[Configured]:
+        """Every enabled instance of ``kind`` as the config resolved it (see :meth:`AgentView.configured`)."""
+        described = []
+        for cfg in self.config.of_kind(kind):
+            interval = Schedule.resolve(cfg.common, self.settings).interval if kind == "monitor" else None
+            described.append(Configured(cfg.kind, cfg.component, cfg.instance, cfg.plugin, cfg.options, interval))
+        return described
+
+    def plugin_routes(self) -> list[Any]:
+        """The routes plugins add through ``register_routes``, collected once (when the server first asks).
+
+        A plugin whose hook raises is logged, shown in ``/health`` under ``plugins_failed`` and left out.
+        """
+        if self._routes is None:
+            self._routes = []
+            pm = self.registry.pm
+            for impl in pm.hook.register_routes.get_hookimpls() if pm is not None else []:
+                arguments: dict[str, Any] = {"agent": self.view}  # pluggy passes only the names an impl declares
+                try:
+                    routes: Any = impl.function(**{n: arguments[n] for n in impl.argnames})
+                    self._routes += list(routes or [])
+                except Exception as exc:
+                    log.exception("plugin %r: register_routes() raised; its routes are left out", impl.plugin_name)
+                    info = self.registry.plugins.get(impl.plugin_name)
+                    if info is not None:
+                        info.error = f"register_routes() raised {type(exc).__name__}: {exc}"
+        return self._routes
+
     def stop(self) -> None:
         """Ask the agent to stop (as SIGTERM does)."""
         self._stop.set()
@@ -116,7 +148,7 @@ class Agent:
         runtime = Runtime(
             instance=cfg.instance, plugin=cfg.plugin, log=logger,
             stats=self.stats.register(cfg.kind, cfg.instance, cfg.plugin),
-            context=self.context, data_dir=self.data_dir, agent=self,
+            context=self.context, data_dir=self.data_dir, agent=self.view,
         )
         if isinstance(cfg.common, MonitorCommon):  # a monitor learns its resolved schedule from the core
             runtime.schedule = Schedule.resolve(cfg.common, self.settings)
@@ -169,7 +201,7 @@ class Agent:
                     await self._run_inputs(task_status, grace)
                 await self.pipeline.close(grace)
             if self.registry.pm:
-                self.registry.pm.hook.shutdown(agent=self)
+                self.registry.pm.hook.shutdown(agent=self.view)
         log.info("stopped; %d records dropped in total", self.stats.dropped_total)
 
     async def _run_inputs(self, task_status: trio.TaskStatus[Agent], grace: float) -> None:
@@ -178,7 +210,7 @@ class Agent:
             for cfg, listener in self._instances["listener"]:
                 await listeners.start(self._guard, cfg, listener.run, self.pipeline.send)  # type: ignore[attr-defined]
             if self.registry.pm:
-                self.registry.pm.hook.startup(agent=self)
+                self.registry.pm.hook.startup(agent=self.view)
             async with trio.open_nursery() as monitors:
                 for cfg, monitor in self._instances["monitor"]:
                     runner = MonitorRunner(monitor, cfg.common, self.settings, self.pipeline.send)  # type: ignore[arg-type]

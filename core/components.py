@@ -24,7 +24,7 @@ from .settings import AgentSettings, MonitorCommon
 from .stats import ComponentStats
 
 if TYPE_CHECKING:
-    from .agent import Agent
+    from .view import AgentView
 
 #: What a listener calls to push records into the pipeline (waits while the pipeline is full).
 Send = Callable[[Sequence[Record]], Awaitable[None]]
@@ -69,7 +69,7 @@ class Runtime:
     stats: ComponentStats
     context: RunContext
     data_dir: Path
-    agent: Agent | None = None  # the running agent, for components that need the whole view (the server)
+    agent: AgentView | None = None  # the running agent as plugins see it (None in unit tests)
     schedule: Schedule = attrs.field(factory=Schedule)  # a monitor's resolved interval, jitter and timeout
 
 
@@ -81,6 +81,9 @@ class Component:
     name: ClassVar[str] = ""
     #: An attrs class describing the options; the core validates the config table against it.
     Options: ClassVar[type] = NoOptions
+    #: Defaults for the core's own keys of this kind (``SinkCommon``, ``MonitorCommon``...) that suit this component
+    #: better than the core's, e.g. a live sink's ``flush_interval``; the config still overrides them.
+    common_defaults: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, options: Any, runtime: Runtime) -> None:
         self.options = options

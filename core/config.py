@@ -34,6 +34,7 @@ BUILTIN_DEFAULT = """
 [[sinks.sqlite]]
 [[sinks.jsonl]]
 [[sinks.cache]]
+[[sinks.websocket]]
 [server]
 """
 
@@ -340,7 +341,7 @@ def _component(
     common_keys = option_names(common_cls)
     options_cls: type = cls.Options  # type: ignore[attr-defined]
     known = common_keys + option_names(options_cls)
-    common_part = {k: v for k, v in table.items() if k in common_keys}
+    common_part = {**getattr(cls, "common_defaults", {}), **{k: v for k, v in table.items() if k in common_keys}}
     own_part = {k: v for k, v in table.items() if k not in common_keys}
     try:
         common = build_options(common_cls, common_part)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from .agent import Agent
+    from .view import AgentView
 
 PROJECT = "flcollector"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -66,10 +66,12 @@ def register_exporters() -> list[type]:
 
 
 @hookspec
-def register_routes(agent: Agent) -> list[Any]:
+def register_routes(agent: AgentView) -> list[Any]:
     """Return Starlette ``Route``/``WebSocketRoute``/``Mount`` objects to add to the bundled server's app.
 
-    Called once when the server starts; ``agent`` gives access to the store, cache, stats and run context.
+    Called once when the server starts, after every sink opened; ``agent`` gives the store, the open components
+    (``agent.find("sink", "cache")``), stats and run context. A handler reads it back from its request with
+    ``flcollector.agent_of(request)``. The server's own routes come first: a path it serves cannot be taken over.
     """
     raise NotImplementedError
 
@@ -78,12 +80,12 @@ def register_routes(agent: Agent) -> list[Any]:
 
 
 @hookspec
-def startup(agent: Agent) -> None:
+def startup(agent: AgentView) -> None:
     """Called once after every component is open and before the monitors start; must not block."""
 
 
 @hookspec
-def shutdown(agent: Agent) -> None:
+def shutdown(agent: AgentView) -> None:
     """Called once after the monitors stopped and every sink flushed; must not block."""
 
 

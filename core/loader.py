@@ -119,6 +119,10 @@ def load_registry(
             classes = _call_register(impl, hook_name)
             for cls in classes:
                 _add(registry, kind, cls, impl.plugin_name)
+    for impl in pm.hook.register_routes.get_hookimpls():  # routes are made when the server starts; say who adds some
+        provider = registry.plugins.get(impl.plugin_name)
+        if provider is not None:
+            provider.components.setdefault("routes", ["register_routes"])
     return registry
 
 

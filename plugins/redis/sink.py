@@ -22,7 +22,7 @@ import orjson
 import redis
 import trio
 from flcollector import Metric, Record, RemoteOptions, RemoteSink, RemoteUnavailable, record_to_dict
-from flcollector.plugins.server.streams import classify
+from flcollector.plugins.websocket.streams import classify
 
 SEP = b"\x00"  # between a unit's kind+streams, its latest-hash field, and its JSON (JSON never holds a raw NUL)
 

@@ -8,7 +8,7 @@ from flcollector import hookimpl
 
 from .jsonl_export import RoundsExporter
 from .processor import RoundsProcessor
-from .routes import routes
+from .routes import ROUTES
 
 
 @hookimpl
@@ -20,7 +20,7 @@ def register_processors() -> list[type]:
 @hookimpl
 def register_routes(agent: Any) -> list[Any]:
     """Add ``/api/v1/fl/rounds``, ``/api/v1/experiments`` and ``/api/v1/experiments/{id}`` to the server."""
-    return routes(agent)
+    return list(ROUTES)
 
 
 @hookimpl

@@ -46,16 +46,16 @@ def _plain(value: Any) -> Any:
 
 
 def resolved_config(agent: Any) -> dict[str, Any]:
-    """Every open component of ``agent`` (``components(kind)``) with its options and schedule, secrets masked."""
+    """Every enabled component of ``agent`` as the config resolved it (``AgentView.configured``): its options and,
+    for a monitor, its interval; secrets masked."""
     document: dict[str, Any] = {"version": agent.version}
     for kind in KINDS:
         entries = []
-        for component in agent.components(kind):
-            runtime = component.runtime
-            entry: dict[str, Any] = {"name": component.name, "instance": runtime.instance, "plugin": runtime.plugin}
-            if kind == "monitor":
-                entry["interval_s"] = float(runtime.schedule.interval)
-            entry["options"] = mask(_plain(component.options))
+        for item in agent.configured(kind):
+            entry: dict[str, Any] = {"name": item.name, "instance": item.instance, "plugin": item.plugin}
+            if item.interval is not None:
+                entry["interval_s"] = float(item.interval)
+            entry["options"] = mask(_plain(item.options))
             entries.append(entry)
         document[f"{kind}s"] = entries
     return document

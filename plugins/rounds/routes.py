@@ -1,4 +1,5 @@
-"""The round table's routes, added through ``register_routes`` as any plugin's would be (answered from the store):
+"""The round table's routes, added through ``register_routes`` as any plugin's would be (answered from the store;
+each handler finds the agent with ``flcollector.agent_of``):
 
 * ``GET /api/v1/fl/rounds?experiment_id=&from_round=&to_round=``: the rounds of one experiment (default: the
   agent's current one, else the newest), each as a round document (:mod:`.documents`);
@@ -11,11 +12,10 @@ naming it, an unknown experiment a 404, no store a 503.
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import orjson
-from flcollector import Metric, MetricQuery, Store
+from flcollector import AgentView, Metric, MetricQuery, Store, agent_of
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -66,7 +66,7 @@ def round_param(request: Request, name: str) -> int | None:
     return value
 
 
-def _store(agent: Any) -> Store:
+def _store(agent: AgentView) -> Store:
     store = agent.store
     if store is None:
         raise BadRequest(503, "no store is configured (add [[sinks.sqlite]]): the round table is not kept")
@@ -77,8 +77,9 @@ async def _summaries(store: Store) -> list[Metric]:
     return sorted(await store.latest_metrics(names=[EXPERIMENT]), key=lambda m: m.fields.get("first_ns", m.time_ns))
 
 
-async def rounds(agent: Any, request: Request) -> Response:
+async def rounds(request: Request) -> Response:
     """The round table of one experiment: one document per round, in round order."""
+    agent = agent_of(request)
     try:
         store = _store(agent)
         first, last = round_param(request, "from_round"), round_param(request, "to_round")
@@ -102,8 +103,9 @@ async def rounds(agent: Any, request: Request) -> Response:
                           "count": len(documents), "rounds": documents})
 
 
-async def experiments(agent: Any, request: Request) -> Response:
+async def experiments(request: Request) -> Response:
     """Every experiment the round table has seen, oldest first."""
+    agent = agent_of(request)
     try:
         store = _store(agent)
     except BadRequest as error:
@@ -113,8 +115,9 @@ async def experiments(agent: Any, request: Request) -> Response:
     return json_response({"count": len(entries), "experiments": entries})
 
 
-async def experiment(agent: Any, request: Request) -> Response:
+async def experiment(request: Request) -> Response:
     """One experiment's manifest."""
+    agent = agent_of(request)
     name = request.path_params["experiment_id"]
     try:
         store = _store(agent)
@@ -128,16 +131,8 @@ async def experiment(agent: Any, request: Request) -> Response:
     return json_response(document)
 
 
-def _bound(handler: Any, agent: Any) -> Any:
-    """``handler`` with ``agent`` as its first argument, keeping its name and docstring (``/openapi.json``)."""
-    return functools.update_wrapper(functools.partial(handler, agent), handler)
-
-
-def routes(agent: Any) -> list[Route]:
-    """The routes, bound to ``agent`` (the view ``register_routes`` hands over)."""
-    return [
-        Route("/api/v1/fl/rounds", _bound(rounds, agent), methods=["GET"], name="fl_rounds"),
-        Route("/api/v1/experiments", _bound(experiments, agent), methods=["GET"], name="experiments"),
-        Route("/api/v1/experiments/{experiment_id}", _bound(experiment, agent), methods=["GET"],
-              name="experiment_manifest"),
-    ]
+ROUTES = [
+    Route("/api/v1/fl/rounds", rounds, methods=["GET"]),
+    Route("/api/v1/experiments", experiments, methods=["GET"]),
+    Route("/api/v1/experiments/{experiment_id}", experiment, methods=["GET"]),
+]

@@ -1,60 +1,47 @@
-"""Assembling the Starlette app: every route, JSON errors, authentication and CORS."""
+"""Assembling the Starlette app: the spec's routes, plugins' routes, JSON errors, authentication and CORS."""
 
 from __future__ import annotations
 
-import importlib
 import logging
 from typing import Any
 
+from flcollector import AgentView
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, WebSocketRoute
+from starlette.routing import BaseRoute, Route
 
-from . import health, ingest, openapi, prometheus, query_routes, summary_routes
 from .auth import AuthMiddleware
 from .jsonio import error_response
 from .params import ParamError
+from .routes import SPEC_ROUTES
+from .routes.ingest import BodyTooLarge
 from .state import ServerState, StoreMissing
-from .ws import ws_metrics
 
 log = logging.getLogger("flcollector.listener.server")
 
 
-def dashboard_routes(agent: Any) -> list[BaseRoute]:
-    """The FLOPY-NET dashboard compatibility routes, if that module is present (it is optional here)."""
-    try:
-        module = importlib.import_module("flcollector.plugins.server.dashboard")
-    except ImportError as exc:
-        log.warning("dashboard compatibility routes unavailable: %s", exc)
-        return []
-    return list(module.dashboard_routes(agent))
+def _claim(route: BaseRoute) -> tuple[str, str, frozenset[str]]:
+    """What a route serves: (kind, path, methods); two routes with the same claim cannot both be reached."""
+    methods = frozenset(route.methods or ()) if isinstance(route, Route) else frozenset()
+    return type(route).__name__, str(getattr(route, "path", "")), methods
 
 
-def plugin_routes(agent: Any) -> list[BaseRoute]:
-    """Routes other plugins add through the ``register_routes`` hook."""
-    pm = getattr(getattr(agent, "registry", None), "pm", None)
-    if pm is None:
-        return []
-    return [route for routes in pm.hook.register_routes(agent=agent) for route in (routes or [])]
-
-
-def all_routes(agent: Any) -> list[BaseRoute]:
-    """Every route of the app: the spec's API first, then the dashboard's, then plugins'."""
-    return [
-        *health.routes(),
-        *summary_routes.routes(),
-        *query_routes.routes(),
-        *ingest.routes(),
-        *prometheus.routes(),
-        *openapi.routes(),
-        WebSocketRoute("/ws/metrics", ws_metrics),
-        *dashboard_routes(agent),
-        *plugin_routes(agent),
-    ]
+def all_routes(agent: AgentView) -> list[BaseRoute]:
+    """The spec's routes first, then those plugins add through ``register_routes`` (e.g. the dashboard's)."""
+    routes: list[BaseRoute] = list(SPEC_ROUTES)
+    claimed = {_claim(route) for route in routes}
+    for route in agent.plugin_routes():
+        claim = _claim(route)
+        if claim in claimed:
+            log.warning("%s %s is registered twice; the first one is served", claim[0], claim[1])
+            continue
+        claimed.add(claim)
+        routes.append(route)
+    return routes
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -64,7 +51,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _param_error(request: Request, exc: Exception) -> Response:
-    return error_response(400, str(exc), param=getattr(exc, "param", None))
+    assert isinstance(exc, ParamError)
+    return error_response(400, str(exc), param=exc.param)
 
 
 async def _store_missing(request: Request, exc: Exception) -> Response:
@@ -125,10 +113,11 @@ def build_app(state: ServerState) -> Starlette:
             HTTPException: _http_error,
             ParamError: _param_error,
             StoreMissing: _store_missing,
-            ingest.BodyTooLarge: _too_large,
+            BodyTooLarge: _too_large,
             Exception: _crash,
         },
     )
-    app.state.server = state
+    app.state.server = state  # the spec routes' typed view (state_of)
+    app.state.agent = state.agent  # every plugin route's view of the agent (flcollector.agent_of)
     app.state.openapi = None
     return app

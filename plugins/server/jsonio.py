@@ -1,8 +1,13 @@
-"""JSON in and out for the server: orjson responses, the error shape, ISO-8601 timestamps and record dicts."""
+"""The one JSON helper of every face: orjson responses, error answers, ISO-8601 timestamps and record dicts.
+
+The faces differ only where their contracts do: the spec's API writes times with a ``Z`` and errors as
+``{"error": {"status", "message", ...}}`` (:func:`error_body`); the FLOPY-NET dashboard's contract
+(``flcollector.plugins.dashboard.contract``) passes its own zone suffix and error shape to the same functions.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,6 +16,9 @@ from flcollector import Record, record_to_dict
 from starlette.responses import Response
 
 _JSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+
+#: Builds an error body from ``(status, message, **extra)``; each face has one.
+ErrorShape = Callable[..., dict[str, Any]]
 
 
 def dumps(data: Any) -> bytes:
@@ -38,26 +46,36 @@ class JSONResponse(Response):
 
 
 def error_body(status: int, message: str, **extra: Any) -> dict[str, Any]:
-    """Return the one error shape every route uses: ``{"error": {"status": ..., "message": ...}}``."""
+    """The spec API's error shape: ``{"error": {"status": ..., "message": ..., **extra}}``."""
     return {"error": {"status": status, "message": message, **extra}}
 
 
-def error_response(status: int, message: str, headers: Mapping[str, str] | None = None, **extra: Any) -> JSONResponse:
-    """Return a JSON error response in the shape of :func:`error_body`."""
-    return JSONResponse(error_body(status, message, **extra), status_code=status, headers=headers)
+def error_response(
+    status: int,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+    *,
+    shape: ErrorShape = error_body,
+    **extra: Any,
+) -> JSONResponse:
+    """A JSON error response; ``shape`` builds the body (the spec's :func:`error_body` unless a face has another)."""
+    return JSONResponse(shape(status, message, **extra), status_code=status, headers=headers)
+
+
+def format_time(time_ns: int, zone: str = "Z") -> str:
+    """Integer nanoseconds since the epoch as ISO-8601 UTC with microseconds, ending in ``zone`` (exact: no float)."""
+    seconds, rest = divmod(time_ns, 1_000_000_000)
+    moment = datetime.fromtimestamp(seconds, UTC).replace(microsecond=rest // 1000, tzinfo=None)
+    return moment.isoformat(timespec="microseconds") + zone
 
 
 def iso(time_ns: int | None) -> str | None:
-    """Format integer nanoseconds since the epoch as ISO-8601 UTC with microseconds and a ``Z``."""
-    if time_ns is None:
-        return None
-    seconds, rest = divmod(time_ns, 1_000_000_000)
-    moment = datetime.fromtimestamp(seconds, UTC).replace(microsecond=rest // 1000)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """The spec API's timestamps: :func:`format_time` with a ``Z``, and None for None."""
+    return None if time_ns is None else format_time(time_ns)
 
 
 def record_json(record: Record) -> dict[str, Any]:
     """Return the record dict (``kind``, ``time_ns``, ...) plus ``timestamp`` as an ISO-8601 UTC string."""
     data = record_to_dict(record)
-    data["timestamp"] = iso(record.time_ns)
+    data["timestamp"] = format_time(record.time_ns)
     return data

@@ -1,8 +1,7 @@
-"""The ``server`` listener: serves the REST API, WebSockets and ``/metrics`` with hypercorn's Trio worker."""
+"""The ``server`` listener: serves the spec's API, plugins' routes and ``/metrics`` with hypercorn's Trio worker."""
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 import attrs
@@ -12,7 +11,6 @@ from flcollector import Duration, Listener, Send
 from flcollector.httpserve import serve_asgi
 
 from .app import build_app
-from .hub import Hub
 from .state import ServerState
 
 
@@ -29,14 +27,13 @@ class ServerOptions:
     cors_origins: list[str] = attrs.field(factory=list)
     max_body_bytes: int = attrs.field(default=10 * 1024 * 1024, validator=attrs.validators.gt(0))
     max_limit: int = attrs.field(default=10_000, validator=attrs.validators.gt(0))
-    ws_queue_size: int = attrs.field(default=1000, validator=attrs.validators.gt(0))
-    ws_keepalive: Duration = Duration(20.0)  # 0 disables keepalive pings
     prometheus_expiry: Duration = Duration(300.0)
     graceful_timeout: Duration = Duration(3.0)
+    stall_timeout: Duration = Duration(10.0)  # a client that accepts no data for this long is disconnected
 
 
 class ServerListener(Listener):
-    """REST (spec and FLOPY-NET dashboard), WebSocket ``/ws/metrics``, ingest, Prometheus ``/metrics``, OpenAPI."""
+    """The spec's REST API, ingest, Prometheus ``/metrics``, OpenAPI, and the routes plugins register."""
 
     name = "server"
     Options = ServerOptions
@@ -45,18 +42,15 @@ class ServerListener(Listener):
     app: Any = None  # the Starlette app once built
 
     async def run(self, send: Send, task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED) -> None:
-        """Serve until the agent shuts down (then close WebSockets with 1001 and drain) or until cancelled."""
+        """Serve until the agent shuts down (WebSocket routes close with 1001 then) or until cancelled."""
         agent = self.runtime.agent
         if agent is None:
             raise RuntimeError("the server listener needs the running agent (runtime.agent)")
         options = self.options
-        hub = Hub(self.runtime.stats, observe_size=max(16, options.ws_queue_size))
-        state = ServerState(agent=agent, options=options, stats=self.runtime.stats, hub=hub)
-        app = self.app = build_app(state)
+        app = self.app = build_app(ServerState(agent=agent, options=options, stats=self.runtime.stats))
         shutdown = trio.Event()
         try:
             async with trio.open_nursery() as nursery:
-                await nursery.start(hub.run, agent)
 
                 async def serve(task_status: trio.TaskStatus[str] = trio.TASK_STATUS_IGNORED) -> None:
                     await serve_asgi(
@@ -65,29 +59,23 @@ class ServerListener(Listener):
                         options.port,
                         shutdown=shutdown,
                         graceful_timeout=float(options.graceful_timeout),
+                        stall_timeout=float(options.stall_timeout),
                         task_status=task_status,
                     )
-                    nursery.cancel_scope.cancel()  # served out: stop the hub and the watcher too
+                    nursery.cancel_scope.cancel()  # served out: stop the watcher too
 
                 self.url = await nursery.start(serve)
                 self.runtime.stats.extra["url"] = self.url
                 self.runtime.stats.success()
-                self.log.info(
-                    "serving on %s (API %s/api/v1, WebSocket %s/ws/metrics)",
-                    self.url,
-                    self.url,
-                    self.url.replace("http", "ws", 1),
-                )
+                self.log.info("serving on %s (API %s/api/v1)", self.url, self.url)
                 task_status.started(self.url)
-                nursery.start_soon(partial(_close_when, agent.shutting_down, state, shutdown))
+                nursery.start_soon(_stop_when, agent.shutting_down, shutdown)
         finally:
-            state.closing.set()
             self.runtime.stats.status = "stopped"
 
 
-async def _close_when(trigger: trio.Event, state: ServerState, shutdown: trio.Event) -> None:
-    """At agent shutdown: tell WebSockets to close (1001), then let hypercorn drain and stop."""
+async def _stop_when(trigger: trio.Event, shutdown: trio.Event) -> None:
+    """At agent shutdown, let hypercorn drain and stop; WebSocket handlers watch the same trigger and close first."""
     await trigger.wait()
-    state.closing.set()
-    await trio.lowlevel.checkpoint()  # let the WebSocket senders run their close before hypercorn stops accepting
+    await trio.lowlevel.checkpoint()  # the WebSocket senders run their 1001 close before hypercorn stops accepting
     shutdown.set()

@@ -1,87 +1,108 @@
-"""Query-parameter parsing: every malformed value becomes a 400 whose message names the parameter."""
+"""The one query-parameter parser of every face: a malformed value becomes a 400 whose message names the parameter.
+
+Both faces (the spec's API and the FLOPY-NET dashboard's) read their parameters here; where their contracts differ
+(the dashboard clamps a ``limit`` above its maximum where the spec refuses it), the route passes ``clamp`` or
+``high``. Every getter takes the accepted spellings of a parameter in order; the first non-empty one wins.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flcollector import LEVELS, Duration
 
 #: Stores keep integers in 64 bits (SQLite INTEGER); larger values are a 400, never a crash in the store.
 INT64_MAX = 2**63 - 1
 MAX_DURATION_S = 100 * 365 * 86400.0
+MAX_OFFSET = 100_000_000  # the largest offset= the spec API accepts
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_TRUE = ("1", "true", "yes", "on", "t", "y")
+_FALSE = ("0", "false", "no", "off", "f", "n")
 
 
 class ParamError(ValueError):
-    """A malformed query parameter (or body field); the app turns it into a 400 naming ``param``."""
+    """A malformed query parameter (or body field); each face answers it with a 400 naming ``param``."""
 
-    def __init__(self, param: str, message: str) -> None:
-        super().__init__(f"parameter {param!r}: {message}")
+    def __init__(self, param: str, problem: str) -> None:
+        super().__init__(f"parameter {param!r}: {problem}")
         self.param = param
+        self.problem = problem
 
 
 def parse_time(param: str, text: str) -> int:
-    """Parse ISO-8601 (naive means UTC) or epoch seconds into integer nanoseconds.
+    """Parse ISO-8601 (``Z``, ``z`` or an offset; naive means UTC) or an epoch number into integer nanoseconds.
 
     Bare numbers are seconds; very large ones are taken as milliseconds, microseconds or nanoseconds by magnitude,
-    so ``Date.now()`` from a browser also works.
+    so ``Date.now()`` from a browser also works. An offset's ``+`` sent unencoded arrives as a space; it is read
+    back as ``+``. Times outside 1970..2262 (what a signed 64-bit nanosecond count holds) are a 400.
     """
-    text = text.strip()
+    value = text.strip()
     try:
-        number = float(text)
+        number: int | float = int(value) if value.isdigit() else float(value)  # digits stay exact: no float
     except ValueError:
         pass
     else:
-        if number != number or number in (float("inf"), float("-inf")) or number < 0:
+        if not math.isfinite(number) or number < 0:
             raise ParamError(param, f"expected a time, got {text!r}")
-        if number >= 1e17:
-            time_ns = int(number)
-        elif number >= 1e14:
-            time_ns = int(number * 1e3)
-        elif number >= 1e11:
-            time_ns = int(number * 1e6)
-        else:
-            time_ns = int(number * 1e9)
-        if time_ns > INT64_MAX:
-            raise ParamError(param, f"time out of range (1970 to 2262): {text!r}")
-        return time_ns
+        scale = 1 if number >= 1e17 else 1_000 if number >= 1e14 else 1_000_000 if number >= 1e11 else 10**9
+        return _in_range(param, text, int(number * scale))
+    if "T" in value and " " in value:
+        value = value.replace(" ", "+", 1)
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         raise ParamError(param, f"expected ISO-8601 (2025-01-16T10:30:00Z) or epoch seconds, got {text!r}") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     try:
-        time_ns = int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1000
-    except (OverflowError, ValueError):  # year 1 or 9999 with an offset falls off the calendar
-        time_ns = INT64_MAX + 1
+        time_ns = (moment - _EPOCH) // timedelta(microseconds=1) * 1000  # exact: no float rounding
+    except OverflowError:  # year 1 or 9999 with an offset falls off the calendar
+        time_ns = -1
+    return _in_range(param, text, time_ns)
+
+
+def _in_range(param: str, text: str, time_ns: int) -> int:
     if not 0 <= time_ns <= INT64_MAX:
         raise ParamError(param, f"time out of range (1970 to 2262): {text!r}")
     return time_ns
 
 
 class Params:
-    """Typed access to a request's query parameters; the first of several spellings that is present wins."""
+    """Typed access to a request's query parameters (``Params.of(request)``)."""
 
     def __init__(self, query: Mapping[str, str], multi: Iterable[tuple[str, str]] = ()) -> None:
         self.query = query
         self.multi = list(multi)
 
+    @classmethod
+    def of(cls, request: Any) -> Params:
+        """The query parameters of a Starlette request (repeated ones included)."""
+        query = request.query_params
+        return cls(query, query.multi_items())
+
     def _get(self, names: tuple[str, ...]) -> tuple[str, str | None]:
         for name in names:
             value = self.query.get(name)
-            if value is not None and value != "":
-                return name, value
+            if value is not None and value.strip():
+                return name, value.strip()
         return names[0], None
 
     def text(self, *names: str) -> str | None:
-        """Return the raw value, or None when absent or empty."""
+        """Return the value (stripped), or None when absent or blank."""
         return self._get(names)[1]
 
     def integer(
-        self, *names: str, default: int | None = None, low: int | None = None, high: int | None = None
+        self,
+        *names: str,
+        default: int | None = None,
+        low: int | None = None,
+        high: int | None = None,
+        clamp: int | None = None,
     ) -> int | None:
-        """Return an integer within ``[low, high]``; out-of-range or non-integer values are a 400."""
+        """Return an integer; below ``low`` or above ``high`` is a 400, above ``clamp`` is clamped to it."""
         name, value = self._get(names)
         if value is None:
             return default
@@ -89,16 +110,29 @@ class Params:
             number = int(value)
         except ValueError:
             raise ParamError(name, f"expected an integer, got {value!r}") from None
-        low = -INT64_MAX if low is None else low
-        high = INT64_MAX if high is None else high
-        if number < low:
+        if not -INT64_MAX <= number <= INT64_MAX:
+            raise ParamError(name, f"out of range, got {value!r}")
+        if low is not None and number < low:
             raise ParamError(name, f"must be >= {low}, got {number}")
-        if number > high:
+        if high is not None and number > high:
             raise ParamError(name, f"must be <= {high}, got {number}")
+        return number if clamp is None else min(number, clamp)
+
+    def decimal(self, *names: str, default: float | None = None) -> float | None:
+        """Return a finite number."""
+        name, value = self._get(names)
+        if value is None:
+            return default
+        try:
+            number = float(value)
+        except ValueError:
+            raise ParamError(name, f"expected a number, got {value!r}") from None
+        if not math.isfinite(number):
+            raise ParamError(name, f"expected a finite number, got {value!r}")
         return number
 
     def time(self, *names: str) -> int | None:
-        """Return a time in nanoseconds (ISO-8601 or epoch seconds), or None."""
+        """Return a time in nanoseconds (see :func:`parse_time`), or None."""
         name, value = self._get(names)
         return None if value is None else parse_time(name, value)
 
@@ -126,14 +160,14 @@ class Params:
         return lowered
 
     def flag(self, *names: str, default: bool) -> bool:
-        """Return a boolean (true/false, 1/0, yes/no)."""
+        """Return a boolean (true/false, 1/0, yes/no, on/off, t/f, y/n)."""
         name, value = self._get(names)
         if value is None:
             return default
         lowered = value.lower()
-        if lowered in ("1", "true", "yes", "on"):
+        if lowered in _TRUE:
             return True
-        if lowered in ("0", "false", "no", "off"):
+        if lowered in _FALSE:
             return False
         raise ParamError(name, f"expected true or false, got {value!r}")
 
@@ -154,7 +188,8 @@ class Params:
         upper = [item.upper() for item in items]
         for item in upper:
             if item not in LEVELS:
-                raise ParamError(names[0], f"expected levels among {', '.join(LEVELS)}, got {item!r}")
+                name = next((n for n in names if self.text(n)), names[0])
+                raise ParamError(name, f"expected levels among {', '.join(LEVELS)}, got {item!r}")
         return upper
 
     def tags(self, prefix: str = "tag.") -> dict[str, str]:
@@ -162,3 +197,17 @@ class Params:
         return {
             key[len(prefix) :]: value for key, value in self.multi if key.startswith(prefix) and len(key) > len(prefix)
         }
+
+
+def listing_query(params: Params, max_limit: int, default_order: str) -> dict[str, Any]:
+    """What the spec API's list routes share, as query keyword arguments: ``experiment``, ``round``, the time
+    window (``from``/``to``), paging (``limit`` up to ``max_limit``, ``offset``) and ``order``."""
+    return {
+        "experiment": params.text("experiment", "experiment_id"),
+        "round": params.integer("round", low=0),
+        "start_ns": params.time("from", "start", "start_time"),
+        "end_ns": params.time("to", "end", "end_time"),
+        "limit": params.integer("limit", default=100, low=1, high=max_limit) or 100,
+        "offset": params.integer("offset", default=0, low=0, high=MAX_OFFSET) or 0,
+        "order": params.choice("order", options=("asc", "desc"), default=default_order),
+    }

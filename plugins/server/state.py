@@ -1,33 +1,28 @@
-"""What every route handler needs: the agent, the options, the WebSocket hub and the server's own stats."""
+"""The typed view every spec-API handler reads from its request: the agent, the server's options and its stats."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
-import trio
-from flcollector import Store
-from flcollector.stats import ComponentStats
+from flcollector import AgentView, ComponentStats, Store
 from starlette.requests import HTTPConnection
 
 if TYPE_CHECKING:
-    from .hub import Hub
+    from .listener import ServerOptions
 
 
 class StoreMissing(RuntimeError):
     """No sink that answers queries is configured; query routes answer 503 with this message."""
 
 
-@attrs.define
+@attrs.frozen
 class ServerState:
-    """Shared, per-app state; reachable from a request as ``request.app.state.server``."""
+    """Shared, per-app state; a handler gets it with ``state_of(request)``."""
 
-    agent: Any
-    options: Any
-    stats: ComponentStats
-    hub: Hub
-    #: Set when the server starts closing (agent shutdown or cancellation): WebSockets close with 1001 then.
-    closing: trio.Event = attrs.field(factory=trio.Event)
+    agent: AgentView
+    options: ServerOptions
+    stats: ComponentStats  # the server listener's own counters (requests, records_in)
 
     @property
     def store(self) -> Store:
@@ -37,14 +32,16 @@ class ServerState:
             raise StoreMissing("no store is configured: add [[sinks.sqlite]] to the config")
         return store
 
-    def monitor_stats(self, plugin: str) -> ComponentStats | None:
-        """Return the stats of the first monitor provided by ``plugin`` (``fl``, ``policy``, ``sdn``), or None."""
-        for (kind, _instance), stats in self.agent.stats.items.items():
-            if kind == "monitor" and stats.plugin == plugin:
-                return stats
-        return None
+
+def monitor_stats(agent: AgentView, plugin: str) -> ComponentStats | None:
+    """The stats of the first monitor provided by ``plugin`` (``fl``, ``policy``, ``sdn``), or None."""
+    for (kind, _instance), stats in agent.stats.items.items():
+        if kind == "monitor" and stats.plugin == plugin:
+            return stats
+    return None
 
 
 def state_of(connection: HTTPConnection) -> ServerState:
     """Return the server state of the app serving ``connection``."""
-    return connection.app.state.server
+    state: ServerState = connection.app.state.server
+    return state

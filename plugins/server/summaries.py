@@ -25,7 +25,8 @@ PARTICIPANTS = (
     "num_clients",
     "clients_count",
 )
-DURATION = ("total_duration_s", "training_duration_s", "duration_s", "round_duration_s", "training_duration")
+#: A round's duration, one definition for every face: the whole round when the source measured it, else its training.
+ROUND_DURATION = ("total_duration_s", "training_duration_s", "duration_s", "round_duration_s", "training_duration")
 CLIENT_TIME = ("training_time_s", "training_time", "duration_s", "fit_duration_s", "duration")
 CLIENT_DATA = ("num_examples", "samples", "data_size", "examples", "num_samples", "data_contribution")
 DEVICES = ("switches_count", "switches", "devices")
@@ -66,7 +67,7 @@ def global_metrics(rounds: Sequence[Metric]) -> dict[str, list[Any]]:
         "global_accuracy": [pick(m.fields, ACCURACY) for m in ordered],
         "global_loss": [pick(m.fields, LOSS) for m in ordered],
         "participants_per_round": [pick(m.fields, PARTICIPANTS) for m in ordered],
-        "round_duration_seconds": [pick(m.fields, DURATION) for m in ordered],
+        "round_duration_seconds": [pick(m.fields, ROUND_DURATION) for m in ordered],
     }
 
 

@@ -31,7 +31,7 @@ def test_the_container_layout(path: object) -> None:
     assert config.agent.data_dir == "/app/data"
     names = {kind: [c.component for c in config.of_kind(kind)] for kind in ("monitor", "sink", "listener")}
     assert {"fl", "policy", "sdn", "system"} <= set(names["monitor"])
-    assert names["sink"] == ["sqlite", "jsonl", "cache"]
+    assert names["sink"] == ["sqlite", "jsonl", "cache", "websocket"]
     (jsonl,) = [c for c in config.of_kind("sink") if c.component == "jsonl"]
     assert jsonl.options.directory == "/app/logs"  # the spec's JSON Lines place, the image's /app/logs volume
     (server,) = config.of_kind("listener")

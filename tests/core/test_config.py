@@ -136,3 +136,22 @@ def test_influxdb_and_redis_variables_enable_and_configure_their_sinks(tmp_path)
     assert (sinks["influxdb"].url, sinks["influxdb"].database) == ("http://db:9086", "lab")
     assert sinks["redis"].url == "redis://cache:7000/1"
     assert not load_config(path, env={"INFLUXDB_PORT": "8086", "REDIS_PORT": "6379"}).of_kind("sink")
+
+
+def test_a_component_sets_defaults_for_the_cores_keys_and_the_config_still_wins(make_config, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from core_fakes import MemorySink
+
+    monkeypatch.setattr(MemorySink, "common_defaults", {"when_full": "drop_oldest", "flush_interval": "20ms"})
+    common = make_config("[[sinks.memory]]\n").of_kind("sink")[0].common
+    assert common.when_full == "drop_oldest" and float(common.flush_interval) == 0.02
+    common = make_config('[[sinks.memory]]\nwhen_full = "block"\n').of_kind("sink")[0].common
+    assert common.when_full == "block" and float(common.flush_interval) == 0.02
+
+
+def test_the_builtin_default_streams_live_like_the_shipped_configs(tmp_path: Path) -> None:
+    from flcollector.config import BUILTIN_DEFAULT
+
+    path = tmp_path / "builtin.toml"
+    path.write_text(BUILTIN_DEFAULT)
+    sinks = {c.component: c.common for c in load_config(path, env={}).of_kind("sink")}
+    assert sinks["websocket"].when_full == "drop_oldest" and float(sinks["websocket"].flush_interval) == 0.02

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -47,3 +48,24 @@ def test_samples_pass_flcollector_check(tmp_path: Path) -> None:
             continue  # a sample of an exporter has no table to check
         config = load_config(sample, env={}, registry=REGISTRY)
         assert config.components or "[agent]" in text, f"{sample} enables nothing"
+
+
+def test_the_route_table_names_the_module_of_every_route() -> None:
+    """PLUGINS.md's "Where each route lives" lists exactly the served routes, each with the module serving it."""
+    from flcollector.plugins import dashboard
+    from flcollector.plugins.export.routes import routes as export_routes
+    from flcollector.plugins.rounds.routes import ROUTES as ROUNDS_ROUTES
+    from flcollector.plugins.server.routes import SPEC_ROUTES
+    from flcollector.plugins.websocket import WebSocketOptions
+    from starlette.routing import Route
+
+    expected = {f"WS {WebSocketOptions().path}": "plugins/websocket/sink.py"}
+    for route in [*SPEC_ROUTES, *dashboard.ROUTES, *export_routes(None), *ROUNDS_ROUTES]:  # type: ignore[arg-type]
+        assert isinstance(route, Route)
+        module = route.endpoint.__module__.removeprefix("flcollector.").replace(".", "/") + ".py"
+        assert (ROOT / module).exists(), module
+        for method in (route.methods or set()) - {"HEAD"}:
+            expected[f"{method} {route.path}"] = module
+    table = PLUGINS_MD.split("## Where each route lives", 1)[1]
+    documented = dict(re.findall(r"^\| `((?:GET|POST|WS) [^`]+)` \| `([^`]+)`", table, re.M))
+    assert documented == expected

@@ -52,7 +52,7 @@ async def start_api(nursery: trio.Nursery, data: Path) -> Api:
     path = data.parent / f"{data.name}.toml"
     path.write_text(CONFIG.format(data=data))
     agent: Agent = await nursery.start(Agent(load_config(path, env={})).run)
-    service = service_of(agent)
+    service = service_of(agent.view)  # the hooks, and so the routes, see the agent through its view
     service.settings = attrs.evolve(service.settings, wait_s=30.0)
     client = httpx.AsyncClient(base_url=agent.find("listener", "server").url, timeout=30)
     return Api(agent, client, service, data)

@@ -6,7 +6,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import attrs
-from flcollector import Duration
+from flcollector import Configured, Duration
 from flcollector.config import load_config
 from flcollector.plugins.rounds.config_doc import MASK, config_hash, mask, resolved_config
 from flcollector.plugins.rounds.options import FLOPYNET_NODE_IPS
@@ -55,10 +55,9 @@ class LabOptions:
     targets: list[str] = attrs.Factory(lambda: ["a:1"])
 
 
-def test_the_resolved_config_lists_every_running_component_with_its_options_masked() -> None:
-    runtime = SimpleNamespace(instance="lab", plugin="gns3", schedule=SimpleNamespace(interval=5.0))
-    monitor = SimpleNamespace(name="gns3", options=LabOptions(), runtime=runtime)
-    agent = SimpleNamespace(version="1.2.3", components=lambda kind: [monitor] if kind == "monitor" else [])
+def test_the_resolved_config_lists_every_enabled_component_with_its_options_masked() -> None:
+    monitor = Configured("monitor", "gns3", "lab", "gns3", LabOptions(), 5.0)
+    agent = SimpleNamespace(version="1.2.3", configured=lambda kind: [monitor] if kind == "monitor" else [])
     document = resolved_config(agent)
     assert document["version"] == "1.2.3" and document["sinks"] == document["processors"] == []
     assert document["monitors"] == [{"name": "gns3", "instance": "lab", "plugin": "gns3", "interval_s": 5.0,

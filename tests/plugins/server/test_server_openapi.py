@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
+from pathlib import Path
+
 import trio
-from flcollector.plugins.server.openapi import PATHS
-from starlette.routing import Route
+from flcollector.plugins.server.routes.openapi import PATHS
+from starlette.routing import Route, WebSocketRoute
 
 
 async def test_every_route_is_described(running) -> None:
@@ -32,3 +36,20 @@ async def test_spec_routes_are_described_by_hand(running) -> None:
         document = (await running.client.get("/openapi.json")).json()
     params = {p["name"] for p in document["paths"]["/api/v1/events"]["get"]["parameters"]}
     assert {"since_id", "level", "type", "limit", "offset"} <= params
+
+
+async def test_every_operation_names_the_module_that_serves_it(running) -> None:
+    with trio.fail_after(10):
+        document = (await running.client.get("/openapi.json")).json()
+    for route in running.server.app.routes:
+        if isinstance(route, WebSocketRoute):
+            assert document["x-websockets"][route.path]["x-module"] == route.endpoint.__module__
+            continue
+        for method in (route.methods or set()) - {"HEAD"}:
+            module = document["paths"][route.path][method.lower()]["x-module"]
+            assert module == route.endpoint.__module__
+            source = inspect.getsourcefile(inspect.unwrap(route.endpoint))  # found there, in one step
+            assert source is not None and Path(source) == Path(importlib.import_module(module).__file__ or "")
+    assert document["x-websockets"]["/ws/metrics"]["x-module"] == "flcollector.plugins.websocket.sink"
+    assert document["paths"]["/api/v1/events"]["get"]["x-module"] == "flcollector.plugins.server.routes.events"
+    assert document["paths"]["/api/events"]["get"]["x-module"] == "flcollector.plugins.dashboard.events"

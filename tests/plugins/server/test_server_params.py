@@ -1,14 +1,10 @@
-"""Query-parameter parsing and the stream classification, without a server."""
+"""Query-parameter parsing and time formatting, without a server."""
 
 from __future__ import annotations
 
 import pytest
-from flcollector import Event, Metric
-from flcollector.plugins.server.hub import Client, Hub
 from flcollector.plugins.server.jsonio import iso
 from flcollector.plugins.server.params import ParamError, Params, parse_time
-from flcollector.plugins.server.streams import classify
-from flcollector.stats import ComponentStats
 
 T = 1_737_023_400_000_000_000  # 2025-01-16T10:30:00Z
 
@@ -51,40 +47,3 @@ def test_params_listing_tags_and_levels() -> None:
     assert params.levels("level") == ["WARNING", "ERROR"]
     assert params.integer("missing", default=7) == 7
     assert params.duration("timeframe", default=60.0) == 60.0
-
-
-@pytest.mark.parametrize(
-    ("record", "kind", "streams"),
-    [
-        (Metric("fl_round", {"a": 1}), "fl_round_update", {"fl_training"}),
-        (Metric("sdn_port", {"a": 1}), "network_update", {"network_performance"}),
-        (Metric("cpu", {"a": 1}), "system_update", {"system"}),
-        (Metric("policy_decisions", {"a": 1}), "policy_update", {"policy_events"}),
-        (Event("POLICY_DENY", source="policy_engine", level="WARNING"), "policy_event", {"policy_events", "alerts"}),
-        (
-            Event("LINK_DOWN", source="sdn_controller", level="ERROR"),
-            "network_alert",
-            {"network_performance", "alerts"},
-        ),
-        (Event("ROUND_COMPLETED", source="fl_server"), "fl_event", {"fl_training"}),
-        (Event("ANOMALY_DETECTED", source="anomaly"), "alert", {"alerts", "system"}),
-        (Event("SOURCE_UNREACHABLE", source="flcollector", level="WARNING"), "alert", {"alerts", "system"}),
-        (Event("STARTED", source="flcollector"), "system_event", {"system"}),
-    ],
-)
-def test_classification(record, kind: str, streams: set[str]) -> None:
-    assert classify(record) == (kind, frozenset(streams))
-
-
-def test_a_full_client_drops_its_oldest_and_counts() -> None:
-    stats = ComponentStats(kind="listener", instance="server", plugin="server")
-    hub = Hub(stats)
-    slow, fast, idle = Client(queue_size=2), Client(queue_size=100), Client(queue_size=2)
-    slow.streams, fast.streams = {"system"}, {"all"}
-    for client in (slow, fast, idle):
-        hub.add(client)
-    hub.publish([Metric("cpu", {"i": i}) for i in range(5)])
-    assert len(slow.queue) == 2 and slow.dropped == 3 and '"i":4' in slow.queue[-1]
-    assert len(fast.queue) == 5 and fast.dropped == 0
-    assert not idle.queue  # subscribed to nothing
-    assert stats.counters["ws_dropped"] == 3 and stats.extra["ws_clients"] == 3

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import trio
 from flcollector import Metric, now_ns
-from flcollector.plugins.server.prometheus import sanitize
+from flcollector.plugins.server.routes.prometheus import sanitize
 from prometheus_client.parser import text_string_to_metric_families
 
 

@@ -152,3 +152,17 @@ async def test_status_reports_components_from_state(running) -> None:
     assert pe["active_policies"] == 10 and pe["events_per_minute"] == 0.2
     assert sdn["managed_devices"] == 5 and sdn["active_flows"] == 11
     assert body["timestamp"].endswith("Z")
+
+
+async def test_both_faces_read_a_rounds_duration_the_same_way(running) -> None:
+    """One definition (summaries.ROUND_DURATION): the whole round when measured, else its training time."""
+    fields = {"accuracy": 0.7, "loss": 0.3, "total_duration_s": 30.0, "training_duration_s": 12.5}
+    await running.send([
+        Metric("fl_round", fields, round=1, source="fl_server"),
+        Metric("fl_round", {"accuracy": 0.8, "training_duration_s": 11.0}, round=2, source="fl_server"),
+    ])
+    with trio.fail_after(10):
+        spec = (await running.client.get("/api/v1/fl/metrics")).json()
+        dashboard = (await running.client.get("/api/metrics/fl/rounds")).json()
+    assert spec["global_metrics"]["round_duration_seconds"] == [30.0, 11.0]
+    assert [r["training_duration"] for r in dashboard["rounds"]] == [30.0, 11.0]

@@ -1,0 +1,225 @@
+"""``/api/metrics/fl``, ``/api/metrics/fl/summary`` and ``/api/metrics/fl/rounds`` (upstream #7, #8 and the
+summary route the dashboard tries first), all from the stored ``fl_round`` metrics.
+
+``/api/metrics/fl/status`` and ``/api/metrics/fl/config`` are in ``fl_status.py``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flcollector import Metric
+from flcollector.plugins.server.params import ParamError, Params
+from starlette.requests import Request
+from starlette.routing import Route
+
+from .contract import endpoint, limit, now_iso
+from .data import DataView
+from .rounds import (
+    RoundFilter,
+    completion,
+    experiment_param,
+    fl_item,
+    load_rounds,
+    round_item,
+    summary_item,
+    training_summary,
+)
+
+MAX_FL_LIMIT = 10_000
+
+
+async def rounds_for(
+    view: DataView, params: Params, **extra: int | None
+) -> tuple[list[Metric], Callable[[Metric], bool]]:
+    """The selected rounds, and whether training was complete once each of them finished."""
+    experiment = experiment_param(params, view)
+    where = RoundFilter(
+        experiment=experiment,
+        start_ns=params.time("start_time", "start"),
+        end_ns=params.time("end_time", "end"),
+        **extra,
+    )
+    rounds = await load_rounds(view, where)
+    done = await completion(view, experiment)
+    return rounds, (lambda m: done.round_complete(m.round or 0))
+
+
+def _round_range(params: Params) -> dict[str, int | None]:
+    return {"min_round": params.integer("min_round", low=0), "max_round": params.integer("max_round", low=0)}
+
+
+@endpoint
+async def fl_metrics(request: Request) -> dict[str, Any]:
+    """One item per FL round (accuracy, loss, clients, model size), the last ``limit`` rounds ascending."""
+    started = time.perf_counter()
+    view, params = DataView.of(request), Params.of(request)
+    count = limit(params, 100, MAX_FL_LIMIT, low=1)
+    include_raw = params.flag("include_raw", default=False)
+    for flag in ("include_rounds", "consolidate_rounds", "rounds_only", "use_cache", "optimize"):
+        params.flag(flag, default=True)  # accepted for compatibility; every answer is consolidated and uncached
+    rounds, is_complete = await rounds_for(view, params, **_round_range(params))
+    items = [fl_item(m, is_complete(m), include_raw) for m in rounds[-count:]]
+    elapsed = (time.perf_counter() - started) * 1000
+    if not items:
+        return {
+            "metrics": [],
+            "count": 0,
+            "status": "success",
+            "execution_time_ms": elapsed,
+            "message": "No FL metrics found for the specified criteria",
+        }
+    body: dict[str, Any] = {
+        "metrics": items,
+        "count": len(items),
+        "total_rounds_found": len(rounds),
+        "status": "success",
+        "execution_time_ms": elapsed,
+        "optimizations_applied": {
+            "use_sampling": False,
+            "include_raw": include_raw,
+            "consolidate_rounds": True,
+            "batch_size": count,
+        },
+        "performance_info": {
+            "cached": False,
+            "processing_time_ms": elapsed,
+            "total_metrics_processed": len(rounds),
+            "optimization_enabled": True,
+        },
+    }
+    summary = training_summary(items)
+    if summary is not None:
+        body["training_summary"] = summary
+    return body
+
+@endpoint
+async def fl_summary(request: Request) -> dict[str, Any]:
+    """The compact per-round list (round, accuracy, loss, clients_count, model size) the dashboard prefers."""
+    view, params = DataView.of(request), Params.of(request)
+    count = limit(params, 1000, MAX_FL_LIMIT, low=1)
+    include_summary = params.flag("include_summary", default=False)
+    rounds, is_complete = await rounds_for(view, params, **_round_range(params))
+    items = [summary_item(m, is_complete(m)) for m in rounds[-count:]]
+    body: dict[str, Any] = {
+        "rounds": items,
+        "count": len(items),
+        "total_rounds": len(rounds),
+        "status": "success",
+        "timestamp": now_iso(),
+    }
+    if include_summary:
+        body["summary"] = training_summary(items) or {}
+    return body
+
+@endpoint
+async def fl_rounds(request: Request) -> dict[str, Any]:
+    """Stored rounds with filters (round range, accuracy range, since_round), sorting and offset pagination."""
+    started = time.perf_counter()
+    view, params = DataView.of(request), Params.of(request)
+    start_round = params.integer("start_round", default=1, low=0) or 0
+    end_round = params.integer("end_round", low=0)
+    since_round = params.integer("since_round", low=0)
+    count = limit(params, 1000, MAX_FL_LIMIT, low=1)
+    offset = params.integer("offset", default=0, low=0) or 0
+    min_acc, max_acc = params.decimal("min_accuracy"), params.decimal("max_accuracy")
+    source = params.choice("source", options=("both", "fl_server", "collector"), default="both")
+    form = params.choice("format", options=("detailed", "summary", "chart"), default="detailed")
+    order = params.choice("sort_order", options=("asc", "desc"), default="asc")
+    include_stats = params.flag("include_stats", default=False)
+    polling = params.flag("polling_mode", default=False)
+    since_ns = params.time("since_timestamp")
+    if end_round is not None and end_round < start_round:
+        raise ParamError("end_round", f"end_round ({end_round}) is before start_round ({start_round})")
+    low = max(start_round, since_round + 1 if since_round is not None else 0)
+    everything, is_complete = await rounds_for(view, params)
+    latest_round = everything[-1].round if everything else 0
+    rows = [
+        m
+        for m in everything
+        if m.round >= low
+        and (end_round is None or m.round <= end_round)
+        and (since_ns is None or m.time_ns > since_ns)
+    ]
+    items = [round_item(m, is_complete(m)) for m in rows]
+    items = [
+        i
+        for i in items
+        if (min_acc is None or i["accuracy"] >= min_acc) and (max_acc is None or i["accuracy"] <= max_acc)
+    ]
+    if order == "desc":
+        items.reverse()
+    page = items[offset : offset + count]
+    if polling:
+        return {
+            "new_rounds": page,
+            "count": len(page),
+            "latest_round_collector": latest_round,
+            "latest_round_fl_server": latest_round,
+            "since_round": since_round,
+            "has_more": offset + len(page) < len(items),
+            "timestamp": now_iso(),
+            "polling_mode": True,
+        }
+    if form == "summary":
+        page = [
+            {k: v for k, v in i.items() if k not in ("raw_metrics", "training_duration", "model_size_mb")}
+            for i in page
+        ]
+    body: dict[str, Any] = {
+        "rounds": page,
+        "total_rounds": len(items),
+        "returned_rounds": len(page),
+        "latest_round": latest_round,
+        "pagination": {"limit": count, "offset": offset, "has_more": offset + len(page) < len(items)},
+        "filters": {
+            "start_round": start_round,
+            "end_round": end_round,
+            "min_accuracy": min_acc,
+            "max_accuracy": max_acc,
+            "source": source,
+            "format": form,
+            "sort_order": order,
+        },
+        "sources_used": {"fl_server_rounds": 0, "collector_rounds": len(items), "merged_rounds": len(items)},
+        "metadata": {
+            "execution_time_ms": (time.perf_counter() - started) * 1000,
+            "query_optimization": "collector_store",
+            "response_timestamp": now_iso(),
+            "api_version": "2.0_consolidated",
+        },
+    }
+    if form == "chart":
+        body["chart_data"] = {
+            "accuracy": [i["accuracy"] for i in page],
+            "loss": [i["loss"] for i in page],
+            "rounds": [i["round"] for i in page],
+            "timestamps": [i["timestamp"] for i in page],
+            "clients": [i["clients"] for i in page],
+        }
+    if include_stats:
+        body["statistics"] = round_statistics(items)
+    return body
+
+def round_statistics(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Upstream's ``statistics`` block over the selected rounds (in round order, whatever the sort)."""
+    ordered = sorted(items, key=lambda i: i["round"])
+    accuracies = [i["accuracy"] for i in ordered]
+    return {
+        "total_rounds": len(ordered),
+        "completed_rounds": sum(1 for i in ordered if i["status"] in ("complete", "completed")),
+        "best_accuracy": max(accuracies, default=0.0),
+        "latest_accuracy": accuracies[-1] if accuracies else 0.0,
+        "average_accuracy": sum(accuracies) / len(accuracies) if accuracies else 0.0,
+        "accuracy_improvement": accuracies[-1] - accuracies[0] if accuracies else 0.0,
+        "training_duration_total": sum(i["training_duration"] for i in ordered),
+    }
+
+
+ROUTES = [
+    Route("/api/metrics/fl", fl_metrics, methods=["GET"]),
+    Route("/api/metrics/fl/summary", fl_summary, methods=["GET"]),
+    Route("/api/metrics/fl/rounds", fl_rounds, methods=["GET"]),
+]

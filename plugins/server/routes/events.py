@@ -1,0 +1,46 @@
+"""``GET /api/v1/events``: every stored event by id, with filters; ``since_id`` walks forward as a cursor."""
+
+from __future__ import annotations
+
+from flcollector import EventQuery
+from starlette.requests import Request
+from starlette.routing import Route
+
+from ..jsonio import JSONResponse, record_json
+from ..params import Params, listing_query
+from ..state import state_of
+
+
+def event_query(params: Params, max_limit: int) -> EventQuery:
+    """Build an :class:`EventQuery` from ``since_id, type, level, source, experiment, round, from, to, ...``."""
+    return EventQuery(
+        since_id=params.integer("since_id", low=0),
+        types=params.listing("type", "types", "event_type"),
+        source=params.text("source", "source_component", "component"),
+        levels=params.levels("level", "levels", "event_level"),
+        **listing_query(params, max_limit, default_order="asc"),
+    )
+
+
+async def list_events(request: Request) -> JSONResponse:
+    """Stored events matching the filters, by id (``since_id`` returns only newer ones); ``last_id`` is the cursor."""
+    server = state_of(request)
+    params = Params.of(request)
+    query = event_query(params, server.options.max_limit)
+    with_total = params.flag("total", default=False)
+    store = server.store
+    events = await store.query_events(query)
+    ids = [e.id for e in events if e.id is not None]
+    body: dict[str, object] = {
+        "events": [record_json(e) for e in events],
+        "count": len(events),
+        "limit": query.limit,
+        "offset": query.offset,
+        "last_id": max(ids) if ids else query.since_id,
+    }
+    if with_total:
+        body["total"] = await store.count_events(query)
+    return JSONResponse(body)
+
+
+ROUTES = [Route("/api/v1/events", list_events, methods=["GET"])]
