@@ -112,6 +112,16 @@ def _redis_url_from(env: Mapping[str, str]) -> str | None:
     return f"redis://{auth}{host}:{port}/{_int(env.get('REDIS_DB') or '0')}"
 
 
+def node_ips_from(env: Mapping[str, str]) -> dict[str, str]:
+    """FLOPY-NET's ``NODE_IP_<NAME>`` variables as ``{node name: address}`` (``NODE_IP_FL_CLIENT_1`` names
+    ``fl-client-1``, the GNS3 node's name); empty when none is set."""
+    return {
+        var.removeprefix("NODE_IP_").lower().replace("_", "-"): value.strip()
+        for var, value in sorted(env.items())
+        if var.startswith("NODE_IP_") and len(var) > len("NODE_IP_") and value.strip()
+    }
+
+
 def env_enabled(env: Mapping[str, str]) -> list[tuple[str, str, str]]:
     """Return ``(variable, section, name)`` for every component that a variable set in ``env`` enables."""
     return [(var, section, name) for var, (section, name) in ENV_ENABLES.items() if env.get(var)]
@@ -186,6 +196,9 @@ def env_overrides(env: Mapping[str, str]) -> list[tuple[str, str, Any]]:
                 found.append((var, path, parse(env[var])))
             except ValueError as exc:
                 raise ConfigError(f"environment variable {var}", str(exc)) from None
+    node_ips = node_ips_from(env)
+    if node_ips:
+        found.append(("NODE_IP_*", "processors.rounds.node_ips", node_ips))
     for prefix, path in (
         ("FL_SERVER", "monitors.fl.url"),
         ("POLICY_ENGINE", "monitors.policy.url"),
@@ -218,7 +231,8 @@ def apply_override(tables: dict[str, Any], path: str, value: Any) -> None:
             section[component] = instances
         for table in instances or []:
             if isinstance(table, dict):
-                table[key] = value
+                merge = isinstance(value, dict) and isinstance(table.get(key), dict)
+                table[key] = {**table[key], **value} if merge else value  # a table from the env adds its keys
         return
     target = tables.setdefault(head, {})
     for part in rest[:-1]:
