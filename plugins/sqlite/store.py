@@ -7,7 +7,6 @@ writes, at most every ``cleanup_interval`` (immediately again while a backlog re
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -18,11 +17,10 @@ from flcollector import Duration, Event, EventQuery, Metric, MetricQuery, Record
 
 from . import queries, summary_sql
 from .bulk import BulkReads
-from .schema import connect
+from .readers import Readers
 from .writer import StoreWriter
 
 T = TypeVar("T")
-_KEEP_IDLE_READERS = 4
 
 
 @attrs.define
@@ -48,7 +46,7 @@ class SqliteStore(BulkReads, Sink):
         self.path = configured if configured.is_absolute() else runtime.data_dir / configured
         self._writer: StoreWriter | None = None
         self._write_lock = trio.Lock()
-        self._idle_readers: list[sqlite3.Connection] = []
+        self._readers = Readers(self.path, runtime.stats)  # replaced at each open()
         self._next_cleanup = float("-inf")  # Trio clock seconds; the first write runs a first step
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
@@ -56,6 +54,7 @@ class SqliteStore(BulkReads, Sink):
     async def open(self) -> None:
         """Create or open the database file; raises an OSError naming the path when it cannot be written."""
         self._writer = await trio.to_thread.run_sync(StoreWriter, self.path)
+        self._readers = Readers(self.path, self.runtime.stats)
         self.runtime.stats.extra["store"] = {"path": str(self.path)}
         self._publish_counts()
         self.log.info(
@@ -65,9 +64,7 @@ class SqliteStore(BulkReads, Sink):
     async def close(self) -> None:
         """Close every connection; the last close checkpoints the WAL into the main file."""
         async with self._write_lock:
-            readers, self._idle_readers = self._idle_readers, []
-            for conn in readers:
-                conn.close()
+            self._readers.close()
             if self._writer is not None:
                 writer, self._writer = self._writer, None
                 await trio.to_thread.run_sync(writer.close)
@@ -121,25 +118,10 @@ class SqliteStore(BulkReads, Sink):
 
     # -- reading (Store protocol) ------------------------------------------------------------------------------
 
-    async def _read(self, query: Callable[..., T], *args: Any) -> T:
-        """Run ``query(conn, *args)`` in a worker thread on an idle reader connection (opening one if none)."""
+    async def _read(self, query: Callable[..., T], *args: Any, inline: bool = True) -> T:
+        """Run ``query(conn, *args)`` on a reader: inline when it is quick, else in a worker thread (see readers)."""
         self._require_writer()
-        conn = self._idle_readers.pop() if self._idle_readers else None
-
-        def run() -> tuple[sqlite3.Connection, T]:
-            reader = conn if conn is not None else connect(self.path, writer=False)
-            try:
-                return reader, query(reader, *args)
-            except BaseException:
-                reader.close()
-                raise
-
-        reader, result = await trio.to_thread.run_sync(run)
-        if len(self._idle_readers) < _KEEP_IDLE_READERS and self._writer is not None:
-            self._idle_readers.append(reader)
-        else:
-            reader.close()
-        return result
+        return await self._readers.read(query, *args, inline=inline)
 
     async def query_metrics(self, query: MetricQuery) -> list[Metric]:
         """Return the metrics matching ``query``, ordered by time as asked, after offset, at most limit."""
@@ -177,7 +159,7 @@ class SqliteStore(BulkReads, Sink):
 
     async def summarize_metrics(self, query: MetricQuery, fields: Sequence[str]) -> list[SeriesSummary]:
         """One summary per series of ``query``'s window, computed in SQL (``flcollector.SummaryStore``)."""
-        return await self._read(summary_sql.summarize_metrics, query, list(fields))
+        return await self._read(summary_sql.summarize_metrics, query, list(fields), inline=False)
 
     async def max_event_id(self) -> int:
         """Return the highest event id stored (0 when there is none)."""
