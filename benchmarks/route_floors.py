@@ -53,8 +53,6 @@ ROUTES: list[tuple[str, str]] = [
     ("/api/v1/metrics?limit=100", "sql:v1_metrics"),
     ("/api/events?limit=100", "sql:events"),
     ("/api/metrics?limit=100", "sql:metrics"),
-    ("/api/metrics/fl/rounds?limit=100", "sql:fl_rounds"),
-    ("/api/metrics/fl?limit=100", "sql:fl_rounds_tail"),
 ]
 #: FLOPY-NET's collector serves these of ours at the same path (the others are proxies to live sources there).
 UPSTREAM_PATHS = {
@@ -118,18 +116,26 @@ async def serve(args: argparse.Namespace) -> None:
 
 
 def floor_selects(experiment: str) -> dict[str, list[tuple[str, list[Any]]]]:
-    """The SELECTs the store runs for each list route of :data:`ROUTES`, built by the store's own functions."""
+    """Per floor name, the SELECTs the store runs for its route, built by the store's own functions: ``<name>``
+    builds the rows' JSON as the store does for the route; ``plain_<name>`` selects the same rows' stored columns."""
     from flcollector import EventQuery, MetricQuery
-    from flcollector.plugins.sqlite import queries
+    from flcollector.plugins.sqlite import json_rows, queries
 
-    return {
-        "v1_events": [queries.event_select(EventQuery(limit=100, order="asc"))],
-        "v1_metrics": [queries.metric_select(MetricQuery(limit=100, order="desc"))],
-        "events": [queries.event_select(EventQuery(limit=100, order="desc", sort="time"))],
-        "metrics": [queries.metric_select(MetricQuery(limit=100, order="desc"))],
-        "fl_rounds": [queries.metric_select(MetricQuery(names=["fl_round"], experiment=experiment, limit=100))],
-        "fl_rounds_tail": [queries.metric_select(MetricQuery(names=["fl_round"], experiment=experiment, limit=100))],
+    pages: dict[str, tuple[Any, str]] = {
+        "v1_events": (EventQuery(limit=100, order="asc"), "record"),
+        "v1_metrics": (MetricQuery(limit=100, order="desc"), "record"),
+        "events": (EventQuery(limit=100, order="desc", sort="time"), "dashboard"),
+        "metrics": (MetricQuery(limit=100, order="desc"), "dashboard"),
     }
+    selects: dict[str, list[tuple[str, list[Any]]]] = {}
+    for name, (query, shape) in pages.items():
+        if isinstance(query, MetricQuery):
+            selects[name] = [json_rows.metrics_select(query, shape)]
+            selects[f"plain_{name}"] = [queries.metric_select(query)]
+        else:
+            selects[name] = [json_rows.events_select(query, shape)]
+            selects[f"plain_{name}"] = [queries.event_select(query)]
+    return selects
 
 
 async def floor(args: argparse.Namespace) -> None:
@@ -139,7 +145,10 @@ async def floor(args: argparse.Namespace) -> None:
     from flcollector.httpserve import serve_asgi
 
     constant = b'{"ok":true}'
+    from flcollector.plugins.sqlite.json_rows import register_functions
+
     conn = sqlite3.connect(f"file:{Path(args.floor) / 'data' / 'flcollector.db'}?mode=ro", uri=True)
+    register_functions(conn)
     selects = floor_selects("bench")
 
     def run(name: str) -> bytes:
@@ -230,6 +239,9 @@ def measure(args: argparse.Namespace, agent: dict[str, Any], bare: dict[str, Any
         for path, floor_name in routes:
             floor_path = "/" if floor_name == "const" else f"/sql/{floor_name.removeprefix('sql:')}"
             targets = [("floor", bare["url"] + floor_path, bare["pid"]), ("route", agent["url"] + path, agent["pid"])]
+            if floor_name.startswith("sql:"):  # and the plain SELECT of the same rows, for reference
+                plain = f"/sql/plain_{floor_name.removeprefix('sql:')}"
+                targets.insert(1, ("plain", bare["url"] + plain, bare["pid"]))
             if args.upstream and path in UPSTREAM_PATHS:
                 targets.append(("upstream", args.upstream + path, args.upstream_pid))
             if round_ % 2:
@@ -254,6 +266,10 @@ def measure(args: argparse.Namespace, agent: dict[str, Any], bare: dict[str, Any
             "p99_ms": statistics.median(r["route"]["p99_ms"] for r in rounds),
             "non_2xx": sum(r["route"]["non_2xx"] for r in rounds),
         }
+        if all("plain" in r for r in rounds):
+            figures["plain_rps"] = statistics.median(r["plain"]["rps"] for r in rounds)
+            figures["vs_plain"] = statistics.median(r["route"]["rps"] / r["plain"]["rps"] for r in rounds)
+            figures["plain_cpu_ratio"] = statistics.median(r["plain"]["cpu_us"] / r["route"]["cpu_us"] for r in rounds)
         if all("upstream" in r for r in rounds):
             figures["upstream_rps"] = statistics.median(r["upstream"]["rps"] for r in rounds)
             figures["vs_upstream"] = statistics.median(r["route"]["rps"] / r["upstream"]["rps"] for r in rounds)

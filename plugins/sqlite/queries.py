@@ -66,12 +66,13 @@ def metric_where(query: MetricQuery) -> tuple[str, list[Any]]:
     return (" AND ".join(clauses) or "1"), params
 
 
-def metric_select(query: MetricQuery) -> tuple[str, list[Any]]:
-    """The SELECT (and its parameters) of the metrics matching ``query``: the columns of :func:`metric_from_row`."""
+def metric_select(query: MetricQuery, extra: str = "") -> tuple[str, list[Any]]:
+    """The SELECT (and its parameters) of the metrics matching ``query``: the columns of :func:`metric_from_row`,
+    then the SQL ``extra`` columns if given (over ``metrics m`` and ``series s``)."""
     where, params = metric_where(query)
     direction = _DIRECTION[query.order]
     sql = (
-        f"SELECT {_METRIC_COLUMNS} FROM metrics m JOIN series s ON s.id = m.series_id WHERE {where} "
+        f"SELECT {_METRIC_COLUMNS}{extra} FROM metrics m JOIN series s ON s.id = m.series_id WHERE {where} "
         f"ORDER BY m.time_ns {direction}, m.id {direction} LIMIT ? OFFSET ?"
     )
     return sql, [*params, query.limit, query.offset]
@@ -133,13 +134,14 @@ def event_where(query: EventQuery) -> tuple[str, list[Any]]:
     return (" AND ".join(clauses) or "1"), params
 
 
-def event_select(query: EventQuery) -> tuple[str, list[Any]]:
-    """The SELECT (and its parameters) of the events matching ``query``: the columns of :func:`event_from_row`."""
+def event_select(query: EventQuery, extra: str = "") -> tuple[str, list[Any]]:
+    """The SELECT (and its parameters) of the events matching ``query``: the columns of :func:`event_from_row`,
+    then the SQL ``extra`` columns if given."""
     where, params = event_where(query)
     direction = _DIRECTION[query.order]
     # events_time (time_ns) holds the rowid too, so ordering by time then id walks that index
     order = f"time_ns {direction}, id {direction}" if query.sort == "time" else f"id {direction}"
-    sql = f"SELECT {_EVENT_COLUMNS} FROM events WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
+    sql = f"SELECT {_EVENT_COLUMNS}{extra} FROM events WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
     return sql, [*params, query.limit, query.offset]
 
 
@@ -154,7 +156,12 @@ def count_events(conn: sqlite3.Connection, query: EventQuery) -> int:
     return int(conn.execute(f"SELECT count(*) FROM events WHERE {where}", params).fetchone()[0])
 
 
-def _unfiltered(query: EventQuery) -> bool:
+def selects_all_metrics(query: MetricQuery) -> bool:
+    """True when ``query`` selects every metric (limit, offset and order do not filter)."""
+    return query == MetricQuery(limit=query.limit, offset=query.offset, order=query.order)
+
+
+def selects_all_events(query: EventQuery) -> bool:
     """True when ``query`` selects every event (limit, offset and order do not filter)."""
     return all(
         value is None
@@ -175,7 +182,7 @@ def event_counts(conn: sqlite3.Connection, query: EventQuery, by: str) -> dict[s
     """Return ``{value: count}`` of the events matching ``query``, grouped by the column ``by``."""
     if by not in GROUP_COLUMNS:
         raise ValueError(f"cannot group events by {by!r}; choose one of {', '.join(sorted(GROUP_COLUMNS))}")
-    if _unfiltered(query):  # the running counts the triggers keep (see schema.py)
+    if selects_all_events(query):  # the running counts the triggers keep (see schema.py)
         rows = conn.execute("SELECT key, n FROM event_counts WHERE dim = ? AND n > 0 ORDER BY key", (by,))
         return dict(rows.fetchall())
     where, params = event_where(query)

@@ -15,7 +15,7 @@ import attrs
 import trio
 from flcollector import Duration, Event, EventQuery, Metric, MetricQuery, Record, SeriesSummary, Sink, now_ns
 
-from . import queries, summary_sql
+from . import json_rows, queries, summary_sql
 from .bulk import BulkReads
 from .readers import Readers
 from .writer import StoreWriter
@@ -128,7 +128,9 @@ class SqliteStore(BulkReads, Sink):
         return await self._read(queries.query_metrics, query)
 
     async def count_metrics(self, query: MetricQuery) -> int:
-        """Return how many metrics match ``query`` (ignoring limit and offset)."""
+        """Return how many metrics match ``query`` (ignoring limit and offset); all of them are counted already."""
+        if queries.selects_all_metrics(query):
+            return self._require_writer().metric_rows
         return await self._read(queries.count_metrics, query)
 
     async def query_events(self, query: EventQuery) -> list[Event]:
@@ -136,8 +138,24 @@ class SqliteStore(BulkReads, Sink):
         return await self._read(queries.query_events, query)
 
     async def count_events(self, query: EventQuery) -> int:
-        """Return how many events match ``query`` (ignoring limit and offset)."""
+        """Return how many events match ``query`` (ignoring limit and offset); all of them are counted already."""
+        if queries.selects_all_events(query):
+            return self._require_writer().event_rows
         return await self._read(queries.count_events, query)
+
+    async def metrics_json(self, query: MetricQuery, shape: str) -> tuple[str, int, int | None] | None:
+        """The metrics of ``query`` as one JSON array of rows in ``shape`` (``record`` or ``dashboard``, see
+        :mod:`.json_rows`), with the number of rows; None for a shape this store does not build."""
+        if shape not in json_rows.SHAPES:
+            return None
+        return await self._read(json_rows.metrics_json, query, shape)
+
+    async def events_json(self, query: EventQuery, shape: str) -> tuple[str, int, int | None] | None:
+        """The events of ``query`` as one JSON array of rows in ``shape``, the number of rows and their highest id;
+        None for a shape this store does not build."""
+        if shape not in json_rows.SHAPES:
+            return None
+        return await self._read(json_rows.events_json, query, shape)
 
     async def latest_metrics(
         self, names: Sequence[str] | None = None, source: str | None = None, experiment: str | None = None
