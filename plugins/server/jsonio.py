@@ -7,6 +7,7 @@ The faces differ only where their contracts do: the spec's API writes times with
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -62,6 +63,7 @@ def error_response(
     return JSONResponse(shape(status, message, **extra), status_code=status, headers=headers)
 
 
+@functools.lru_cache(maxsize=4096)  # status routes write the same few times (last success, latest record) every time
 def format_time(time_ns: int, zone: str = "Z") -> str:
     """Integer nanoseconds since the epoch as ISO-8601 UTC with microseconds, ending in ``zone`` (exact: no float)."""
     seconds, rest = divmod(time_ns, 1_000_000_000)

@@ -48,6 +48,7 @@ class SqliteStore(BulkReads, Sink):
         self._write_lock = trio.Lock()
         self._readers = Readers(self.path, runtime.stats)  # replaced at each open()
         self._next_cleanup = float("-inf")  # Trio clock seconds; the first write runs a first step
+        self._info: tuple[tuple[int, ...], dict[str, Any]] | None = None  # info() as last read, by write version
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
 
@@ -55,6 +56,7 @@ class SqliteStore(BulkReads, Sink):
         """Create or open the database file; raises an OSError naming the path when it cannot be written."""
         self._writer = await trio.to_thread.run_sync(StoreWriter, self.path)
         self._readers = Readers(self.path, self.runtime.stats)
+        self._info = None
         self.runtime.stats.extra["store"] = {"path": str(self.path)}
         self._publish_counts()
         self.log.info(
@@ -184,18 +186,27 @@ class SqliteStore(BulkReads, Sink):
         return self._require_writer().max_event_id
 
     async def info(self) -> dict[str, Any]:
-        """Return store facts for ``/health``: path, size in bytes, row counts, oldest and newest times."""
+        """Return store facts for ``/health``: path, size in bytes, row counts, oldest and newest times.
+
+        ``/health`` asks on every request, and nothing here changes until the store writes or deletes rows: the
+        facts are read again (an index lookup, two ``stat``) only after a write, else given as last read. The WAL
+        file's size may shrink at a checkpoint in between; it is read again with the next write.
+        """
         writer = self._require_writer()
-        bounds = await self._read(queries.time_bounds)
-        size = sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
-        return {
-            "path": str(self.path),
-            "size_bytes": size,
-            "metrics": writer.metric_rows,
-            "events": writer.event_rows,
-            "series": len(writer.series_ids),
-            "max_event_id": writer.max_event_id,
-            "retention_s": float(self.options.retention),
-            "deleted": writer.deleted_rows,
-            **bounds,
-        }
+        version = (writer.metric_rows, writer.event_rows, writer.deleted_rows, writer.max_event_id)
+        if self._info is None or self._info[0] != version:
+            bounds = await self._read(queries.time_bounds)
+            size = sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
+            facts = {
+                "path": str(self.path),
+                "size_bytes": size,
+                "metrics": writer.metric_rows,
+                "events": writer.event_rows,
+                "series": len(writer.series_ids),
+                "max_event_id": writer.max_event_id,
+                "retention_s": float(self.options.retention),
+                "deleted": writer.deleted_rows,
+                **bounds,
+            }
+            self._info = (version, facts)
+        return dict(self._info[1])
