@@ -6,9 +6,11 @@ in ``--data`` between runs), the floor (``--floor``: a bare ASGI app on the same
 Starlette), and wrk (``-t1 -c<connections>``) as the load. Two floors:
 
 * ``const``: the bare route answering a constant (``{"ok":true}``): the floor of every cheap route;
-* ``sql:<name>``: the bare route that runs, on its own read connection to the same store file, the SELECT that
-  the store runs for that route (built by the same function, so it is the same SQL) inline on the event loop, and
-  encodes the rows it gets with orjson (a dict per row): the floor of a list route.
+* ``sql:<name>``: the bare route that runs, on its own read connection to the same store file, the SELECTs that
+  the store runs for that route (built by the same functions, so it is the same SQL) inline on the event loop, and
+  encodes the rows the route serves with orjson (rows whose JSON SQLite built are embedded as they are, others a
+  dict per row): the floor of a list route. Beside it, ``plain``: the bare route selecting only the served rows'
+  stored columns (no JSON built), a dict per row: less than any route serving those rows can do, for reference.
 
 Each route is measured ``--rounds`` times, each time right after (or before: the order alternates) its floor, and
 the figures are the medians over the rounds of route/floor req/s and of floor/route CPU per request (the server
@@ -53,6 +55,8 @@ ROUTES: list[tuple[str, str]] = [
     ("/api/v1/metrics?limit=100", "sql:v1_metrics"),
     ("/api/events?limit=100", "sql:events"),
     ("/api/metrics?limit=100", "sql:metrics"),
+    ("/api/metrics/fl/rounds?limit=100", "sql:fl_rounds"),
+    ("/api/metrics/fl?limit=100", "sql:fl_tail"),
 ]
 #: FLOPY-NET's collector serves these of ours at the same path (the others are proxies to live sources there).
 UPSTREAM_PATHS = {
@@ -115,26 +119,45 @@ async def serve(args: argparse.Namespace) -> None:
 # -- the floor (subprocess) ----------------------------------------------------------------------------------------
 
 
-def floor_selects(experiment: str) -> dict[str, list[tuple[str, list[Any]]]]:
-    """Per floor name, the SELECTs the store runs for its route, built by the store's own functions: ``<name>``
-    builds the rows' JSON as the store does for the route; ``plain_<name>`` selects the same rows' stored columns."""
+#: A floor's SELECTs (SQL, parameters) and which rows of the first one it serves.
+FloorSpec = tuple[list[tuple[str, list[Any]]], slice]
+
+
+def floor_selects(experiment: str) -> dict[str, FloorSpec]:
+    """Per floor name, the SELECTs the store runs for its route, built by the store's own functions, and the rows
+    of them the route serves: ``<name>`` runs the route's SQL (for the four record lists, the one that builds each
+    row's JSON, whose text the floor embeds as it is); ``plain_<name>`` selects only the served rows' stored
+    columns (for the FL rounds routes, which read every round and serve 100: a SELECT of those 100)."""
     from flcollector import EventQuery, MetricQuery
+    from flcollector.plugins.dashboard.data import SCAN_LIMIT
     from flcollector.plugins.sqlite import json_rows, queries
 
+    every = slice(None)
     pages: dict[str, tuple[Any, str]] = {
         "v1_events": (EventQuery(limit=100, order="asc"), "record"),
         "v1_metrics": (MetricQuery(limit=100, order="desc"), "record"),
         "events": (EventQuery(limit=100, order="desc", sort="time"), "dashboard"),
         "metrics": (MetricQuery(limit=100, order="desc"), "dashboard"),
     }
-    selects: dict[str, list[tuple[str, list[Any]]]] = {}
+    selects: dict[str, FloorSpec] = {}
     for name, (query, shape) in pages.items():
         if isinstance(query, MetricQuery):
-            selects[name] = [json_rows.metrics_select(query, shape)]
-            selects[f"plain_{name}"] = [queries.metric_select(query)]
+            selects[name] = ([json_rows.metrics_select(query, shape)], every)
+            selects[f"plain_{name}"] = ([queries.metric_select(query)], every)
         else:
-            selects[name] = [json_rows.events_select(query, shape)]
-            selects[f"plain_{name}"] = [queries.event_select(query)]
+            selects[name] = ([json_rows.events_select(query, shape)], every)
+            selects[f"plain_{name}"] = ([queries.event_select(query)], every)
+    # The FL routes read every round of the experiment (newest first) and the newest one, then serve 100 rounds.
+    rounds = dict(names=["fl_round"], experiment=experiment)
+    reads = [
+        queries.metric_select(MetricQuery(**rounds, limit=SCAN_LIMIT, order="desc")),  # type: ignore[arg-type]
+        queries.metric_select(MetricQuery(**rounds, limit=1, order="desc")),  # type: ignore[arg-type]
+    ]
+    selects["fl_rounds"] = (reads, slice(-100, None))  # the oldest 100 rounds
+    selects["fl_tail"] = (reads, slice(0, 100))  # the newest 100
+    for name, order in (("fl_rounds", "asc"), ("fl_tail", "desc")):
+        page = MetricQuery(**rounds, limit=100, order=order)  # type: ignore[arg-type]
+        selects[f"plain_{name}"] = ([queries.metric_select(page)], every)
     return selects
 
 
@@ -152,12 +175,16 @@ async def floor(args: argparse.Namespace) -> None:
     selects = floor_selects("bench")
 
     def run(name: str) -> bytes:
-        rows: list[dict[str, Any]] = []
-        for sql, params in selects[name]:
-            cursor = conn.execute(sql, params)
-            columns = [c[0] for c in cursor.description]
-            rows += [dict(zip(columns, row, strict=True)) for row in cursor]
-        return orjson.dumps(rows)
+        reads, served = selects[name]
+        results = [conn.execute(sql, params) for sql, params in reads]
+        first = results[0]
+        columns = [c[0] for c in first.description]
+        rows = first.fetchall()[served]
+        for other in results[1:]:
+            other.fetchall()
+        if columns[0].startswith("json_object("):  # each row's JSON, built by SQLite: embedded as it is
+            return orjson.dumps([orjson.Fragment(row[0]) for row in rows])
+        return orjson.dumps([dict(zip(columns, row, strict=True)) for row in rows])
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
