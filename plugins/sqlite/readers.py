@@ -20,7 +20,6 @@ from typing import Any, TypeVar
 import trio
 from flcollector import ComponentStats
 
-from .json_rows import register_functions
 from .schema import connect
 
 T = TypeVar("T")
@@ -68,7 +67,7 @@ class Readers:
 
     def _inline_connection(self) -> sqlite3.Connection:
         if self._inline is None:
-            conn = _open(self.path)
+            conn = connect(self.path, writer=False)
             conn.execute("PRAGMA busy_timeout = 0")
             conn.set_progress_handler(self._over_budget, _STEPS_PER_CHECK)
             self._inline = conn
@@ -81,7 +80,7 @@ class Readers:
         conn = self._idle.pop() if self._idle else None
 
         def run() -> tuple[sqlite3.Connection, T]:
-            reader = conn if conn is not None else _open(self.path)
+            reader = conn if conn is not None else connect(self.path, writer=False)
             try:
                 return reader, query(reader, *args)
             except BaseException:
@@ -94,9 +93,3 @@ class Readers:
         else:
             reader.close()
         return result
-
-
-def _open(path: Path) -> sqlite3.Connection:
-    conn = connect(path, writer=False)
-    register_functions(conn)
-    return conn

@@ -145,16 +145,16 @@ class SqliteStore(BulkReads, Sink):
             return self._require_writer().event_rows
         return await self._read(queries.count_events, query)
 
-    async def metrics_json(self, query: MetricQuery, shape: str) -> tuple[str, int, int | None] | None:
-        """The metrics of ``query`` as one JSON array of rows in ``shape`` (``record`` or ``dashboard``, see
-        :mod:`.json_rows`), with the number of rows; None for a shape this store does not build."""
+    async def metrics_json(self, query: MetricQuery, shape: str) -> tuple[list[dict[str, Any]], int | None] | None:
+        """The metrics of ``query`` as rows of ``shape`` (``record`` or ``dashboard``, see :mod:`.json_rows`), ready
+        to encode, and None; None for a shape this store does not build."""
         if shape not in json_rows.SHAPES:
             return None
         return await self._read(json_rows.metrics_json, query, shape)
 
-    async def events_json(self, query: EventQuery, shape: str) -> tuple[str, int, int | None] | None:
-        """The events of ``query`` as one JSON array of rows in ``shape``, the number of rows and their highest id;
-        None for a shape this store does not build."""
+    async def events_json(self, query: EventQuery, shape: str) -> tuple[list[dict[str, Any]], int | None] | None:
+        """The events of ``query`` as rows of ``shape``, ready to encode, and their highest id; None for a shape
+        this store does not build."""
         if shape not in json_rows.SHAPES:
             return None
         return await self._read(json_rows.events_json, query, shape)
