@@ -8,9 +8,9 @@ Starlette), and wrk (``-t1 -c<connections>``) as the load. Two floors:
 * ``const``: the bare route answering a constant (``{"ok":true}``): the floor of every cheap route;
 * ``sql:<name>``: the bare route that runs, on its own read connection to the same store file, the SELECTs that
   the store runs for that route (built by the same functions, so it is the same SQL) inline on the event loop, and
-  encodes the rows the route serves with orjson (rows whose JSON SQLite built are embedded as they are, others a
-  dict per row): the floor of a list route. Beside it, ``plain``: the bare route selecting only the served rows'
-  stored columns (no JSON built), a dict per row: less than any route serving those rows can do, for reference.
+  encodes the rows the route serves with orjson, a dict of the stored columns per row (the stored JSON text of
+  fields, tags and details as strings: less than the route, which serves them as JSON): the floor of a list route.
+  For the FL rounds routes, which read every round to serve 100, ``plain`` beside it selects only those 100.
 
 Each route is measured ``--rounds`` times, each time right after (or before: the order alternates) its floor, and
 the figures are the medians over the rounds of route/floor req/s and of floor/route CPU per request (the server
@@ -58,6 +58,8 @@ ROUTES: list[tuple[str, str]] = [
     ("/api/metrics/fl/rounds?limit=100", "sql:fl_rounds"),
     ("/api/metrics/fl?limit=100", "sql:fl_tail"),
 ]
+#: The floors of routes that read more rows than they serve, measured beside the SELECT of only the served rows.
+PAGED_FLOORS = {"sql:fl_rounds", "sql:fl_tail"}
 #: FLOPY-NET's collector serves these of ours at the same path (the others are proxies to live sources there).
 UPSTREAM_PATHS = {
     "/health",
@@ -125,38 +127,29 @@ FloorSpec = tuple[list[tuple[str, list[Any]]], slice]
 
 def floor_selects(experiment: str) -> dict[str, FloorSpec]:
     """Per floor name, the SELECTs the store runs for its route, built by the store's own functions, and the rows
-    of them the route serves: ``<name>`` runs the route's SQL (for the four record lists, the one that builds each
-    row's JSON, whose text the floor embeds as it is); ``plain_<name>`` selects only the served rows' stored
-    columns (for the FL rounds routes, which read every round and serve 100: a SELECT of those 100)."""
+    of the first one that the route serves. The FL rounds routes read every round and serve 100: their
+    ``plain_<name>`` floor selects only those 100, as a route that paged in SQL would."""
     from flcollector import EventQuery, MetricQuery
     from flcollector.plugins.dashboard.data import SCAN_LIMIT
-    from flcollector.plugins.sqlite import json_rows, queries
+    from flcollector.plugins.sqlite import queries
 
     every = slice(None)
-    pages: dict[str, tuple[Any, str]] = {
-        "v1_events": (EventQuery(limit=100, order="asc"), "record"),
-        "v1_metrics": (MetricQuery(limit=100, order="desc"), "record"),
-        "events": (EventQuery(limit=100, order="desc", sort="time"), "dashboard"),
-        "metrics": (MetricQuery(limit=100, order="desc"), "dashboard"),
+    selects: dict[str, FloorSpec] = {
+        "v1_events": ([queries.event_select(EventQuery(limit=100, order="asc"))], every),
+        "v1_metrics": ([queries.metric_select(MetricQuery(limit=100, order="desc"))], every),
+        "events": ([queries.event_select(EventQuery(limit=100, order="desc", sort="time"))], every),
+        "metrics": ([queries.metric_select(MetricQuery(limit=100, order="desc"))], every),
     }
-    selects: dict[str, FloorSpec] = {}
-    for name, (query, shape) in pages.items():
-        if isinstance(query, MetricQuery):
-            selects[name] = ([json_rows.metrics_select(query, shape)], every)
-            selects[f"plain_{name}"] = ([queries.metric_select(query)], every)
-        else:
-            selects[name] = ([json_rows.events_select(query, shape)], every)
-            selects[f"plain_{name}"] = ([queries.event_select(query)], every)
     # The FL routes read every round of the experiment (newest first) and the newest one, then serve 100 rounds.
-    rounds = dict(names=["fl_round"], experiment=experiment)
+    rounds: dict[str, Any] = {"names": ["fl_round"], "experiment": experiment}
     reads = [
-        queries.metric_select(MetricQuery(**rounds, limit=SCAN_LIMIT, order="desc")),  # type: ignore[arg-type]
-        queries.metric_select(MetricQuery(**rounds, limit=1, order="desc")),  # type: ignore[arg-type]
+        queries.metric_select(MetricQuery(**rounds, limit=SCAN_LIMIT, order="desc")),
+        queries.metric_select(MetricQuery(**rounds, limit=1, order="desc")),
     ]
     selects["fl_rounds"] = (reads, slice(-100, None))  # the oldest 100 rounds
     selects["fl_tail"] = (reads, slice(0, 100))  # the newest 100
     for name, order in (("fl_rounds", "asc"), ("fl_tail", "desc")):
-        page = MetricQuery(**rounds, limit=100, order=order)  # type: ignore[arg-type]
+        page = MetricQuery(**rounds, limit=100, order=order)
         selects[f"plain_{name}"] = ([queries.metric_select(page)], every)
     return selects
 
@@ -168,10 +161,7 @@ async def floor(args: argparse.Namespace) -> None:
     from flcollector.httpserve import serve_asgi
 
     constant = b'{"ok":true}'
-    from flcollector.plugins.sqlite.json_rows import register_functions
-
     conn = sqlite3.connect(f"file:{Path(args.floor) / 'data' / 'flcollector.db'}?mode=ro", uri=True)
-    register_functions(conn)
     selects = floor_selects("bench")
 
     def run(name: str) -> bytes:
@@ -182,8 +172,6 @@ async def floor(args: argparse.Namespace) -> None:
         rows = first.fetchall()[served]
         for other in results[1:]:
             other.fetchall()
-        if columns[0].startswith("json_object("):  # each row's JSON, built by SQLite: embedded as it is
-            return orjson.dumps([orjson.Fragment(row[0]) for row in rows])
         return orjson.dumps([dict(zip(columns, row, strict=True)) for row in rows])
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -266,7 +254,7 @@ def measure(args: argparse.Namespace, agent: dict[str, Any], bare: dict[str, Any
         for path, floor_name in routes:
             floor_path = "/" if floor_name == "const" else f"/sql/{floor_name.removeprefix('sql:')}"
             targets = [("floor", bare["url"] + floor_path, bare["pid"]), ("route", agent["url"] + path, agent["pid"])]
-            if floor_name.startswith("sql:"):  # and the plain SELECT of the same rows, for reference
+            if floor_name in PAGED_FLOORS:  # and the SELECT of only the served rows, for reference
                 plain = f"/sql/plain_{floor_name.removeprefix('sql:')}"
                 targets.insert(1, ("plain", bare["url"] + plain, bare["pid"]))
             if args.upstream and path in UPSTREAM_PATHS:
