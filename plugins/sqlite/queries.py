@@ -66,13 +66,12 @@ def metric_where(query: MetricQuery) -> tuple[str, list[Any]]:
     return (" AND ".join(clauses) or "1"), params
 
 
-def metric_select(query: MetricQuery, extra: str = "") -> tuple[str, list[Any]]:
-    """The SELECT (and its parameters) of the metrics matching ``query``: the columns of :func:`metric_from_row`,
-    then the SQL ``extra`` columns if given (over ``metrics m`` and ``series s``)."""
+def metric_select(query: MetricQuery) -> tuple[str, list[Any]]:
+    """The SELECT (and its parameters) of the metrics matching ``query``: the columns of :func:`metric_from_row`."""
     where, params = metric_where(query)
     direction = _DIRECTION[query.order]
     sql = (
-        f"SELECT {_METRIC_COLUMNS}{extra} FROM metrics m JOIN series s ON s.id = m.series_id WHERE {where} "
+        f"SELECT {_METRIC_COLUMNS} FROM metrics m JOIN series s ON s.id = m.series_id WHERE {where} "
         f"ORDER BY m.time_ns {direction}, m.id {direction} LIMIT ? OFFSET ?"
     )
     return sql, [*params, query.limit, query.offset]
@@ -134,14 +133,13 @@ def event_where(query: EventQuery) -> tuple[str, list[Any]]:
     return (" AND ".join(clauses) or "1"), params
 
 
-def event_select(query: EventQuery, extra: str = "") -> tuple[str, list[Any]]:
-    """The SELECT (and its parameters) of the events matching ``query``: the columns of :func:`event_from_row`,
-    then the SQL ``extra`` columns if given."""
+def event_select(query: EventQuery) -> tuple[str, list[Any]]:
+    """The SELECT (and its parameters) of the events matching ``query``: the columns of :func:`event_from_row`."""
     where, params = event_where(query)
     direction = _DIRECTION[query.order]
     # events_time (time_ns) holds the rowid too, so ordering by time then id walks that index
     order = f"time_ns {direction}, id {direction}" if query.sort == "time" else f"id {direction}"
-    sql = f"SELECT {_EVENT_COLUMNS}{extra} FROM events WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
+    sql = f"SELECT {_EVENT_COLUMNS} FROM events WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
     return sql, [*params, query.limit, query.offset]
 
 
