@@ -18,6 +18,7 @@ from .export_tables import ExportSource, ExportTable, field_column, iso_time
 from .hookspecs import hookimpl, hookspec
 from .options import NoOptions
 from .records import LEVELS, Event, Metric, Record, now_ns, record_from_dict, record_to_dict
+from .redact import MASK, mask_secrets, masked
 from .remote import AXES, RemoteOptions, RemoteRejected, RemoteSink, RemoteUnavailable, check_axes
 from .remote_http import HttpRemoteSink, HttpTarget, auth_headers, check_response, gzip_body
 from .source_names import SOURCE_COMPONENTS, component_name, source_name
@@ -35,6 +36,7 @@ __all__ = [
     "AXES",
     "COUNTERS",
     "LEVELS",
+    "MASK",
     "NOT_FOUND",
     "SOURCE_COMPONENTS",
     "AgentView",
@@ -92,6 +94,8 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "iso_time",
+    "mask_secrets",
+    "masked",
     "now_ns",
     "record_from_dict",
     "record_to_dict",

@@ -8,9 +8,10 @@ a component needs from the config reaches it as its options (and, for monitors, 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -18,6 +19,7 @@ import trio
 
 from .context import RunContext
 from .records import Record
+from .redact import masked
 from .stats import StatsRegistry
 from .store import Store
 
@@ -74,6 +76,12 @@ class AgentView:
     def shutting_down(self) -> trio.Event:
         """Set when shutdown starts: monitors stop, and listeners finish (the server closes WebSockets with 1001)."""
         return self._agent.shutting_down
+
+    @property
+    def settings(self) -> Mapping[str, Any]:
+        """The ``[agent]`` settings as resolved (file, environment, command line), read-only: plain values
+        (durations in seconds), secrets masked. For describing the set-up (a manifest), not for configuring."""
+        return MappingProxyType(masked(self._agent.settings))
 
     @property
     def store(self) -> Store | None:
