@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import trio
 
+from .components import Exporter
 from .context import RunContext
 from .records import Record
 from .redact import masked
@@ -112,6 +113,12 @@ class AgentView:
     def plugin_routes(self) -> list[Any]:
         """The Starlette routes plugins add through ``register_routes`` (collected once; the server serves them)."""
         return self._agent.plugin_routes()
+
+    def exporter(self, name: str) -> type[Exporter] | None:
+        """The installed exporter class called ``name`` (``"csv"``, ``"rounds"``, ``"report"``...), or None. From the
+        plugins the agent loaded at start: nothing is imported again."""
+        found = self._agent.registry.get("exporter", name)
+        return found if isinstance(found, type) and issubclass(found, Exporter) else None
 
     def configured(self, kind: str) -> list[Configured]:
         """Every enabled instance of ``kind`` as the config resolved it, opened or not, in config order."""

@@ -73,6 +73,8 @@ async def test_components_see_a_narrow_view_with_what_plugins_use(tmp_path) -> N
             with pytest.raises(TypeError):
                 view.settings["interval"] = 1.0  # type: ignore[index]
             assert view.store is None and view.version == agent.version and view.data_dir == agent.data_dir
+            # exporters from the plugins loaded at start (nothing imported again)
+            assert view.exporter("csv") is agent.registry.get("exporter", "csv") and view.exporter("xls") is None
             assert [m.name for m in view.configured("monitor")] == ["scripted"]
             assert view.configured("monitor")[0].interval == 3600.0
             async with view.observe(10) as batches:
