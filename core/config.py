@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import attrs
 
+from .durations import Duration
 from .errors import ConfigError
 from .loader import Registry, load_registry
 from .options import OptionError, build_options, option_names
@@ -35,6 +36,7 @@ BUILTIN_DEFAULT = """
 [[sinks.jsonl]]
 [[sinks.cache]]
 [[sinks.websocket]]
+[[listeners.export]]
 [server]
 """
 
@@ -151,6 +153,21 @@ def _int(text: str) -> int:
         raise ValueError(f"expected an integer, got {text!r}") from None
 
 
+def _days(text: str) -> float:
+    try:
+        days = float(text)
+    except ValueError:
+        raise ValueError(f"expected a number of days (decimals allowed), got {text!r}") from None
+    if not days >= 0:  # also refuses nan
+        raise ValueError(f"expected 0 or more days, got {text!r}")
+    return days
+
+
+def _duration(text: str) -> str:
+    Duration.parse(text.strip())  # checked here, so the message names the variable
+    return text.strip()
+
+
 def env_overrides(env: Mapping[str, str]) -> list[tuple[str, str, Any]]:
     """Return ``(variable, dotted path, value)`` for every recognised variable set in ``env``.
 
@@ -172,6 +189,10 @@ def env_overrides(env: Mapping[str, str]) -> list[tuple[str, str, Any]]:
         ("CORS_ORIGINS", "server.cors_origins", lambda s: [o.strip() for o in s.split(",") if o.strip()]),
         ("RETENTION_DAYS", "sinks.sqlite.retention", lambda s: f"{_int(s)}d"),
         ("ENABLE_ANOMALY_DETECTION", "processors.anomaly.enabled", _bool),
+        # the export API (the spec's variables)
+        ("EXPORTS_DIR", "listeners.export.directory", str),
+        ("EXPORT_RETENTION_DAYS", "listeners.export.retention_days", _days),
+        ("EXPORT_WAIT", "listeners.export.wait", _duration),
         # FLOPY-NET's switches for its monitors
         ("FL_MONITOR_ENABLED", "monitors.fl.enabled", _bool),
         ("POLICY_MONITOR_ENABLED", "monitors.policy.enabled", _bool),

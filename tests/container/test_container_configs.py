@@ -34,7 +34,8 @@ def test_the_container_layout(path: object) -> None:
     assert names["sink"] == ["sqlite", "jsonl", "cache", "websocket"]
     (jsonl,) = [c for c in config.of_kind("sink") if c.component == "jsonl"]
     assert jsonl.options.directory == "/app/logs"  # the spec's JSON Lines place, the image's /app/logs volume
-    (server,) = config.of_kind("listener")
+    export, server = config.of_kind("listener")
+    assert export.options.directory == "/app/exports"  # the image's exports volume (EXPORTS_DIR overrides it)
     assert (server.options.host, server.options.port) == ("0.0.0.0", 8000)
     assert DASHBOARD_ORIGIN in server.options.cors_origins
 
@@ -77,5 +78,5 @@ def test_the_environment_still_beats_the_gns3_scenario_file() -> None:
     config = load_config(GNS3_TOML, env={"FL_SERVER_URL": "http://10.1.2.3:8081", "COLLECTOR_PORT": "8001"})
     (fl,) = [c for c in config.of_kind("monitor") if c.component == "fl"]
     assert fl.options.url == "http://10.1.2.3:8081"
-    (server,) = config.of_kind("listener")
+    [server] = [c for c in config.of_kind("listener") if c.component == "server"]
     assert server.options.port == 8001
