@@ -16,7 +16,7 @@ from .durations import Duration
 from .errors import ConfigError, MalformedResponse, PluginError, SourceUnavailable
 from .export_tables import ExportSource, ExportTable, field_column, iso_time
 from .hookspecs import hookimpl, hookspec
-from .options import NoOptions
+from .options import NoOptions, OptionDoc, option_doc
 from .records import LEVELS, Event, Metric, Record, now_ns, record_from_dict, record_to_dict
 from .redact import MASK, mask_secrets, masked
 from .remote import AXES, RemoteOptions, RemoteRejected, RemoteSink, RemoteUnavailable, check_axes
@@ -63,6 +63,7 @@ __all__ = [
     "MetricQuery",
     "Monitor",
     "NoOptions",
+    "OptionDoc",
     "PluginError",
     "Processor",
     "Record",
@@ -97,6 +98,7 @@ __all__ = [
     "mask_secrets",
     "masked",
     "now_ns",
+    "option_doc",
     "record_from_dict",
     "record_to_dict",
     "settle",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import attrs
-from flcollector import Duration
+from flcollector import Duration, option_doc
 
 DAY_NS = 86_400 * 1_000_000_000
 
@@ -19,11 +19,16 @@ DAY_NS = 86_400 * 1_000_000_000
 class ExportOptions:
     """Options of the ``export`` listener (the export API's background service)."""
 
-    directory: str = "exports"  # where exports are written; relative: under [agent] data_dir
-    retention_days: float = attrs.field(default=7.0, validator=attrs.validators.ge(0))
-    wait: Duration = Duration(2.0)  # how long POST /api/v1/export waits before answering "running"
-    concurrent: int = attrs.field(default=2, validator=attrs.validators.gt(0))  # exports written at once
-    queued: int = attrs.field(default=64, validator=attrs.validators.gt(0))  # waiting at most; more get a 503
+    directory: str = attrs.field(default="exports", metadata=option_doc(
+        "where exports are written; a relative path is under `[agent] data_dir`; the container's is `/app/exports`"))
+    retention_days: float = attrs.field(default=7.0, validator=attrs.validators.ge(0), metadata=option_doc(
+        "days an export is kept after it was requested (decimals allowed; `0` keeps them); then it is deleted"))
+    wait: Duration = attrs.field(default=Duration(2.0), metadata=option_doc(
+        "how long `POST /api/v1/export` waits for the export before answering `running`"))
+    concurrent: int = attrs.field(default=2, validator=attrs.validators.gt(0), metadata=option_doc(
+        "exports written at the same time; more wait their turn"))
+    queued: int = attrs.field(default=64, validator=attrs.validators.gt(0), metadata=option_doc(
+        "exports waiting at most; one more is refused with 503"))
 
 
 @attrs.frozen
