@@ -79,7 +79,8 @@ class RemoteOptions:
     max_bytes: int = attrs.field(default=256 * MiB, validator=attrs.validators.gt(0), metadata=option_doc(
         "the backlog's budget; past it, `when_full` decides", default="`268435456` (256 MiB)"))
     directory: str | None = attrs.field(default=None, metadata=option_doc(
-        "the disk buffer's folder (relative paths are under `data_dir`)", default="`<data_dir>/buffers/<instance>`"))
+        "the disk buffer's folder (relative paths are under `data_dir`)", default="`<data_dir>/buffers/<instance>`",
+        example="buffers/central", writes="directory"))
     buffer_fsync: bool = attrs.field(default=True, metadata=option_doc(
         "force each queued batch and each acknowledgement to disk (a power cut loses nothing queued); `false` "
         "still survives a crash of the agent"))

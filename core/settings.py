@@ -29,7 +29,8 @@ class AgentSettings:
     max_backoff: Duration = attrs.field(default=Duration(60.0), metadata=option_doc(
         "longest wait between retries of a source that is down"))
     data_dir: str = attrs.field(default="./data", metadata=option_doc(
-        "where the store, the archive, buffers and exports go (relative paths of components are under it)"))
+        "where the store, the archive, buffers and exports go (relative paths of components are under it)",
+        writes="directory"))
     log_level: LogLevel = attrs.field(default="INFO", metadata=option_doc(
         '`"DEBUG"`, `"INFO"`, `"WARNING"`, `"ERROR"` or `"CRITICAL"`'))
     disable_plugins: list[str] = attrs.field(factory=list, metadata=option_doc(

@@ -20,7 +20,8 @@ class ExportOptions:
     """Options of the ``export`` listener (the export API's background service)."""
 
     directory: str = attrs.field(default="exports", metadata=option_doc(
-        "where exports are written; a relative path is under `[agent] data_dir`; the container's is `/app/exports`"))
+        "where exports are written; a relative path is under `[agent] data_dir`; the container's is `/app/exports`",
+        writes="directory"))
     retention_days: float = attrs.field(default=7.0, validator=attrs.validators.ge(0), metadata=option_doc(
         "days an export is kept after it was requested (decimals allowed; `0` keeps them); then it is deleted"))
     wait: Duration = attrs.field(default=Duration(2.0), metadata=option_doc(

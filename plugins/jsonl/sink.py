@@ -25,7 +25,7 @@ class JsonlOptions:
 
     directory: str = attrs.field(default="jsonl", metadata=option_doc(
         "where the files go; a relative path is under `[agent] data_dir`. One that cannot be created stops "
-        "start-up with an error naming it"))
+        "start-up with an error naming it", writes="directory"))
     fsync: Literal["never", "batch", "interval"] = attrs.field(default="batch", metadata=option_doc(
         'when lines are forced to disk: `"batch"` after every batch (an acknowledged batch survives a power cut; '
         'about 0.5 ms per batch on the project VM), `"interval"` at most every `fsync_interval` (for slow disks), '

@@ -31,7 +31,7 @@ class SqliteOptions:
 
     path: str = attrs.field(default="flcollector.db", metadata=option_doc(
         "the database file; a relative path is under `[agent] data_dir`. A directory that cannot be created or a "
-        "file that cannot be written stops start-up with an error naming the path"))
+        "file that cannot be written stops start-up with an error naming the path", writes="file"))
     retention: Duration = attrs.field(default=Duration(14 * 86400.0), metadata=option_doc(
         'keep records this long, judged by their own `time_ns`; `"0s"` keeps everything'))
     cleanup_interval: Duration = attrs.field(default=Duration(600.0), metadata=option_doc(
