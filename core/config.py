@@ -220,9 +220,9 @@ ENV_URLS: list[tuple[str, str]] = [
 def variables_of(path: str) -> list[str]:
     """The variables that set the key at dotted ``path`` (``monitors.fl.url``), as the docs name them."""
     names = [var for var, dotted, _ in ENV_VARIABLES if dotted == path]
-    names += [f"{prefix}_URL (or {prefix}_HOST + {prefix}_PORT)" for prefix, dotted in ENV_URLS if dotted == path]
+    names += [f"{prefix}_URL, or {prefix}_HOST + {prefix}_PORT" for prefix, dotted in ENV_URLS if dotted == path]
     if path == "sinks.redis.url":
-        names.append("REDIS_URL (or REDIS_HOST + REDIS_PORT, REDIS_PASSWORD, REDIS_DB)")
+        names.append("REDIS_URL, or REDIS_HOST + REDIS_PORT, REDIS_PASSWORD, REDIS_DB")
     if path == "processors.rounds.node_ips":
         names.append("NODE_IP_<NAME>")
     return names
