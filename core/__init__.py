@@ -17,7 +17,7 @@ from .errors import ConfigError, MalformedResponse, PluginError, SourceUnavailab
 from .export_tables import ExportSource, ExportTable, field_column, iso_time
 from .hookspecs import hookimpl, hookspec
 from .options import NoOptions, OptionDoc, option_doc
-from .records import LEVELS, Event, Metric, Record, now_ns, record_from_dict, record_to_dict
+from .records import LEVELS, Event, Level, Metric, Record, now_ns, record_from_dict, record_to_dict
 from .redact import MASK, mask_secrets, masked
 from .remote import AXES, RemoteOptions, RemoteRejected, RemoteSink, RemoteUnavailable, check_axes
 from .remote_http import HttpRemoteSink, HttpTarget, auth_headers, check_response, gzip_body
@@ -57,6 +57,7 @@ __all__ = [
     "Exporter",
     "HttpRemoteSink",
     "HttpTarget",
+    "Level",
     "Listener",
     "MalformedResponse",
     "Metric",

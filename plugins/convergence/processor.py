@@ -18,7 +18,7 @@ import math
 from typing import Any, ClassVar
 
 import attrs
-from flcollector import Event, Metric, Processor, Record, option_doc
+from flcollector import Event, Level, Metric, Processor, Record, option_doc
 
 from .tracker import Curve, slope
 
@@ -128,7 +128,7 @@ class ConvergenceProcessor(Processor):
         return out
 
     def _events(self, record: Metric, curve: Curve, improvement: float | None, converged: bool) -> list[Record]:
-        o, out = self.options, []
+        o, out = self.options, list[Record]()
         if converged and not curve.converged_reported:
             curve.converged_reported = True
             out.append(
@@ -161,7 +161,7 @@ class ConvergenceProcessor(Processor):
             self.runtime.stats.count("events", len(out))
         return out
 
-    def _event(self, record: Metric, type_: str, level: str, message: str, curve: Curve, **extra: Any) -> Event:
+    def _event(self, record: Metric, type_: str, level: Level, message: str, curve: Curve, **extra: Any) -> Event:
         best = curve.best_accuracy if curve.best_round is not None else None
         details = {
             "experiment": record.experiment,

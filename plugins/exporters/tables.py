@@ -26,7 +26,10 @@ def split(records: Iterable[Record]) -> tuple[list[Metric], list[Event]]:
     metrics: list[Metric] = []
     events: list[Event] = []
     for record in records:
-        (metrics if isinstance(record, Metric) else events).append(record)
+        if isinstance(record, Metric):
+            metrics.append(record)
+        else:
+            events.append(record)
     return metrics, events
 
 
