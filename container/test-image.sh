@@ -215,7 +215,8 @@ check_topology() {
 		json_get 'd["export_id"] if d["status"] == "completed" else ""')" || die "POST /api/v1/export failed"
 	[[ -n "$export_id" ]] || die "the export did not complete"
 	$ENGINE exec "$COLLECTOR" test -s "/app/exports/$export_id.json" || die "export $export_id is not in /app/exports"
-	api /api/v1/report | grep -q "<!doctype html>" || die "/api/v1/report gave no HTML report"
+	api /api/v1/report >"$WORK/report.html" || die "/api/v1/report failed"
+	grep -q "<!doctype html>" "$WORK/report.html" || die "/api/v1/report gave no HTML report"
 	log "compose: an export in /app/exports ($export_id), /api/v1/report drawn: ok"
 
 	# SIGTERM: everything the store accepted before the stop is in it after the stop
