@@ -56,10 +56,12 @@ class Component:
         return [e for e in entries(self.cls.Options, self._path) if e.key in inherited]
 
     def common(self) -> list[Entry]:
-        """The core's keys of its kind, with its own defaults (``common_defaults``) and its name."""
-        defaults = {"name": self.name, **getattr(self.cls, "common_defaults", {})}
-        found = entries(COMMON_BY_KIND[self.kind], self._path, defaults=defaults)
-        return [attrs.evolve(e, default=_parsed(e.default)) for e in found]
+        """The core's keys of its kind, with its own defaults (``common_defaults``, which the sample sets, since
+        they differ from the core's) and its name."""
+        own: dict[str, Any] = getattr(self.cls, "common_defaults", {})
+        found = entries(COMMON_BY_KIND[self.kind], self._path, defaults={"name": self.name, **own})
+        return [attrs.evolve(e, default=_parsed(e.default), doc=attrs.evolve(e.doc, set_in_sample=e.key in own))
+                for e in found]
 
     @property
     def _path(self) -> str:

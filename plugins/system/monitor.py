@@ -14,12 +14,13 @@ import trio
 from flcollector import (
     CounterDelta,
     CounterTracker,
-    Event,
+    EndpointError,
     Metric,
     Monitor,
     Record,
     Runtime,
     SourceUnavailable,
+    endpoint_error_event,
     option_doc,
 )
 
@@ -146,18 +147,8 @@ class SystemMonitor(Monitor):
         return records
 
     def _cgroup_records(self, sample: HostSample) -> list[Record]:
-        if sample.cgroup_error is not None:
-            self.runtime.stats.count("malformed")
-            return [
-                Event(
-                    "MALFORMED_RESPONSE",
-                    f"cgroup files unreadable: {sample.cgroup_error}",
-                    sample.time_ns,
-                    self.runtime.instance,
-                    "ERROR",
-                    {"error": sample.cgroup_error},
-                )
-            ]
+        if sample.cgroup_error is not None:  # the one builder of a source's bad answer (counted as malformed)
+            return [endpoint_error_event(self.runtime, EndpointError(self.options.cgroup_root, sample.cgroup_error))]
         fields = cgroup_fields(sample.cgroup) if sample.cgroup is not None else None
         return [] if fields is None else [self._metric(sample, "system_cgroup", fields)]
 

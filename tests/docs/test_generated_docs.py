@@ -4,15 +4,18 @@ plugins' sample configs come from the options' metadata and the hookspecs (``pyt
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 import attrs
 import pytest
 from flcollector.docs import COMMAND, ROOT, generated, stale
 from flcollector.docs.__main__ import main
-from flcollector.docs.entries import UndocumentedOption, entries
+from flcollector.docs.entries import UndocumentedOption, entries, toml_value
 from flcollector.docs.targets import components
 from flcollector.loader import load_registry
+from flcollector.options import build_options
+from flcollector.settings import COMMON_BY_KIND
 
 REGISTRY = load_registry()
 PLUGINS_MD = (ROOT / "PLUGINS.md").read_text(encoding="utf-8")
@@ -54,3 +57,19 @@ def test_the_contents_list_every_part() -> None:
     assert listed is not None
     for name in ("Writing a plugin", "Hooks", "Built-in plugins", "fl", "export", "Where each route lives"):
         assert f"[{name}](#" in listed.group(1), name
+
+
+@pytest.mark.parametrize("key", sorted(components(REGISTRY)))
+def test_every_value_a_sample_shows_is_valid_and_a_default_reads_back_as_itself(key: str) -> None:
+    """Uncommented, a sample's line configures the option: the default exactly, or the example shown instead."""
+    component = components(REGISTRY)[key]
+    own = component.own() + component.remote()
+    options = build_options(component.cls.Options, {e.key: _read_back(e.sample_value) for e in own})
+    for entry in own:
+        if entry.doc.example is None:
+            assert getattr(options, entry.key) == entry.default, f"[{key}] {entry.key}"
+    build_options(COMMON_BY_KIND[component.kind], {e.key: _read_back(e.sample_value) for e in component.common()})
+
+
+def _read_back(value: object) -> object:
+    return tomllib.loads(f"v = {toml_value(value)}")["v"]
