@@ -75,6 +75,17 @@ def rows(columns: Columns) -> list[dict[str, Any]]:
     return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
 
 
+async def write_split(records: Iterable[Record], path: Path, events: bool,
+                      write: Callable[[Path, Columns], None]) -> Path:
+    """Write the metrics of ``records`` to ``path`` and, when ``events`` and there are any, the events beside it
+    (:func:`events_path`), each with ``write`` in a worker thread; return ``path``."""
+    metrics, found = split(records)
+    await trio.to_thread.run_sync(write, path, metric_columns(metrics))
+    if events and found:
+        await trio.to_thread.run_sync(write, events_path(path), event_columns(found))
+    return path
+
+
 def events_path(path: Path) -> Path:
     """Return where the events go when metrics go to ``path``: ``run.csv`` gives ``run_events.csv``."""
     return path.with_name(f"{path.stem}_events{path.suffix}")
