@@ -221,7 +221,7 @@ check_topology() {
 
 	# SIGTERM: everything the store accepted before the stop is in it after the stop
 	local accepted stored
-	accepted="$(api /health | json_get 'd["components"]["sink:sqlite"]["counters"]["records_in"]')"
+	accepted="$(api /health | json_get 'd["agent_components"]["sink:sqlite"]["counters"]["records_in"]')"
 	$ENGINE stop --time 20 "$COLLECTOR" >/dev/null
 	[[ "$($ENGINE inspect --format '{{.State.ExitCode}}' "$COLLECTOR")" == 0 ]] || die "the agent exited non-zero on SIGTERM"
 	$ENGINE logs "$COLLECTOR" >"$WORK/collector.log" 2>&1
@@ -259,7 +259,7 @@ check_sigterm_flush() {
 	deadline=$((SECONDS + 30))
 	while ((SECONDS < deadline && buffered < 5)); do
 		buffered="$($ENGINE exec "$container" python -c 'import json, urllib.request as u
-print(json.load(u.urlopen("http://127.0.0.1:8100/health"))["components"]["sink:jsonl"]["buffer_fill"])')"
+print(json.load(u.urlopen("http://127.0.0.1:8100/health"))["agent_components"]["sink:jsonl"]["buffer_fill"])')"
 		sleep 1
 	done
 	((buffered >= 5)) || die "no records buffered in the JSONL sink"

@@ -25,6 +25,7 @@ from .source_names import SOURCE_COMPONENTS, component_name, source_name
 from .sources import NOT_FOUND, EndpointError, SeenIds, endpoint_error_event, gather_endpoints, get_json, settle
 from .stats import COUNTERS, ComponentStats, StatsRegistry
 from .store import Aggregation, BulkStore, EventQuery, MetricQuery, Selection, Store
+from .summary import FieldStats, SeriesSummary, SummaryStore, summarize
 from .view import AgentView, Configured, agent_of
 
 try:
@@ -55,6 +56,7 @@ __all__ = [
     "ExportSource",
     "ExportTable",
     "Exporter",
+    "FieldStats",
     "HttpRemoteSink",
     "HttpTarget",
     "Level",
@@ -78,10 +80,12 @@ __all__ = [
     "SeenIds",
     "Selection",
     "Send",
+    "SeriesSummary",
     "Sink",
     "SourceUnavailable",
     "StatsRegistry",
     "Store",
+    "SummaryStore",
     "__version__",
     "agent_of",
     "auth_headers",
@@ -104,4 +108,5 @@ __all__ = [
     "record_to_dict",
     "settle",
     "source_name",
+    "summarize",
 ]

@@ -14,6 +14,7 @@ import attrs
 from .records import Event, Metric
 
 Order = Literal["asc", "desc"]
+EventSort = Literal["id", "time"]
 
 
 @attrs.frozen
@@ -49,7 +50,8 @@ class EventQuery:
     end_ns: int | None = None
     limit: int = 100
     offset: int = 0
-    order: Order = "asc"  # by id
+    order: Order = "asc"
+    sort: EventSort = "id"  # by id, or by the event's time (ties by id): backfilled events have older times
 
 
 @runtime_checkable
@@ -65,7 +67,8 @@ class Store(Protocol):
         ...
 
     async def query_events(self, query: EventQuery) -> list[Event]:
-        """Return the events matching ``query``, ordered by id as asked, after offset, at most limit."""
+        """Return the events matching ``query``, ordered by id (or time, ties by id) as asked, after offset, at most
+        limit."""
         ...
 
     async def count_events(self, query: EventQuery) -> int:

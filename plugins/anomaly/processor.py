@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import attrs
 from flcollector import Event, Metric, Processor, Record, option_doc
 
-from .alerts import Baseline, anomaly_event
+from .alerts import PARTICIPATION, Baseline, anomaly_event
 from .rules import FieldRules, Finding, check_above, check_below, check_drop, check_spike, zscore_finding
 from .window import SeriesWindow
 
@@ -43,6 +43,18 @@ def _metric_fields(_inst: Any, attr: attrs.Attribute[Any], value: Any) -> None:
         metric, sep, field = str(key).rpartition(".")
         if not sep or not metric or not field:
             raise ValueError(f"{attr.name}: {key!r} is not a 'metric.field' name, e.g. 'fl_round.accuracy'")
+
+
+def _ratio(fields: Any, names: tuple[str, str]) -> float | None:
+    """``fields[numerator] / fields[denominator]`` when both are numbers and the denominator is positive."""
+    top, bottom = fields.get(names[0]), fields.get(names[1])
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (top, bottom))
+    return top / bottom if numbers and bottom > 0 else None
+
+
+def _two_names(_inst: Any, attr: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
+    if len(value) != 2 or not all(isinstance(name, str) and name for name in value):
+        raise ValueError(f"{attr.name} must be [numerator, denominator] field names, got {list(value)!r}")
 
 
 class AnomalyProcessor(Processor):
@@ -100,6 +112,21 @@ class AnomalyProcessor(Processor):
         )
         drop_span: int = attrs.field(default=5, validator=attrs.validators.ge(1), metadata=option_doc(
             "samples in each half of the drop comparison (the spec's 5 rounds)"))
+        min_participation: float = attrs.field(
+            default=0.7, validator=[attrs.validators.ge(0), attrs.validators.le(1)],
+            metadata=option_doc(
+                "the spec's client-disconnect rule: a round of `participation_metric` whose participation "
+                "(`participation_fields[0] / participation_fields[1]`) is below this share is a "
+                "`client_disconnect_spike`; `0` disables it (a `below` entry for `fl_round.participation` overrides "
+                "the limit)",
+            ),
+        )
+        participation_metric: str = attrs.field(default="fl_round", metadata=option_doc(
+            "the metric of one FL round"))
+        participation_fields: tuple[str, str] = attrs.field(
+            default=("clients_succeeded", "clients_selected"), converter=tuple, validator=_two_names,
+            metadata=option_doc("`[numerator, denominator]` of the participation (the `fl` monitor's fields)"),
+        )
         max_series: int = attrs.field(default=10_000, validator=attrs.validators.ge(1), metadata=option_doc(
             "series tracked at most; samples of further series are counted as `series_untracked`"))
 
@@ -117,12 +144,17 @@ class AnomalyProcessor(Processor):
     @staticmethod
     def _build_rules(o: Any) -> dict[str, tuple[FieldRules, ...]]:
         """Index the options by metric name: ``{"fl_round": (FieldRules("accuracy", ...), ...)}``."""
-        keys = list(dict.fromkeys([*o.watch, *o.above, *o.below, *o.spike, *o.drop]))
+        participation = f"{o.participation_metric}.{PARTICIPATION}"
+        below = dict(o.below)
+        if o.min_participation > 0:
+            below.setdefault(participation, o.min_participation)
+        keys = list(dict.fromkeys([*o.watch, *o.above, *below, *o.spike, *o.drop]))
         by_metric: dict[str, list[FieldRules]] = {}
         for key in keys:
             metric, _, field = key.rpartition(".")
+            ratio = tuple(o.participation_fields) if key == participation else None
             rules = FieldRules(
-                field, key in o.watch, o.above.get(key), o.below.get(key), o.spike.get(key), o.drop.get(key)
+                field, key in o.watch, o.above.get(key), below.get(key), o.spike.get(key), o.drop.get(key), ratio
             )
             by_metric.setdefault(metric, []).append(rules)
         return {metric: tuple(rules) for metric, rules in by_metric.items()}
@@ -140,6 +172,8 @@ class AnomalyProcessor(Processor):
             key_tags = tuple(sorted(record.tags.items()))  # once per record, shared by its watched fields
             for field_rules in rules:
                 value = record.fields.get(field_rules.field)
+                if value is None and field_rules.ratio is not None:
+                    value = _ratio(record.fields, field_rules.ratio)
                 if value is None or value.__class__ is bool or value.__class__ is str:
                     continue
                 try:

@@ -23,7 +23,8 @@ class ServerOptions:
     port: int = attrs.field(default=8083, metadata=option_doc(
         "bind port; `0` picks a free port, and the log shows the URL"))
     auth_enabled: bool = attrs.field(default=False, metadata=option_doc(
-        "require HTTP Basic (`username`/`password`) or the bearer token on every route except `/health`"))
+        "require HTTP Basic (`username`/`password`) or the bearer token on every route except `/health`, which then "
+        "tells only its `status` without credentials"))
     username: str = attrs.field(default="admin", metadata=option_doc(
         "HTTP Basic user; the FLOPY-NET dashboard always sends `admin:securepassword`"))
     password: str = attrs.field(default="securepassword", metadata=option_doc("HTTP Basic password"))

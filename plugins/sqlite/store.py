@@ -14,9 +14,20 @@ from typing import Any, Literal, TypeVar
 
 import attrs
 import trio
-from flcollector import Duration, Event, EventQuery, Metric, MetricQuery, Record, Sink, now_ns, option_doc
+from flcollector import (
+    Duration,
+    Event,
+    EventQuery,
+    Metric,
+    MetricQuery,
+    Record,
+    SeriesSummary,
+    Sink,
+    now_ns,
+    option_doc,
+)
 
-from . import queries
+from . import queries, summary_sql
 from .bulk import BulkReads
 from .schema import connect
 from .writer import StoreWriter
@@ -180,6 +191,10 @@ class SqliteStore(BulkReads, Sink):
     async def event_counts(self, query: EventQuery, by: Literal["level", "source", "type"]) -> dict[str, int]:
         """Return event counts grouped by level, source or type for the events matching ``query``."""
         return await self._read(queries.event_counts, query, by)
+
+    async def summarize_metrics(self, query: MetricQuery, fields: Sequence[str]) -> list[SeriesSummary]:
+        """One summary per series of ``query``'s window, computed in SQL (``flcollector.SummaryStore``)."""
+        return await self._read(summary_sql.summarize_metrics, query, list(fields))
 
     async def max_event_id(self) -> int:
         """Return the highest event id stored (0 when there is none)."""

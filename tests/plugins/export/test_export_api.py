@@ -195,3 +195,12 @@ async def test_without_the_export_listener_there_is_no_export_api(nursery: trio.
             health = await client.get("/health")
         agent.stop()
     assert missing.status_code == 404 and health.status_code == 200
+
+
+@pytest.mark.parametrize("window", [{"start_time": "2999-01-01T00:00:00Z"}, {"end_time": "-7.5e306"}])
+async def test_a_window_beyond_the_store_is_an_empty_export_not_a_500(api: Api, window: dict[str, str]) -> None:
+    """Issue 8 item 5: a well-formed time the store cannot hold is clamped (a 500 before), so nothing is selected."""
+    response = await api.export(experiment_id=EXPERIMENT, format="json", **window)
+    assert response.status_code == 200, response.text
+    _, body, _ = await download(api, response.json())
+    assert json.loads(body) == []
