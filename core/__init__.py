@@ -13,10 +13,20 @@ from .components import Component, Exporter, Listener, Monitor, Processor, Runti
 from .context import RunContext
 from .counters import CounterDelta, CounterTracker
 from .durations import Duration
-from .errors import ConfigError, MalformedResponse, PluginError, SourceUnavailable
+from .errors import (
+    ConfigError,
+    MalformedResponse,
+    PluginError,
+    RecordsRejected,
+    SourceUnavailable,
+    StartupError,
+    StorageError,
+)
 from .export_tables import ExportSource, ExportTable, field_column, iso_time
 from .hookspecs import hookimpl, hookspec
+from .limits import MAX_ROUND, MAX_TIME_NS, InvalidRecord, check_record, split_valid
 from .options import NoOptions
+from .receipts import Receipt
 from .records import LEVELS, Event, Metric, Record, now_ns, record_from_dict, record_to_dict
 from .remote import AXES, RemoteOptions, RemoteRejected, RemoteSink, RemoteUnavailable, check_axes
 from .remote_http import HttpRemoteSink, HttpTarget, auth_headers, check_response, gzip_body
@@ -35,6 +45,8 @@ __all__ = [
     "AXES",
     "COUNTERS",
     "LEVELS",
+    "MAX_ROUND",
+    "MAX_TIME_NS",
     "NOT_FOUND",
     "SOURCE_COMPONENTS",
     "AgentView",
@@ -55,6 +67,7 @@ __all__ = [
     "Exporter",
     "HttpRemoteSink",
     "HttpTarget",
+    "InvalidRecord",
     "Listener",
     "MalformedResponse",
     "Metric",
@@ -63,7 +76,9 @@ __all__ = [
     "NoOptions",
     "PluginError",
     "Processor",
+    "Receipt",
     "Record",
+    "RecordsRejected",
     "RemoteOptions",
     "RemoteRejected",
     "RemoteSink",
@@ -76,12 +91,15 @@ __all__ = [
     "Send",
     "Sink",
     "SourceUnavailable",
+    "StartupError",
     "StatsRegistry",
+    "StorageError",
     "Store",
     "__version__",
     "agent_of",
     "auth_headers",
     "check_axes",
+    "check_record",
     "check_response",
     "component_name",
     "endpoint_error_event",
@@ -97,4 +115,5 @@ __all__ = [
     "record_to_dict",
     "settle",
     "source_name",
+    "split_valid",
 ]

@@ -14,7 +14,7 @@ from typing import Any, Literal, TypeVar
 
 import attrs
 import trio
-from flcollector import Duration, Event, EventQuery, Metric, MetricQuery, Record, Sink, now_ns
+from flcollector import Duration, Event, EventQuery, Metric, MetricQuery, Record, RecordsRejected, Sink, now_ns
 
 from . import queries
 from .bulk import BulkReads
@@ -41,6 +41,7 @@ class SqliteStore(BulkReads, Sink):
 
     name = "sqlite"
     Options = SqliteOptions
+    durable = True  # the store: durable ingest acknowledgements wait for it; the agent does not start without it
 
     def __init__(self, options: SqliteOptions, runtime: Any) -> None:
         super().__init__(options, runtime)
@@ -75,11 +76,12 @@ class SqliteStore(BulkReads, Sink):
     # -- writing -----------------------------------------------------------------------------------------------
 
     async def write(self, batch: Sequence[Record]) -> None:
-        """Store ``batch`` in one transaction (off the Trio thread); raise StoreWriteError if it was rolled back."""
+        """Store ``batch`` in one transaction (off the Trio thread); raise StoreWriteError if the storage failed (all
+        rolled back), RecordsRejected after storing all but records with values SQLite cannot hold."""
         writer = self._require_writer()
         async with self._write_lock:
             due = self.options.retention > 0 and trio.current_time() >= self._next_cleanup
-            metrics, events = await trio.to_thread.run_sync(writer.write, batch)
+            metrics, events, rejected = await trio.to_thread.run_sync(writer.write, batch)
             stats = self.runtime.stats
             stats.count("metrics_written", metrics)
             stats.count("events_written", events)
@@ -89,6 +91,8 @@ class SqliteStore(BulkReads, Sink):
                 full = deleted >= self.options.cleanup_chunk
                 self._next_cleanup = trio.current_time() + (0.0 if full else float(self.options.cleanup_interval))
             self._publish_counts()
+        if rejected:
+            raise RecordsRejected(rejected)
 
     async def cleanup(self) -> int:
         """Run one retention step now; return how many rows it deleted (0 when retention is 0)."""
