@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import threading
@@ -215,7 +214,7 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
     from flcollector.emulators.sdn_controller import SdnControllerEmulator
 
     work = Path(args.data_dir or tempfile.mkdtemp(prefix="flcollector-soak-"))
-    work.mkdir(parents=True, exist_ok=True)
+    work.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before anything runs
     fl = FlServerEmulator(num_clients=5, max_rounds=10**6, seed=2025)
     policy, sdn = PolicyEngineEmulator(), SdnControllerEmulator(flavour="ryu")
     samples: list[tuple[float, float]] = []
@@ -230,7 +229,7 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
         config.write_text(CONFIG.format(data=work / "data", fl=fl.url, policy=policy.url, sdn=sdn.url))
         command = [sys.executable, "-m", "flcollector", "run", "-c", str(config)]
         if args.tracemalloc:
-            Path(args.tracemalloc).mkdir(parents=True, exist_ok=True)
+            Path(args.tracemalloc).mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before the run
             command = [sys.executable, __file__, "--agent", args.tracemalloc, str(args.sample), str(config)]
         log = open(work / "agent.log", "wb")  # noqa: ASYNC230, SIM115 - opened once, before the run
         process = await trio.lowlevel.open_process(command, stderr=log, stdout=log)
