@@ -55,6 +55,7 @@ class SinkRunner:
         self.notify = notify
         self.failing_since_ns: int | None = None  # a durable sink's storage failure, until it writes again
         self._dropped_when_failing = 0
+        self._failure = ""
         if self.remote is not None:
             self.remote.bind(common)
 
@@ -173,6 +174,7 @@ class SinkRunner:
         if self.durable and _storage_failure(exc) and self.failing_since_ns is None:
             self.failing_since_ns = now_ns()
             self._dropped_when_failing = self.stats.counters["dropped"]
+            self._failure = str(exc)
             self._tell(Event(type="STORAGE_FAILED", level="ERROR", message=f"sink {self.name!r} cannot write: {exc}",
                              details={"sink": self.name, "plugin": self.sink.runtime.plugin, "error": str(exc)}))
 
@@ -186,12 +188,14 @@ class SinkRunner:
         if self.failing_since_ns is not None:
             downtime = (now_ns() - self.failing_since_ns) / 1e9
             dropped = self.stats.counters["dropped"] - self._dropped_when_failing
-            self.failing_since_ns = None
             self.log.info("sink %r writes again after %.1fs (%d records dropped meanwhile)",
                           self.name, downtime, dropped)
+            # The failure's own event may have found no storage: this one, stored, tells the whole story.
             self._tell(Event(type="STORAGE_RECOVERED", level="INFO", message=f"sink {self.name!r} writes again",
-                             details={"sink": self.name, "plugin": self.sink.runtime.plugin,
-                                      "downtime_s": downtime, "dropped": dropped}))
+                             details={"sink": self.name, "plugin": self.sink.runtime.plugin, "error": self._failure,
+                                      "failed_at_ns": self.failing_since_ns, "downtime_s": downtime,
+                                      "dropped": dropped}))
+            self.failing_since_ns = None
 
     def _tell(self, event: Event) -> None:
         if self.notify is not None:
