@@ -6,12 +6,13 @@ Records go through ``agent.send()``, which stamps the run context and assigns ev
 records; what a 2xx then promises is ``[server] ingest_ack`` (see :mod:`..acceptance`): by default, that the store
 and the archive committed them.
 
-Bounded work per request: at most ``max_body_bytes`` (413) and ``max_points`` points (413). A body bigger than
-``INLINE_BYTES`` is parsed in a worker thread, so the event loop (``/health``, the other clients) keeps answering; a
-line-protocol body of more than ``CHUNK_LINES`` lines is first checked whole, a piece at a time, then parsed again a
-piece at a time and each piece sent on before the next is parsed, so memory holds one piece, not the whole body as
-records (a 10 MB body is about 1.75 million records, 900 MB as Python objects). A big JSON body cannot be read in
-pieces, so at most one is parsed at a time.
+Bounded work per request: at most ``max_body_bytes`` (413) and ``max_points`` points (413). Line protocol is parsed
+``PIECE_LINES`` lines at a time, and every other task (``/health``, the other clients) runs between two pieces: a
+piece takes a few milliseconds, while a worker thread would hold the GIL against the event loop for as long. A body
+of more than ``KEEP_POINTS`` points is checked whole first, then parsed again a piece at a time, each piece sent on
+before the next is parsed: memory holds one piece, not the whole body as records (a 10 MB body is up to 1.75 million
+records, 900 MB as Python objects). A JSON body cannot be read in pieces: a big one is decoded in a worker thread,
+one at a time, and its records are built a thousand at a time.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 import orjson
 import trio
-from flcollector import Record, now_ns, record_from_dict
+from flcollector import Metric, Record, now_ns, record_from_dict
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -33,8 +34,9 @@ from ..params import ParamError, parse_time
 from ..state import state_of
 
 MAX_ERRORS = 20  # errors listed per rejected request; enough to fix a batch without flooding the client
-INLINE_BYTES = 64 * 1024  # bodies up to this size are parsed on the event loop (a thread costs more than they do)
-CHUNK_LINES = 5_000  # line-protocol lines parsed (and sent on) at a time: about 2.5 MB of records
+PIECE_LINES = 500  # line-protocol lines parsed (and sent on) at a time: a few ms of work, about 250 KB of records
+KEEP_POINTS = 20_000  # a body of at most this many points is parsed once; a bigger one twice (checked, then sent)
+INLINE_BYTES = 256 * 1024  # a JSON body up to this size is parsed at once; a bigger one in a worker thread
 
 
 class BodyTooLarge(Exception):
@@ -89,8 +91,9 @@ def _record(kind: str, index: int, item: Any, errors: list[dict[str, Any]]) -> R
         return None
 
 
-def _records(document: Any, max_points: int) -> tuple[list[Record], list[dict[str, Any]]]:
-    """Every record of the document, or the errors (all or nothing); raises TooManyPoints first."""
+async def _records(document: Any, max_points: int) -> tuple[list[Record], list[dict[str, Any]]]:
+    """Every record of the document, or the errors (all or nothing); raises TooManyPoints first. Built a piece at a
+    time, the other tasks running in between."""
     if not isinstance(document, dict) or not set(document) <= {"metrics", "events"}:
         return [], [{"index": "body", "message": "expected a JSON object with 'metrics' and/or 'events' lists"}]
     total = sum(len(v) for v in document.values() if isinstance(v, list))
@@ -107,6 +110,8 @@ def _records(document: Any, max_points: int) -> tuple[list[Record], list[dict[st
             record = _record(kind, index, item, errors)
             if record is not None:
                 records.append(record)
+            if index % PIECE_LINES == PIECE_LINES - 1:
+                await trio.lowlevel.checkpoint()
     return records, errors
 
 
@@ -117,13 +122,12 @@ async def ingest_json(request: Request, delivery: Delivery) -> Response:
     body = await read_body(request, server.options.max_body_bytes)
     try:
         if len(body) <= INLINE_BYTES:
-            document = orjson.loads(body)
-            records, errors = _records(document, server.options.max_points)
-        else:  # one big JSON body at a time: its parsed form is about ten times its size
+            records, errors = await _records(orjson.loads(body), server.options.max_points)
+        else:  # one big JSON body at a time: its decoded form is about ten times its size
             async with request.app.state.big_json:
                 document = await trio.to_thread.run_sync(orjson.loads, body)
                 del body
-                records, errors = await trio.to_thread.run_sync(_records, document, server.options.max_points)
+                records, errors = await _records(document, server.options.max_points)
                 del document
     except orjson.JSONDecodeError as exc:
         return error_response(400, f"body is not JSON: {exc}")
@@ -135,20 +139,29 @@ async def ingest_json(request: Request, delivery: Delivery) -> Response:
             errors=errors[:MAX_ERRORS],
             error_count=len(errors),
         )
-    if records:
-        await delivery.send(records)
+    for start in range(0, len(records), PIECE_LINES):  # pieces: the pipeline's channel holds batches, not records
+        await delivery.send(records[start : start + PIECE_LINES])
     metrics = sum(1 for r in records if r.kind == "metric")
     return await delivery.answer(JSONResponse({"accepted": {"metrics": metrics, "events": len(records) - metrics}}))
 
 
-def _check_pieces(text: str, precision: str, default_ns: int, max_points: int) -> int:
-    """Parse every piece of ``text`` and forget it: the number of points, or the first bad line's error."""
+async def _check(text: str, precision: str, default_ns: int, max_points: int) -> list[list[Metric]] | None:
+    """Parse every piece of ``text`` (letting the other tasks in between pieces): the parsed pieces when the body holds
+    at most ``KEEP_POINTS`` points, None when it holds more (they are parsed again as they are sent, so memory holds
+    one piece at a time). Raises the first bad line's LineProtocolError, or TooManyPoints."""
+    pieces: list[list[Metric]] | None = []
     points = 0
-    for number, piece in chunks(text, CHUNK_LINES):
-        points += len(parse(piece, precision, first_line=number, default_ns=default_ns))
+    for number, piece in chunks(text, PIECE_LINES):
+        metrics = parse(piece, precision, first_line=number, default_ns=default_ns)
+        points += len(metrics)
         if points > max_points:
             raise TooManyPoints(f"more than max_points ({max_points}) points in one request")
-    return points
+        if pieces is not None and points <= KEEP_POINTS:
+            pieces.append(metrics)
+        else:
+            pieces = None  # too many to keep: parsed again as they are sent
+        await trio.lowlevel.checkpoint()  # a piece is a few milliseconds: /health and the other clients go next
+    return pieces
 
 
 async def write_lines(request: Request, delivery: Delivery) -> Response:
@@ -164,29 +177,15 @@ async def write_lines(request: Request, delivery: Delivery) -> Response:
     except UnicodeDecodeError as exc:
         return error_response(400, f"body is not UTF-8: {exc}")
     del body
-    max_points, default_ns = server.options.max_points, now_ns()
+    default_ns = now_ns()
     try:
-        if len(text) <= INLINE_BYTES:
-            metrics = parse(text, precision, default_ns=default_ns)
-            if len(metrics) > max_points:
-                raise TooManyPoints(f"{len(metrics)} points in one request; at most max_points ({max_points})")
-            if metrics:
-                await delivery.send(metrics)
-        elif text.count("\n") < CHUNK_LINES:
-            metrics = await trio.to_thread.run_sync(lambda: parse(text, precision, default_ns=default_ns))
-            if len(metrics) > max_points:
-                raise TooManyPoints(f"{len(metrics)} points in one request; at most max_points ({max_points})")
-            if metrics:
+        pieces = await _check(text, precision, default_ns, server.options.max_points)
+        if pieces is not None:
+            for metrics in pieces:
                 await delivery.send(metrics)
         else:
-            await trio.to_thread.run_sync(_check_pieces, text, precision, default_ns, max_points)
-            for number, piece in chunks(text, CHUNK_LINES):
-                metrics = await trio.to_thread.run_sync(
-                    lambda: parse(piece, precision, first_line=number, default_ns=default_ns)  # noqa: B023
-                )
-                if metrics:
-                    await delivery.send(metrics)
-                del metrics
+            for number, piece in chunks(text, PIECE_LINES):
+                await delivery.send(parse(piece, precision, first_line=number, default_ns=default_ns))
     except LineProtocolError as exc:
         return error_response(400, f"{exc} (nothing was accepted)", line=exc.line)
     return await delivery.answer(Response(status_code=204))

@@ -186,10 +186,10 @@ async def test_too_many_points_is_413_before_anything_is_accepted(nursery, tmp_p
 
 
 async def test_a_big_body_is_taken_in_pieces_and_still_all_or_nothing(nursery, tmp_path: Path) -> None:
-    from flcollector.plugins.server.routes.ingest import CHUNK_LINES
+    from flcollector.plugins.server.routes.ingest import KEEP_POINTS
 
     agent, url = await _start(nursery, tmp_path, SQLITE)
-    count = 3 * CHUNK_LINES + 17
+    count = KEEP_POINTS + 1017
     bad = _lines(count) + b"broken line\n"
     with trio.fail_after(60):
         async with httpx.AsyncClient(base_url=url, timeout=50) as client:
