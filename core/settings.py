@@ -27,6 +27,7 @@ class AgentSettings:
     channel_size: int = 16  # batches queued between the inputs and the processors (bounds memory)
     flush_grace: Duration = Duration(10.0)  # how long sinks may take to flush on shutdown
     self_metrics_interval: Duration = Duration(10.0)  # 0 disables self-metrics records
+    memory_trim_interval: Duration = Duration(60.0)  # how often freed memory goes back to the OS (glibc); 0: never
 
 
 @attrs.define
