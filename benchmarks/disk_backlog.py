@@ -96,7 +96,7 @@ port = {port}
 
 def sink_health(url: str) -> dict:
     try:
-        return dict(httpx.get(f"{url}/health", timeout=5).json()["components"]["sink:influxdb"])
+        return dict(httpx.get(f"{url}/health", timeout=5).json()["agent_components"]["sink:influxdb"])
     except (httpx.HTTPError, KeyError, ValueError):
         return {}
 

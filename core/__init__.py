@@ -25,15 +25,17 @@ from .errors import (
 from .export_tables import ExportSource, ExportTable, field_column, iso_time
 from .hookspecs import hookimpl, hookspec
 from .limits import MAX_ROUND, MAX_TIME_NS, InvalidRecord, check_record, split_valid
-from .options import NoOptions
+from .options import NoOptions, OptionDoc, option_doc
 from .receipts import Receipt
-from .records import LEVELS, Event, Metric, Record, now_ns, record_from_dict, record_to_dict
+from .records import LEVELS, Event, Level, Metric, Record, now_ns, record_from_dict, record_to_dict
+from .redact import MASK, mask_secrets, masked
 from .remote import AXES, RemoteOptions, RemoteRejected, RemoteSink, RemoteUnavailable, check_axes
 from .remote_http import HttpRemoteSink, HttpTarget, auth_headers, check_response, gzip_body
 from .source_names import SOURCE_COMPONENTS, component_name, source_name
 from .sources import NOT_FOUND, EndpointError, SeenIds, endpoint_error_event, gather_endpoints, get_json, settle
 from .stats import COUNTERS, ComponentStats, StatsRegistry
 from .store import Aggregation, BulkStore, EventQuery, MetricQuery, Selection, Store
+from .summary import FieldStats, SeriesSummary, SummaryStore, summarize
 from .view import AgentView, Configured, agent_of
 
 try:
@@ -45,6 +47,7 @@ __all__ = [
     "AXES",
     "COUNTERS",
     "LEVELS",
+    "MASK",
     "MAX_ROUND",
     "MAX_TIME_NS",
     "NOT_FOUND",
@@ -65,15 +68,18 @@ __all__ = [
     "ExportSource",
     "ExportTable",
     "Exporter",
+    "FieldStats",
     "HttpRemoteSink",
     "HttpTarget",
     "InvalidRecord",
+    "Level",
     "Listener",
     "MalformedResponse",
     "Metric",
     "MetricQuery",
     "Monitor",
     "NoOptions",
+    "OptionDoc",
     "PluginError",
     "Processor",
     "Receipt",
@@ -89,12 +95,14 @@ __all__ = [
     "SeenIds",
     "Selection",
     "Send",
+    "SeriesSummary",
     "Sink",
     "SourceUnavailable",
     "StartupError",
     "StatsRegistry",
     "StorageError",
     "Store",
+    "SummaryStore",
     "__version__",
     "agent_of",
     "auth_headers",
@@ -110,10 +118,14 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "iso_time",
+    "mask_secrets",
+    "masked",
     "now_ns",
+    "option_doc",
     "record_from_dict",
     "record_to_dict",
     "settle",
     "source_name",
     "split_valid",
+    "summarize",
 ]

@@ -1,7 +1,8 @@
 """``flcollector demo``: a live emulated FL experiment and the agent watching it, in one process, one command.
 
 It starts the emulated FL server, policy engine, SDN controller and GNS3 server on loopback (port 0) with their
-scripts running (GNS3's degrades the FL server's uplink to 80 ms / 2 % loss on tick 5 and restores it on tick 9),
+scripts running (GNS3's degrades the FL server's uplink to 80 ms / 2 % loss on tick 5 and restores it on tick 9;
+the loss reaches the emulated switches, :mod:`.emulators.links`),
 writes a config from the template ``demo.toml`` beside this module with the emulators' real URLs filled in, and runs
 the agent with it until Ctrl-C, SIGTERM or ``--duration`` seconds, then writes the experiment's HTML report and
 prints its path. The demo is CLI-facing, so it prints where the API is and a short live summary (plain prints are
@@ -83,14 +84,21 @@ def build_emulators() -> dict[str, Emulator]:
     return emulators
 
 
+def _address(emulator: Emulator) -> str:
+    """``host:port`` of a running emulator (the template writes ``http://$<key>_address``)."""
+    return (emulator.url or "").split("://", 1)[-1]
+
+
 def write_config(emulators: dict[str, Emulator], data_dir: Path, port: int, registry: Any) -> Path:
     """Fill the template with the real URLs, leave out what is missing, and write ``<data_dir>/demo.toml``."""
     text = TEMPLATE_PATH.read_text(encoding="utf-8")
     text = _PORT.sub(f"port = {port}", text)  # the only port in the template is [server]'s
     text = Template(text).safe_substitute(
         data_dir=str(data_dir).replace("\\", "/"),
-        **{f"{key}_url": emulator.url or "" for key, emulator in emulators.items()},
+        **{f"{key}_address": _address(emulator) for key, emulator in emulators.items()},
     )
+    # the probe's target: the emulated FL server
+    text = text.replace('"fl-server:8081"', f'"{_address(emulators["fl"])}"')
 
     def has(kind: str, name: str) -> bool:
         if kind == "monitor" and name in ("fl", "policy", "sdn", "gns3") and name not in emulators:
@@ -167,6 +175,11 @@ async def run_demo(
             else:
                 sources.start_soon(emulator.run_script, tick)
             log.info("demo: emulated %s at %s", key, emulator.url)
+        if "gns3" in emulators and "sdn" in emulators:  # the degraded GNS3 link drops packets at the SDN switch
+            from .emulators.links import follow_links
+
+            gns3, sdn = emulators["gns3"], emulators["sdn"]
+            sources.start_soon(follow_links, gns3, sdn, tick / 4)  # type: ignore[arg-type]
         registry = load_registry()
         path = write_config(emulators, directory.resolve(), 8083 if port is None else port, registry)
         config = load_config(path, env={}, registry=registry)  # the demo ignores FL_SERVER_URL & co. on purpose

@@ -27,7 +27,8 @@ from .selection import aggregation_for, parse_aggregation
 from .store import BulkStore, EventQuery, MetricQuery, Selection, Store
 
 log = logging.getLogger("flcollector.export")
-_EPOCH_SECONDS = re.compile(r"\d+(\.\d+)?")
+_EPOCH_SECONDS = re.compile(r"[-+]?\d+(\.\d+)?([eE][-+]?\d+)?")
+INT64_MAX = 2**63 - 1  # the latest time a store holds (2262), in ns
 PAGE = 10_000  # rows per store query on the list path: bounded memory per page, few round trips
 Progress = Callable[[int, int | None], None]
 
@@ -50,9 +51,9 @@ def parse_time(text: str, now: int | None = None) -> int:
     if value == "now":
         return now
     if _EPOCH_SECONDS.fullmatch(value):
-        return int(float(value) * 1e9)
+        return _bounded(float(value) * 1e9)
     try:
-        return now - int(Duration.parse(value) * 1e9)
+        return _bounded(now - Duration.parse(value) * 1e9)
     except ValueError:
         pass  # not a duration: try ISO 8601
     try:
@@ -64,7 +65,18 @@ def parse_time(text: str, now: int | None = None) -> int:
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
-    return int(parsed.timestamp()) * 1_000_000_000 + parsed.microsecond * 1_000
+    try:
+        return _bounded(int(parsed.timestamp()) * 1_000_000_000 + parsed.microsecond * 1_000)
+    except (OverflowError, ValueError):  # year 1 or 9999 with an offset falls off the calendar
+        return 0 if parsed.year < 1970 else INT64_MAX
+
+
+def _bounded(time_ns: float) -> int:
+    """A well-formed time a store cannot hold (before 1970, after 2262) moved to that end: it selects nothing (or
+    everything) instead of failing in the store."""
+    if time_ns >= INT64_MAX:  # compared before int(): float(INT64_MAX) rounds up past it
+        return INT64_MAX
+    return int(time_ns) if time_ns > 0 else 0
 
 
 def legacy_selection(

@@ -35,6 +35,10 @@ _SYSTEM_METRICS = Component(prefixes=("system_",))
 _ANOMALIES = Component(event_types=("ANOMALY_DETECTED",))
 _AGENT_EVENTS = Component(event_types=("SOURCE_UNREACHABLE", "SOURCE_RECOVERED", "MALFORMED_RESPONSE",
                                        "ENDPOINT_ERROR", "PLUGIN_ERROR"))
+#: the round table (the rounds plugin) and what its experiment manifests are built from (plugins/rounds/manifest.py)
+_ROUNDS = Component(metrics=("fl_round_network", "fl_round_client", "fl_experiment"),
+                    event_types=("EXPERIMENT_STARTED", "AGENT_STARTED", "SOURCE_UNREACHABLE", "SOURCE_RECOVERED",
+                                 "GNS3_PROJECT_SNAPSHOT", "LINK_CONFIG_CHANGED", "SERVER_START", "FL_RUN_RESTARTED"))
 
 
 def _both(*parts: Component) -> Component:
@@ -55,12 +59,12 @@ COMPONENTS: dict[str, Component] = {
     "agent_metrics": Component(prefixes=("flcollector_",)),
     "agent_events": _AGENT_EVENTS,
     "events": Component(event_types=("*",)),  # every event
+    "rounds": _ROUNDS,
     "fl": _both(_FL_METRICS, _FL_EVENTS),
     "network": _both(_NETWORK_METRICS, _NETWORK_EVENTS),
     "policy": _both(_POLICY_METRICS, _POLICY_EVENTS),
     "system": _SYSTEM_METRICS,
 }
-DEFAULT_COMPONENTS = ("fl", "network", "policy")
 
 #: Field keys that are cumulative counters: aggregated as their rate per second, not their mean. Besides these,
 #: every key ending in ``_total`` (the Prometheus convention that ``system_net`` and ``system_diskio`` follow).

@@ -6,7 +6,7 @@ objects so the REST layer, the CLI and tests build them the same way.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import attrs
@@ -14,6 +14,7 @@ import attrs
 from .records import Event, Metric
 
 Order = Literal["asc", "desc"]
+EventSort = Literal["id", "time"]
 
 
 @attrs.frozen
@@ -49,7 +50,8 @@ class EventQuery:
     end_ns: int | None = None
     limit: int = 100
     offset: int = 0
-    order: Order = "asc"  # by id
+    order: Order = "asc"
+    sort: EventSort = "id"  # by id, or by the event's time (ties by id): backfilled events have older times
 
 
 @runtime_checkable
@@ -65,7 +67,8 @@ class Store(Protocol):
         ...
 
     async def query_events(self, query: EventQuery) -> list[Event]:
-        """Return the events matching ``query``, ordered by id as asked, after offset, at most limit."""
+        """Return the events matching ``query``, ordered by id (or time, ties by id) as asked, after offset, at most
+        limit."""
         ...
 
     async def count_events(self, query: EventQuery) -> int:
@@ -171,8 +174,9 @@ class Aggregation:
 
 
 @runtime_checkable
-class BulkStore(Protocol):
-    """Streaming and aggregating reads over a :class:`Selection`, in bounded memory whatever its size.
+class BulkStore(Store, Protocol):
+    """A store that also streams and aggregates reads over a :class:`Selection`, in bounded memory whatever its
+    size.
 
     Row layouts (every value as stored; a missing tag or field is None):
 
@@ -192,13 +196,13 @@ class BulkStore(Protocol):
 
     def metric_rows(
         self, selection: Selection, layout: MetricLayout, chunk: int = 20_000
-    ) -> AsyncIterator[list[tuple[Any, ...]]]:
+    ) -> AsyncGenerator[list[tuple[Any, ...]], None]:
         """Yield the selected metrics as raw rows, ``chunk`` rows at a time."""
         ...
 
     def aggregated_rows(
         self, selection: Selection, layout: MetricLayout, aggregation: Aggregation, chunk: int = 20_000
-    ) -> AsyncIterator[list[tuple[Any, ...]]]:
+    ) -> AsyncGenerator[list[tuple[Any, ...]], None]:
         """Yield one aggregated row per series and bucket, computed by the store (not by reading every row)."""
         ...
 
@@ -206,7 +210,7 @@ class BulkStore(Protocol):
         """Return how many events the selection holds."""
         ...
 
-    def event_rows(self, selection: Selection, chunk: int = 20_000) -> AsyncIterator[list[tuple[Any, ...]]]:
+    def event_rows(self, selection: Selection, chunk: int = 20_000) -> AsyncGenerator[list[tuple[Any, ...]], None]:
         """Yield the selected events as raw rows, ``chunk`` rows at a time."""
         ...
 

@@ -1,6 +1,10 @@
 """The SDN emulator's flow tables and port counters, and the tick that moves traffic through the topology.
 
-See :mod:`._sdn_traffic` for what moves and why the counters agree.
+See :mod:`._sdn_traffic` for what moves and why the counters agree. :meth:`DataPlane.impair` is a scenario knob (off
+by default, like the faults): a lossy link in front of one host, as a GNS3 ``packet_loss`` filter on its link makes
+it. The switch port facing that host drops the share of the host's packets the link loses, in both directions:
+packets from the host are counted in that port's ``rx_dropped`` and go no further, packets to it in its
+``tx_dropped``; flow entries count only what reached them.
 """
 
 from __future__ import annotations
@@ -38,6 +42,25 @@ class DataPlane(Topology):
         self.cumulative = self.fresh_cumulative()
         self.last_stats = time.time()
         self.conversations = default_conversations(self.host_list(), background)
+        self.impaired: dict[str, float] = {}  # host role -> % of its packets its link loses (see impair)
+        self._drop_carry: dict[tuple[str, str], float] = {}  # fractions of a packet not yet dropped
+
+    def impair(self, role: str, loss_pct: float) -> None:
+        """Scenario: the link of host ``role`` loses ``loss_pct`` % of its packets each way (0 repairs it)."""
+        if loss_pct > 0:
+            self.impaired[role] = min(float(loss_pct), 100.0)
+        else:
+            self.impaired.pop(role, None)
+
+    def _dropped(self, role: str, direction: str, packets: int) -> int:
+        """How many of ``packets`` the impaired link of ``role`` loses this time (exact on average)."""
+        share = self.impaired.get(role, 0.0) / 100.0
+        if not share:
+            return 0
+        due = self._drop_carry.get((role, direction), 0.0) + packets * share
+        dropped = min(packets, int(due))
+        self._drop_carry[(role, direction)] = due - dropped
+        return dropped
 
     # -- traffic -------------------------------------------------------------------------------------------------
 
@@ -67,9 +90,19 @@ class DataPlane(Topology):
             src, dst = self.hosts[conversation.src], self.hosts[conversation.dst]
             hops = self.path(src, dst)
             size, packets = conversation.bytes_per_tick, packets_of(conversation.bytes_per_tick)
-            for dpid, in_port, out_port in hops or []:
+            if hops and src.role in self.impaired:  # lost on the sender's link: dropped where it enters the switch
+                lost = self._dropped(src.role, "rx", packets)
+                self.counters[(src.dpid, src.port)]["rx_dropped"] += lost
+                size, packets = size * (packets - lost) // packets, packets - lost
+            for index, (dpid, in_port, out_port) in enumerate(hops or []):
+                if not packets:
+                    break
                 self._flow(conversation, dpid, in_port, out_port).count(size, packets)
                 self._count(dpid, in_port, "rx", size, packets)
+                if index == len(hops or []) - 1 and dst.role in self.impaired:  # lost on the receiver's link
+                    lost = self._dropped(dst.role, "tx", packets)
+                    self.counters[(dpid, out_port)]["tx_dropped"] += lost
+                    size, packets = size * (packets - lost) // packets, packets - lost
                 self._count(dpid, out_port, "tx", size, packets)
         for host in self.hosts.values():
             self._punt_flow(host.dpid).count(ARP_BYTES, 1)

@@ -17,16 +17,22 @@ RULE_ORDER = ("above", "below", "spike", "drop", "zscore")
 
 @attrs.frozen
 class Finding:
-    """One rule that fired: its name, the limit it crossed, and whether the excess counts as severe."""
+    """One rule that fired: its name, the limit it crossed, whether the excess counts as severe, and (for the drop
+    rule) the level it dropped from: the mean of the earlier samples."""
 
     rule: str
     threshold: float
     severe: bool
+    reference: float | None = None
 
 
 @attrs.frozen
 class FieldRules:
-    """The rules that apply to one ``metric.field``; ``None`` disables a rule."""
+    """The rules that apply to one ``metric.field``; ``None`` disables a rule.
+
+    ``ratio`` makes the field derived: ``fields[numerator] / fields[denominator]`` (the participation of an FL round,
+    clients that succeeded over clients selected), for a field the metric does not carry itself.
+    """
 
     field: str
     zscore: bool = False
@@ -34,6 +40,7 @@ class FieldRules:
     below: float | None = None
     spike: float | None = None
     drop: float | None = None
+    ratio: tuple[str, str] | None = None
 
 
 def zscore_finding(z: float, z_threshold: float, severe_z: float) -> Finding:
@@ -71,7 +78,8 @@ def check_drop(window: SeriesWindow, value: float, span: int, delta: float) -> F
     if len(window) + 1 < 2 * span:
         return None
     recent = np.append(window.ordered()[-(2 * span - 1) :], value)
-    dropped = float(recent[:span].mean() - recent[span:].mean())
+    before = float(recent[:span].mean())
+    dropped = before - float(recent[span:].mean())
     if dropped <= delta:
         return None
-    return Finding("drop", delta, dropped >= 2 * delta)
+    return Finding("drop", delta, dropped >= 2 * delta, before)

@@ -9,7 +9,9 @@ Both faces share one parameter parser (``flcollector.plugins.server.params``) an
   for a surprise), where upstream fell back to defaults or answered 500;
 * a ``limit`` above a route's maximum clamped, not refused: the dashboard really sends ``/api/metrics/fl?limit=1500``;
 * ``all``, ``*`` or ``any`` (a UI's "no filter" choice) as no filter, and both upstream spellings of a parameter;
-* metric and event rows in upstream's shapes (:func:`metric_item`, :func:`event_item`).
+* metric and event rows in upstream's shapes (:func:`metric_item`, :func:`event_item`), with FLOPY-NET's component
+  names (``FL_SERVER``, ``POLICY_ENGINE``, ``COLLECTOR``...) where upstream wrote them, and a source filter that takes
+  them back (:func:`source_filter`): the one mapping is ``flcollector.component_name`` / ``source_name``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from flcollector import Event, Metric, now_ns
+from flcollector import Event, Metric, component_name, now_ns, source_name
 from flcollector.plugins.server.jsonio import JSONResponse, error_response, format_time
 from flcollector.plugins.server.params import ParamError, Params
 from starlette.requests import Request
@@ -80,6 +82,12 @@ def unless_all(value: str | None) -> str | None:
     return None if value is None or value.lower() in _ALL else value
 
 
+def source_filter(params: Params, *names: str) -> str | None:
+    """A component filter (``FL_SERVER`` or our ``fl_server``; ``all`` means none) as the stored source name."""
+    value = unless_all(params.text(*names))
+    return None if value is None else source_name(value)
+
+
 def listing(params: Params, *names: str) -> list[str] | None:
     """A comma-separated filter (``all`` means none)."""
     raw = unless_all(params.text(*names))
@@ -93,14 +101,17 @@ def plain(mapping: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def metric_data(metric: Metric) -> dict[str, Any]:
-    """Upstream's ``data`` for a metric: its fields, then its tags, then ``timestamp`` (ISO) if not a field.
+    """Upstream's ``data`` for a metric: its fields, then its tags, then ``timestamp`` (ISO) and ``source_component``
+    if no field or tag has that name.
 
-    Fields come first because the Metrics Explorer takes the first numeric value of ``data`` as the value.
+    Fields come first because the Metrics Explorer takes the first numeric value of ``data`` as the value; it keeps
+    a row for a component filter only when ``data.source_component`` equals it (``metrics_explorer.query_metrics``).
     """
     data = plain(metric.fields)
     for key, value in metric.tags.items():
         data.setdefault(key, value)
     data.setdefault("timestamp", iso(metric.time_ns))
+    data.setdefault("source_component", component_name(metric.source))
     return data
 
 
@@ -110,7 +121,7 @@ def metric_item(metric: Metric) -> dict[str, Any]:
         "timestamp": iso(metric.time_ns),
         "metric_type": metric.name,
         "data": metric_data(metric),
-        "source_component": metric.source,
+        "source_component": component_name(metric.source),
         "tags": plain(metric.tags),
         "experiment": metric.experiment,
         "round": metric.round,
@@ -118,13 +129,22 @@ def metric_item(metric: Metric) -> dict[str, Any]:
 
 
 def event_item(event: Event) -> dict[str, Any]:
-    """One ``/api/events`` row with every spelling upstream used (``level``/``event_level``...)."""
+    """One ``/api/events`` row with every spelling upstream used (``level``/``event_level``...).
+
+    ``id`` is our increasing integer (the ``since_id`` cursor); ``event_id`` is the source's own id of the event
+    (the FL server's uuid, the policy engine's id) so a row can be matched to the source's log, and our id as text
+    for the events we made ourselves.
+    """
+    component = component_name(event.source)
+    own_id = event.origin_id
+    if own_id is None and event.id is not None:
+        own_id = str(event.id)
     return {
         "id": event.id,
-        "event_id": None if event.id is None else str(event.id),
+        "event_id": own_id,
         "timestamp": iso(event.time_ns),
-        "source_component": event.source,
-        "component": event.source,
+        "source_component": component,
+        "component": component,
         "event_type": event.type,
         "type": event.type,
         "level": event.level,

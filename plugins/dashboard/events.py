@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 import trio
-from flcollector import LEVELS, EventQuery
+from flcollector import LEVELS, EventQuery, component_name
 from flcollector.plugins.server.params import ParamError, Params
 from starlette.requests import Request
 from starlette.routing import Route
 
-from .contract import endpoint, event_item, limit, listing, now_iso, unless_all
+from .contract import endpoint, event_item, limit, listing, now_iso, source_filter
 from .data import DataView
 
 MAX_EVENTS_LIMIT = 1000
@@ -32,7 +32,7 @@ def event_filter(params: Params) -> dict[str, Any]:
                 name = "event_level" if params.text("event_level") else "level"
                 raise ParamError(name, f"expected levels among {', '.join(LEVELS)}, got {level!r}")
     return {
-        "source": unless_all(params.text("source_component", "component")),
+        "source": source_filter(params, "source_component", "component"),
         "types": listing(params, "event_type", "type"),
         "levels": levels,
         "experiment": params.text("experiment"),
@@ -54,6 +54,7 @@ async def list_events(request: Request) -> dict[str, Any]:
         limit=count,
         offset=offset,
         order="asc" if since_id is not None else "desc",
+        sort="id" if since_id is not None else "time",  # the dashboard shows a page newest first by time
         **event_filter(params),
     )
     rows = await view.events(query) if count else []
@@ -96,7 +97,11 @@ async def summary(request: Request) -> dict[str, Any]:
             memo.update(version=version, counts=counts)
     by_level = {level: 0 for level in LEVELS}
     by_level.update({k.upper(): v for k, v in counts["level"].items()})
-    by_component, by_type = counts["source"], counts["type"]
+    by_component: dict[str, int] = {}
+    for source, n in counts["source"].items():  # keyed by FLOPY-NET's component names, as upstream's rows are
+        component = component_name(source)
+        by_component[component] = by_component.get(component, 0) + n
+    by_type = counts["type"]
     total = sum(counts["level"].values())  # every event has exactly one level
     return {
         "total": total,

@@ -96,14 +96,17 @@ def flow_statistics(flows: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[s
     active = sum(1 for f in flows if number(f.get("packet_count")) > 0)
     efficiency = 100.0 * active / total if total else 0.0
     per_switch_avg = total / len(per_switch) if per_switch else 0.0
+    counts = {dpid: len(rows) for dpid, rows in per_switch.items()}
     priorities = dict(Counter(str(f.get("priority")) for f in flows))
     tables = dict(Counter(str(f.get("table_id")) for f in flows))
     stats = {
         "total_flows": total,
         "active_flows": active,
         "idle_flows": total - active,
-        "flows_per_switch": per_switch_avg,
-        "switch_flow_counts": {k: len(v) for k, v in per_switch.items()},
+        # The dashboard's get_flow_statistics takes len() of it as the switch count and shows it by switch.
+        "flows_per_switch": counts,
+        "average_flows_per_switch": per_switch_avg,
+        "switch_flow_counts": counts,
         "priority_distribution": priorities,
         "table_distribution": tables,
         "flows": per_switch,
@@ -114,7 +117,8 @@ def flow_statistics(flows: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[s
         "total_flows": total,
         "active_flows": active,
         "idle_flows": total - active,
-        "flows_per_switch": per_switch_avg,
+        "flows_per_switch": counts,
+        "average_flows_per_switch": per_switch_avg,
         "priority_distribution": priorities,
         "table_distribution": tables,
         "efficiency_rating": rating if total else "unknown",
@@ -138,7 +142,8 @@ def performance(perf: Mapping[str, Any], metric: Metric | None) -> dict[str, Any
     bandwidth.setdefault("current_average_bps", 0.0)
     bandwidth.setdefault("peak_bandwidth_bps", bandwidth["current_total_bps"])
     bandwidth.setdefault("active_ports", int(number(fields.get("active_ports"))))
-    bandwidth.setdefault("total_mbps", number(bandwidth["current_total_bps"]) / 1e6)
+    # in step with current_total_bps, which may be the controller's own figure while the computed total_mbps is ours
+    bandwidth["total_mbps"] = number(bandwidth["current_total_bps"]) / 1e6
     average = latency.get("average_ms", fields.get("latency_avg_ms"))
     latency = {
         **latency,

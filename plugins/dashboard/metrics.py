@@ -13,7 +13,7 @@ from flcollector.plugins.server.params import Params
 from starlette.requests import Request
 from starlette.routing import Route
 
-from .contract import endpoint, limit, metric_item, now_iso
+from .contract import endpoint, limit, metric_item, now_iso, source_filter
 from .data import DataView
 from .fl_status import fl_server_latest
 from .topology import network_latest
@@ -33,7 +33,7 @@ async def list_metrics(request: Request) -> dict[str, Any]:
     params.text("sort_by")  # read and ignored upstream; always by time here too
     query = MetricQuery(
         names=[name] if name else None,
-        source=params.text("source_component", "component", "source"),
+        source=source_filter(params, "source_component", "component", "source"),
         experiment=params.text("experiment"),
         round=params.integer("round", low=0),
         start_ns=params.time("start", "start_time"),

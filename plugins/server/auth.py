@@ -51,7 +51,13 @@ class AuthMiddleware:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         """Pass authenticated requests (and ``/health``) on; answer the rest."""
-        if scope["type"] not in ("http", "websocket") or scope["path"] in OPEN_PATHS or self._ok(scope):
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        authenticated = self._ok(scope)
+        if authenticated or scope["path"] in OPEN_PATHS:
+            # An open path answers everyone, but says more to the authenticated (``request.state.authenticated``).
+            scope.setdefault("state", {})["authenticated"] = authenticated
             await self.app(scope, receive, send)
             return
         if scope["type"] == "websocket":

@@ -7,7 +7,7 @@ from typing import Any, Literal
 import attrs
 import trio
 import trio.lowlevel
-from flcollector import Duration, Listener, Send
+from flcollector import Duration, Listener, Send, option_doc
 from flcollector.httpserve import serve_asgi
 
 from .app import build_app
@@ -18,24 +18,49 @@ from .state import ServerState
 class ServerOptions:
     """Options of the ``[server]`` table."""
 
-    host: str = "127.0.0.1"
-    port: int = 8083
-    auth_enabled: bool = False  # require HTTP Basic (username/password) or the bearer token; /health stays open
-    username: str | None = None  # HTTP Basic works only when both username and password are set; no default
-    password: str | None = None
-    token: str | None = None  # bearer token; setting it also turns authentication on
-    cors_origins: list[str] = attrs.field(factory=list)
-    max_body_bytes: int = attrs.field(default=10 * 1024 * 1024, validator=attrs.validators.gt(0))
-    max_points: int = attrs.field(default=1_000_000, validator=attrs.validators.gt(0))  # points/records per ingest
-    # 2xx from ingest once the store and the archive committed the records ("durable"), or once they are in the
-    # pipeline's memory ("accepted": faster; a crash loses what the sinks had not written yet)
-    ingest_ack: Literal["durable", "accepted"] = "durable"
-    ack_timeout: Duration = Duration(30.0)  # a durable ack not confirmed within this is a 503
-    retry_after: Duration = Duration(5.0)  # Retry-After of a 503 when the store cannot write
-    max_limit: int = attrs.field(default=10_000, validator=attrs.validators.gt(0))
-    prometheus_expiry: Duration = Duration(300.0)
-    graceful_timeout: Duration = Duration(3.0)
-    stall_timeout: Duration = Duration(10.0)  # a client that accepts no data for this long is disconnected
+    host: str = attrs.field(default="127.0.0.1", metadata=option_doc(
+        'bind address; `"0.0.0.0"` serves other machines (the container does)'))
+    port: int = attrs.field(default=8083, metadata=option_doc(
+        "bind port; `0` picks a free port, and the log shows the URL"))
+    auth_enabled: bool = attrs.field(default=False, metadata=option_doc(
+        "require HTTP Basic (`username`/`password`) or the bearer token on every route except `/health`, which then "
+        "tells only its `status` without credentials. On, it needs a credential: without one the agent refuses to "
+        "start (exit 2); no login is built in"))
+    username: str | None = attrs.field(default=None, metadata=option_doc(
+        "HTTP Basic user; Basic works only when both `username` and `password` are set (one without the other, or "
+        "an empty one, is a config error). The FLOPY-NET dashboard always sends `admin:securepassword`: to let it "
+        'in, set `username = "admin"` and `password = "securepassword"` knowingly',
+        default="none", example="researcher"))
+    password: str | None = attrs.field(default=None, metadata=option_doc(
+        "HTTP Basic password", default="none", example="change-me"))
+    token: str | None = attrs.field(default=None, metadata=option_doc(
+        "bearer token. Setting it also turns auth on. Accepted as `Authorization: Bearer <token>`, or as `?token=` "
+        "on WebSockets, because browsers cannot set headers there", default="none", example="change-me"))
+    cors_origins: list[str] = attrs.field(factory=list, metadata=option_doc(
+        'origins allowed by CORS, e.g. `["http://localhost:8085"]`; none by default'))
+    max_body_bytes: int = attrs.field(default=10 * 1024 * 1024, validator=attrs.validators.gt(0), metadata=option_doc(
+        "larger ingest bodies get 413. The limit also applies after gunzip"))
+    max_points: int = attrs.field(default=1_000_000, validator=attrs.validators.gt(0), metadata=option_doc(
+        "ingest requests with more points (line protocol) or records (JSON) get 413, before anything is accepted"))
+    ingest_ack: Literal["durable", "accepted"] = attrs.field(default="durable", metadata=option_doc(
+        'what an ingest 2xx means: `"durable"`, every durable sink (the store, the archive) committed the records, so '
+        'a crash, even `kill -9`, loses nothing acknowledged; `"accepted"`, the records are in the pipeline\'s memory '
+        "(faster; a crash loses what the sinks had not written yet, about a `flush_interval` of records)"))
+    ack_timeout: Duration = attrs.field(default=Duration(30.0), metadata=option_doc(
+        "a durable acknowledgement not confirmed within this is a 503 (the records may still be written)"))
+    retry_after: Duration = attrs.field(default=Duration(5.0), metadata=option_doc(
+        "while a durable sink cannot write, ingest answers 503 with this `Retry-After`; after it, a request may "
+        "probe again"))
+    max_limit: int = attrs.field(default=10_000, validator=attrs.validators.gt(0), metadata=option_doc(
+        "the largest `limit=` a query accepts; more is a 400"))
+    prometheus_expiry: Duration = attrs.field(default=Duration(300.0), metadata=option_doc(
+        "a series not updated for this long leaves `/metrics`, for example the metrics of a client that left"))
+    graceful_timeout: Duration = attrs.field(default=Duration(3.0), metadata=option_doc(
+        "how long open connections get to finish at shutdown (an accepted ingest request is answered regardless)"))
+    stall_timeout: Duration = attrs.field(default=Duration(10.0), metadata=option_doc(
+        "a client that accepts no data for this long is disconnected by the kernel (`TCP_USER_TIMEOUT`, Linux). "
+        "hypercorn cannot interrupt a write to a client that stopped reading; without this, such a client would "
+        "hold its connection, and the agent's shutdown, for as long as it lives"))
 
     def __attrs_post_init__(self) -> None:
         """No default credential may ever grant access: refuse auth without a credential, or half of one."""

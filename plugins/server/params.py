@@ -32,12 +32,15 @@ class ParamError(ValueError):
         self.problem = problem
 
 
-def parse_time(param: str, text: str) -> int:
+def parse_time(param: str, text: str, *, clamp: bool = False) -> int:
     """Parse ISO-8601 (``Z``, ``z`` or an offset; naive means UTC) or an epoch number into integer nanoseconds.
 
     Bare numbers are seconds; very large ones are taken as milliseconds, microseconds or nanoseconds by magnitude,
     so ``Date.now()`` from a browser also works. An offset's ``+`` sent unencoded arrives as a space; it is read
-    back as ``+``. Times outside 1970..2262 (what a signed 64-bit nanosecond count holds) are a 400.
+    back as ``+``. A store holds 1970 to 2262 (a signed 64-bit nanosecond count from the epoch). A well-formed time
+    outside that range is an error (a record's time, which must not be moved), or with ``clamp`` (a query's bound,
+    such as ``from=2999-01-01T00:00:00Z`` or ``-7.5e306``) is moved to the range's end, so it selects nothing or
+    everything; only text that is not a time is always an error.
     """
     value = text.strip()
     try:
@@ -45,10 +48,12 @@ def parse_time(param: str, text: str) -> int:
     except ValueError:
         pass
     else:
-        if not math.isfinite(number) or number < 0:
+        if math.isnan(number):
             raise ParamError(param, f"expected a time, got {text!r}")
+        if number < 0 or math.isinf(number):
+            return _in_range(param, text, -1 if number < 0 else INT64_MAX + 1, clamp)
         scale = 1 if number >= 1e17 else 1_000 if number >= 1e14 else 1_000_000 if number >= 1e11 else 10**9
-        return _in_range(param, text, int(number * scale))
+        return _in_range(param, text, int(number * scale), clamp)
     if "T" in value and " " in value:
         value = value.replace(" ", "+", 1)
     try:
@@ -59,15 +64,18 @@ def parse_time(param: str, text: str) -> int:
         moment = moment.replace(tzinfo=UTC)
     try:
         time_ns = (moment - _EPOCH) // timedelta(microseconds=1) * 1000  # exact: no float rounding
-    except OverflowError:  # year 1 or 9999 with an offset falls off the calendar
-        time_ns = -1
-    return _in_range(param, text, time_ns)
+    except OverflowError:  # year 1 or 9999 with an offset falls off the calendar: before 1970 or after 2262
+        time_ns = -1 if moment.year < 1970 else INT64_MAX + 1
+    return _in_range(param, text, time_ns, clamp)
 
 
-def _in_range(param: str, text: str, time_ns: int) -> int:
-    if not 0 <= time_ns <= INT64_MAX:
-        raise ParamError(param, f"time out of range (1970 to 2262): {text!r}")
-    return time_ns
+def _in_range(param: str, text: str, time_ns: int, clamp: bool) -> int:
+    """``time_ns`` when a store can hold it; else clamped into 0..INT64_MAX, or a 400 naming ``param``."""
+    if 0 <= time_ns <= INT64_MAX:
+        return time_ns
+    if clamp:
+        return min(max(time_ns, 0), INT64_MAX)
+    raise ParamError(param, f"time out of range (1970 to 2262): {text!r}")
 
 
 class Params:
@@ -132,9 +140,9 @@ class Params:
         return number
 
     def time(self, *names: str) -> int | None:
-        """Return a time in nanoseconds (see :func:`parse_time`), or None."""
+        """Return a time bound in nanoseconds (see :func:`parse_time`; beyond 1970..2262 it is clamped), or None."""
         name, value = self._get(names)
-        return None if value is None else parse_time(name, value)
+        return None if value is None else parse_time(name, value, clamp=True)
 
     def duration(self, *names: str, default: float) -> float:
         """Return a duration in seconds (``"5m"``, ``"1h"``, ``"30"``)."""

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from statistics import fmean
 from typing import Any
 
-from flcollector import Event, Metric
+from flcollector import FieldStats, Metric, SeriesSummary
 
 ACCURACY = ("accuracy", "global_accuracy", "acc")
 LOSS = ("loss", "global_loss")
@@ -35,6 +34,14 @@ LINKS = ("links_count", "links")
 #: Flow priority bands for the QoS counts (OpenFlow priorities; learned L2 flows sit at 1, table-miss at 0).
 HIGH_PRIORITY, MEDIUM_PRIORITY = 1000, 100
 CLIENT_ID = ("client_id", "client", "cid", "node")
+#: The ``fl_client`` fields a summary reads, by meaning (clients push ``accuracy``, ``loss``, ``training_time_s``,
+#: ``samples``; the other spellings are what other clients or agents write).
+CLIENT_FIELDS: dict[str, tuple[str, ...]] = {
+    "accuracy": ACCURACY,
+    "loss": LOSS,
+    "time": CLIENT_TIME,
+    "data": CLIENT_DATA,
+}
 
 
 def pick(fields: Mapping[str, Any], aliases: Iterable[str]) -> float | None:
@@ -71,69 +78,69 @@ def global_metrics(rounds: Sequence[Metric]) -> dict[str, list[Any]]:
     }
 
 
-def _client_id(metric: Metric) -> str | None:
-    for key in CLIENT_ID:
-        if metric.tags.get(key):
-            return metric.tags[key]
+def combined(summaries: Iterable[SeriesSummary], name: str, aliases: Iterable[str]) -> FieldStats | None:
+    """The stats of the first of ``aliases`` that metric ``name`` has, over all its series (e.g. every probe
+    target), or None."""
+    of_name = [summary for summary in summaries if summary.name == name]
+    for alias in aliases:
+        parts = [summary.fields[alias] for summary in of_name if alias in summary.fields]
+        if parts:
+            return FieldStats(
+                sum(p.count for p in parts),
+                sum(p.sum for p in parts),
+                min(p.min for p in parts),
+                max(p.max for p in parts),
+            )
     return None
 
 
-def mean(values: list[float]) -> float | None:
-    """The arithmetic mean, or None for no values."""
-    return fmean(values) if values else None
+def samples(summaries: Iterable[SeriesSummary], names: Iterable[str]) -> dict[str, int]:
+    """How many records of each metric name the summaries cover."""
+    return {name: sum(s.samples for s in summaries if s.name == name) for name in names}
 
 
-def client_metrics(clients: Sequence[Metric], total_rounds: int) -> dict[str, dict[str, Any]]:
-    """Per-client participation rate, mean local accuracy and training time, and data contribution."""
-    rounds: dict[str, set[int]] = defaultdict(set)
-    accuracy: dict[str, list[float]] = defaultdict(list)
-    seconds: dict[str, list[float]] = defaultdict(list)
-    data: dict[str, float] = {}
-    for metric in clients:
-        client = _client_id(metric)
-        if client is None:
-            continue
-        number = round_of(metric)
-        if number is not None:
-            rounds[client].add(number)
-        for target, aliases in ((accuracy, ACCURACY), (seconds, CLIENT_TIME)):
-            value = pick(metric.fields, aliases)
-            if value is not None:
-                target[client].append(value)
-        examples = pick(metric.fields, CLIENT_DATA)
-        if examples is not None:
-            data[client] = max(examples, data.get(client, 0))
-        rounds.setdefault(client, set())
-    return {
-        client: {
-            "participation_rate": round(len(rounds[client]) / total_rounds, 4) if total_rounds else None,
-            "rounds_participated": len(rounds[client]),
-            "avg_local_accuracy": mean(accuracy[client]),
-            "avg_training_time": mean(seconds[client]),
-            "data_contribution": data.get(client),
-        }
-        for client in sorted(rounds)
-    }
-
-
-def series_values(metrics: Iterable[Metric], aliases: Iterable[str]) -> list[float]:
-    """Every value of the first matching alias across ``metrics``."""
-    names = tuple(aliases)
-    return [v for m in metrics if (v := pick(m.fields, names)) is not None]
+def client_id(tags: Mapping[str, str]) -> str | None:
+    """The client a ``fl_client`` series belongs to: its ``client_id``, ``client``, ``cid`` or ``node`` tag."""
+    for key in CLIENT_ID:
+        if tags.get(key):
+            return tags[key]
+    return None
 
 
 def sum_latest(latest: Iterable[Metric], aliases: Iterable[str]) -> float | None:
     """Sum one field over the newest metric of every series (e.g. flows over all switches), or None."""
-    values = series_values(latest, aliases)
+    names = tuple(aliases)
+    values = [v for m in latest if (v := pick(m.fields, names)) is not None]
     return sum(values) if values else None
 
 
-def port_mbps(port: Metric) -> float | None:
-    """An ``sdn_port`` metric's rx + tx rate in Mbit/s, or None."""
-    rx, tx = port.fields.get("rx_bps"), port.fields.get("tx_bps")
-    if isinstance(rx, int | float) and isinstance(tx, int | float):
-        return (rx + tx) / 1e6
-    return None
+def client_metrics(clients: Sequence[SeriesSummary], rounds: Sequence[int]) -> dict[str, dict[str, Any]]:
+    """Per client (from the ``fl_client`` summaries): participation in ``rounds`` (the rounds of the window), rounds
+    participated, mean local accuracy, loss and training time (s), and data contribution (examples, the largest
+    reported)."""
+    by_client: dict[str, list[SeriesSummary]] = defaultdict(list)
+    for summary in clients:
+        client = client_id(summary.tags)
+        if client is not None:
+            by_client[client].append(summary)
+    known = set(rounds)
+    answer: dict[str, dict[str, Any]] = {}
+    for client, series in sorted(by_client.items()):
+        taken = set().union(*(s.rounds for s in series))
+        stats = {key: combined(series, "fl_client", aliases) for key, aliases in CLIENT_FIELDS.items()}
+        answer[client] = {
+            "participation_rate": round(len(taken & known) / len(known), 4) if known else None,
+            "rounds_participated": len(taken),
+            "avg_local_accuracy": stats["accuracy"].mean if stats["accuracy"] else None,
+            "avg_local_loss": stats["loss"].mean if stats["loss"] else None,
+            "avg_training_time": stats["time"].mean if stats["time"] else None,
+            "data_contribution": stats["data"].max if stats["data"] else None,
+            "reports": sum(s.samples for s in series),
+        }
+    return answer
+
+
+QOS_KEYS = ("high_priority_flows", "medium_priority_flows", "low_priority_flows", "priority_violations")
 
 
 def qos_counts(flows: Iterable[Mapping[str, Any]]) -> dict[str, int | None]:
@@ -148,13 +155,16 @@ def qos_counts(flows: Iterable[Mapping[str, Any]]) -> dict[str, int | None]:
     return counts
 
 
-def topology_change(network: list[Metric], snapshot: Event | None) -> int | None:
-    """When the topology last changed: the newest snapshot event, else the last change of the counts."""
-    if snapshot is not None:
-        return snapshot.time_ns
-    changed, previous = None, None
-    for metric in network:
-        counts = tuple(pick(metric.fields, names) for names in (DEVICES, HOSTS, LINKS))
-        if counts != previous:
-            changed, previous = metric.time_ns, counts
-    return changed
+#: The traffic classes of the sdn monitor's ``sdn_traffic`` records (``<class>_bytes``).
+TRAFFIC_CLASSES = ("fl", "control", "background")
+
+
+def traffic_shares(summaries: Iterable[SeriesSummary]) -> dict[str, float | None]:
+    """The spec's ``traffic_analysis``: each class's share (%) of the bytes the ``sdn_traffic`` records counted in
+    the window; null when nothing was counted."""
+    moved = {kind: combined(summaries, "sdn_traffic", (f"{kind}_bytes",)) for kind in TRAFFIC_CLASSES}
+    total = sum(stats.sum for stats in moved.values() if stats is not None)
+    return {
+        f"{kind}_traffic_percentage": (100.0 * stats.sum / total if stats is not None else 0.0) if total > 0 else None
+        for kind, stats in moved.items()
+    }

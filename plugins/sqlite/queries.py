@@ -130,9 +130,12 @@ def event_where(query: EventQuery) -> tuple[str, list[Any]]:
 
 
 def query_events(conn: sqlite3.Connection, query: EventQuery) -> list[Event]:
-    """Return the events matching ``query`` ordered by id, after offset, at most limit."""
+    """Return the events matching ``query`` ordered by id (or by time, ties by id), after offset, at most limit."""
     where, params = event_where(query)
-    sql = f"SELECT {_EVENT_COLUMNS} FROM events WHERE {where} ORDER BY id {_DIRECTION[query.order]} LIMIT ? OFFSET ?"
+    direction = _DIRECTION[query.order]
+    # events_time (time_ns) holds the rowid too, so ordering by time then id walks that index
+    order = f"time_ns {direction}, id {direction}" if query.sort == "time" else f"id {direction}"
+    sql = f"SELECT {_EVENT_COLUMNS} FROM events WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
     return [event_from_row(row) for row in conn.execute(sql, [*params, query.limit, query.offset])]
 
 

@@ -69,14 +69,56 @@ def _classify_event(event: Event) -> tuple[str, frozenset[str]]:
     return "system_event", frozenset({"system"})
 
 
+#: The severity of an alert that is not an anomaly (a WARNING-or-worse event), in the spec's words.
+SEVERITY = {"WARNING": "medium", "ERROR": "high", "CRITICAL": "critical"}
+#: The keys of the spec's alert that the anomaly processor writes into its events' details.
+ALERT_KEYS = ("alert_type", "severity", "current_value", "baseline", "expected_range", "threshold", "timestamp")
+
+
+def spec_alert(event: Event) -> dict[str, Any]:
+    """The alert as the spec's client reads it (``showNetworkAlert(data.alert)``): ``type``/``alert_type``,
+    ``severity``, ``message``, ``current_value``, ``baseline``, ``expected_range``, ``timestamp`` (epoch seconds).
+
+    An anomaly's details already hold it; another WARNING-or-worse event (``LINK_REMOVED``...) becomes one named after
+    its type, with the severity of its level and no measured value.
+    """
+    details = event.details
+    alert: dict[str, Any] = {key: None for key in ALERT_KEYS}
+    alert.update(
+        alert_type=event.type.lower(),
+        severity=SEVERITY.get(event.level, "low"),
+        timestamp=event.time_ns / 1e9,
+    )
+    if isinstance(details.get("alert_type"), str):
+        alert.update({key: details[key] for key in ALERT_KEYS if key in details})
+    alert.update(type=alert["alert_type"], message=event.message, source=event.source, event_id=event.id)
+    return alert
+
+
+def _spec_fields(kind: str, streams: frozenset[str], record: Record) -> dict[str, Any]:
+    """What the spec's client reads beside ``data``: ``metrics`` of an ``fl_round_update``, ``alert`` of every
+    message on the ``alerts`` stream (``network_alert``, ``alert``, and an FL or policy event that is an alert),
+    ``event`` of a ``policy_event`` (``spec/collector-service.md``, "WebSocket Connection")."""
+    if isinstance(record, Metric):
+        if kind == "fl_round_update":
+            return {"metrics": {"round": record.round, "experiment_id": record.experiment, **record.fields}}
+        return {}
+    found: dict[str, Any] = {"alert": spec_alert(record)} if "alerts" in streams else {}
+    if kind == "policy_event":
+        found["event"] = record_json(record)
+    return found
+
+
 def message(record: Record, *, backfill: bool = False) -> tuple[str, frozenset[str]]:
-    """Return ``(JSON text, streams)``: ``{"type", "timestamp", "stream", "data"}`` serialised once for all clients."""
+    """Return ``(JSON text, streams)``: ``{"type", "timestamp", "stream", "data"}`` serialised once for all clients,
+    plus the key the spec's client reads for the type (``metrics``, ``alert`` or ``event``)."""
     kind, streams = classify(record)
     body: dict[str, Any] = {
         "type": kind,
         "timestamp": format_time(record.time_ns),
         "stream": min(streams - {"alerts"} or streams),
         "data": record_json(record),
+        **_spec_fields(kind, streams, record),
     }
     if backfill:
         body["backfill"] = True

@@ -80,12 +80,12 @@ def test_collector_service_collects_from_the_emulator_services(
 
     def collected() -> dict[str, Any] | None:
         health = httpx.get(f"{api}/health", timeout=5).json()
-        monitors = {k: v for k, v in health["components"].items() if k.split(":")[0] == "monitor"}
+        monitors = {k: v for k, v in health["agent_components"].items() if k.split(":")[0] == "monitor"}
         done = all(monitors[f"monitor:{m}"]["counters"]["records_out"] > 0 for m in ("fl", "policy", "sdn", "system"))
         return health if done else None
 
     health = wait_for(collected, 30, "records from every source")
-    assert health["status"] == "healthy", json.dumps(health["components"], indent=1)
+    assert health["status"] == "healthy", json.dumps(health["agent_components"], indent=1)
     rounds = httpx.get(f"{api}/api/v1/metrics", params={"name": "fl_round"}, timeout=5)
     assert rounds.status_code == 200 and rounds.json(), rounds.text
 

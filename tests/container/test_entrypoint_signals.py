@@ -62,7 +62,7 @@ def test_sigterm_reaches_the_agent_and_the_sinks_flush(tmp_path: Path) -> None:
         assert any(part.endswith(b"flcollector") for part in cmdline) and b"run" in cmdline
 
         def buffered() -> int:
-            sink = httpx.get(f"{url}/health", timeout=5).json()["components"]["sink:jsonl"]
+            sink = httpx.get(f"{url}/health", timeout=5).json()["agent_components"]["sink:jsonl"]
             return int(sink["buffer_fill"]) if sink["buffer_fill"] >= 5 else 0
 
         waiting = wait_for(buffered, 20, "records buffered in the JSONL sink")

@@ -55,6 +55,9 @@ def test_parse_time_forms() -> None:
     assert parse_time("2024-11-28T11:00:00+01:00", now) == int(iso.timestamp()) * 10**9
     with pytest.raises(ValueError, match="ISO 8601"):
         parse_time("yesterday-ish", now)
+    # well formed, but beyond what a store holds (1970..2262): clamped, so it selects nothing or everything
+    assert parse_time("2999-01-01T00:00:00Z", now) == parse_time("7.5e306", now) == 2**63 - 1
+    assert parse_time("-7.5e306", now) == parse_time("0001-01-01T00:00:00+05:00", now) == 0
 
 
 async def test_export_records_reads_every_chunk(

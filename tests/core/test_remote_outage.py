@@ -78,7 +78,7 @@ class Load:
 
 
 async def sinks_of(client: httpx.AsyncClient) -> dict[str, dict[str, Any]]:
-    components = (await client.get("/health")).json()["components"]
+    components = (await client.get("/health")).json()["agent_components"]
     return {name: components[f"sink:{name}"] for name in SINKS}
 
 

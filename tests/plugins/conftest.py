@@ -107,7 +107,8 @@ class MemoryStore(Sink):
             and (q.start_ns is None or e.time_ns >= q.start_ns)
             and (q.end_ns is None or e.time_ns <= q.end_ns)
         ]
-        return sorted(out, key=lambda e: e.id or 0, reverse=q.order == "desc")
+        key = (lambda e: (e.time_ns, e.id or 0)) if q.sort == "time" else (lambda e: e.id or 0)
+        return sorted(out, key=key, reverse=q.order == "desc")
 
     async def query_metrics(self, query: MetricQuery) -> list[Metric]:
         return self._metrics(query)[query.offset : query.offset + query.limit]
@@ -225,8 +226,8 @@ async def start_agent(
 
 @pytest.fixture
 def start_server(nursery: trio.Nursery, tmp_path: Path) -> Callable[..., Awaitable[Agent]]:
-    """Return ``start(extra_toml, port=0, websocket="", plugins=(), within=None)``: starts another agent with
-    :func:`start_agent`'s arguments, in the test's nursery or in ``within``; the test stops it."""
+    """Return ``start(extra_toml, port=0, websocket="", plugins=(), within=None, store="memstore")``: starts another
+    agent with :func:`start_agent`'s arguments, in the test's nursery or in ``within``; the test stops it."""
     started = 0
 
     async def start(
@@ -235,12 +236,15 @@ def start_server(nursery: trio.Nursery, tmp_path: Path) -> Callable[..., Awaitab
         websocket: str | None = "",
         plugins: Sequence[tuple[str, object]] = (),
         within: trio.Nursery | None = None,
+        store: str = "memstore",
     ) -> Agent:
         nonlocal started
         started += 1
         folder = tmp_path / f"agent-{started}"
         folder.mkdir()
-        return await start_agent(within or nursery, folder, extra, port=port, websocket=websocket, plugins=plugins)
+        return await start_agent(
+            within or nursery, folder, extra, store=store, port=port, websocket=websocket, plugins=plugins
+        )
 
     return start
 

@@ -1,13 +1,15 @@
-"""``GET /api/v1/fl/metrics``: global FL metrics per round as arrays, and per-client participation.
+"""``GET /api/v1/fl/metrics``: global FL metrics per round as arrays, and each client's participation.
 
-Answered from the stored ``fl_round`` and ``fl_client`` metrics (see PLUGINS.md for their fields).
+Rounds come from the stored ``fl_round`` metrics, read newest first (so a window with more rounds than
+``max_limit`` loses its oldest, never its newest); ``client_metrics`` from the ``fl_client`` records clients push
+(``/write`` or ``/api/v1/ingest``, tag ``client``), summarised per client by the store (``flcollector.summarize``:
+in SQL for ``sqlite``), however many reports the window holds. See PLUGINS.md for both records.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from flcollector import MetricQuery
+import attrs
+from flcollector import MetricQuery, summarize
 from starlette.requests import Request
 from starlette.routing import Route
 
@@ -16,6 +18,8 @@ from ..jsonio import JSONResponse, iso
 from ..params import Params
 from ..state import state_of
 
+CLIENT_FIELDS = tuple(dict.fromkeys(alias for aliases in s.CLIENT_FIELDS.values() for alias in aliases))
+
 
 async def fl_metrics(request: Request) -> JSONResponse:
     """Global FL metrics per round as arrays, and per-client participation, for one experiment and time range."""
@@ -23,17 +27,12 @@ async def fl_metrics(request: Request) -> JSONResponse:
     params = Params.of(request)
     experiment = params.text("experiment_id", "experiment") or server.agent.context.experiment
     start, end = params.time("from", "start"), params.time("to", "end")
-    window: dict[str, Any] = {
-        "experiment": experiment,
-        "start_ns": start,
-        "end_ns": end,
-        "limit": server.options.max_limit,
-        "order": "asc",
-    }
-    rounds = await server.store.query_metrics(MetricQuery(names=["fl_round"], **window))
-    clients = await server.store.query_metrics(MetricQuery(names=["fl_client"], **window))
+    limit = server.options.max_limit
+    window = MetricQuery(experiment=experiment, start_ns=start, end_ns=end, limit=limit, order="desc")
+    rounds = await server.store.query_metrics(attrs.evolve(window, names=["fl_round"]))
+    clients = await summarize(server.store, attrs.evolve(window, names=["fl_client"]), CLIENT_FIELDS, limit)
     global_ = s.global_metrics(rounds)
-    times = [m.time_ns for m in rounds]
+    times = [m.time_ns for m in rounds] + [t for c in clients for t in (c.first_ns, c.last_ns)]
     return JSONResponse(
         {
             "experiment_id": experiment,
@@ -42,7 +41,7 @@ async def fl_metrics(request: Request) -> JSONResponse:
                 "to": iso(end if end is not None else max(times, default=None)),
             },
             "global_metrics": global_,
-            "client_metrics": s.client_metrics(clients, len(global_["rounds"])),
+            "client_metrics": s.client_metrics(clients, global_["rounds"]),
         }
     )
 

@@ -2,8 +2,9 @@
 
 Data series are named ``flcollector_<name>_<field>`` (sanitised), labelled with ``source``, ``experiment`` and
 their tags; a series not updated within ``prometheus_expiry`` (a client that left) disappears. Self-metrics are
-``flcollector_<kind>_<counter>_total`` counters and ``flcollector_<kind>_{up,duration_s,buffer_fill}`` gauges,
-labelled with ``instance`` and ``plugin``.
+``flcollector_<kind>_<counter>_total`` counters and ``flcollector_<kind>_<gauge>`` gauges (``up``, ``duration_s``,
+``buffer_fill`` and the live values of ``ComponentStats.gauges()``, e.g. a remote sink's ``backlog_records``,
+``backlog_bytes`` and ``oldest_unsent_age_s``), labelled with ``instance`` and ``plugin``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from ..state import state_of
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _BAD = re.compile(r"[^a-zA-Z0-9_]")
-GAUGES = ("duration_s", "buffer_fill", "up")
 
 
 def sanitize(name: str) -> str:
@@ -77,16 +77,13 @@ class AgentCollector(Collector):
                         family, f"{name} of each {kind}.", labels=["instance", "plugin"]
                     )
                 counters[family].add_metric(labels, stats.counters.get(name, 0))
-            values = {
-                "duration_s": stats.last_duration_s,
-                "buffer_fill": stats.buffer_fill,
-                "up": int(stats.status == "ok"),
-            }
-            for name in GAUGES:
-                family = f"flcollector_{kind}_{name}"
+            # up, duration_s, buffer_fill, and what a component reads live (a remote sink's backlog and the age of
+            # its oldest unsent record): the same gauges as its self-metric record
+            for name, value in stats.gauges().items():
+                family = f"flcollector_{kind}_{sanitize(name)}"
                 if family not in gauges:
                     gauges[family] = GaugeMetricFamily(family, f"{name} of each {kind}.", labels=["instance", "plugin"])
-                gauges[family].add_metric(labels, values[name])
+                gauges[family].add_metric(labels, float(value))
         yield from counters.values()
         yield from gauges.values()
 

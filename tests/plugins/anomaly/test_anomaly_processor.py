@@ -80,7 +80,10 @@ def test_latency_spike_over_baseline(make_component: Callable[..., Any]) -> None
     batch: list[Record] = [rtt(50.0 + (i % 3), i) for i in range(12)] + [rtt(175.0, 12)]
     (event,) = anomalies(proc.process(batch))
     assert event.details["rule"] == "spike"
-    assert event.details["alert_type"] == "network_rtt_avg_ms_spike"
+    # the spec's alert: type, severity, current value, baseline, timestamp in epoch seconds
+    assert event.details["alert_type"] == "network_latency_spike" and event.details["severity"] == "high"
+    assert event.details["current_value"] == 175.0 and event.details["baseline"] == pytest.approx(51.0, abs=0.1)
+    assert event.details["timestamp"] == pytest.approx(1_700_000_000.0) and event.level == "ERROR"
 
 
 def test_accuracy_drop(make_component: Callable[..., Any]) -> None:
@@ -96,7 +99,11 @@ def test_accuracy_drop(make_component: Callable[..., Any]) -> None:
     )
     assert len(events) == 1  # stays one while the drop persists
     assert events[0].details["rule"] == "drop"
-    assert events[0].details["alert_type"] == "fl_accuracy_drop"
+    assert events[0].details["alert_type"] == "fl_accuracy_drop" and events[0].details["severity"] == "high"
+    before = sum(accuracies[expected - 10 : expected - 5]) / 5
+    low, high = events[0].details["expected_range"]
+    assert (low, high) == (pytest.approx(before - 0.05), pytest.approx(before + 0.05))  # the spec's +-0.05
+    assert events[0].details["current_value"] == accuracies[expected - 1]
     assert events[0].round == expected
     assert events[0].details["category"] == "fl"
 
@@ -128,7 +135,13 @@ def test_max_series_bounds_memory(make_component: Callable[..., Any]) -> None:
 
 @pytest.mark.parametrize(
     ("options", "key"),
-    [({"watch": ["no_dot"]}, "watch"), ({"above": {"fl_round.": 1.0}}, "above"), ({"window": 1}, "window")],
+    [
+        ({"watch": ["no_dot"]}, "watch"),
+        ({"above": {"fl_round.": 1.0}}, "above"),
+        ({"window": 1}, "window"),
+        ({"min_participation": 1.5}, "min_participation"),
+        ({"participation_fields": ["clients_succeeded"]}, "participation_fields"),
+    ],
 )
 def test_bad_options_are_rejected(make_component: Callable[..., Any], options: dict[str, Any], key: str) -> None:
     with pytest.raises(OptionError) as info:
@@ -171,3 +184,22 @@ def test_network_summary_metric_is_watched_and_categorised_as_network(make_compo
     (event,) = anomalies(proc.process(batch))
     assert (event.details["category"], event.details["rule"]) == ("network", "spike")
     assert category("policy_trust") == "policy" and category("system_cpu") == "system"
+
+
+def test_client_disconnect_under_70_percent_participation(make_component: Callable[..., Any]) -> None:
+    """Issue 8 item 5: the spec's client-disconnect rule: a round in which under 70 % of the selected clients
+    succeeded is a ``client_disconnect_spike`` alert (severity medium), once per episode."""
+    proc = make_component(AnomalyProcessor, {})
+    rounds = [(5, 5), (4, 5), (3, 5), (2, 5), (5, 5), (1, 4)]  # (succeeded, selected): 100, 80, 60, 40, 100, 25 %
+    batch: list[Record] = [
+        Metric("fl_round", {"clients_succeeded": ok, "clients_selected": asked}, time_ns=10**18 + n, round=n)
+        for n, (ok, asked) in enumerate(rounds, 1)
+    ]
+    events = anomalies(proc.process(batch))
+    assert [e.round for e in events] == [3, 6]  # 60 % opens an episode, 40 % continues it, 25 % is a new one
+    first = events[0].details
+    assert first["alert_type"] == "client_disconnect_spike" and first["severity"] == "medium"
+    assert first["current_value"] == 0.6 and first["threshold"] == 0.7 and first["expected_range"] == [0.7, None]
+    assert events[0].level == "WARNING" and events[1].details["current_value"] == 0.25
+    off = make_component(AnomalyProcessor, {"min_participation": 0})
+    assert anomalies(off.process(list(batch))) == []

@@ -3,9 +3,12 @@ controller; the dashboard routes, served by the real server plugin, must show ex
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import httpx
 import trio
 from dashboard_helpers import Dashboard, running_dashboard
 from flcollector.emulators.fl_server import FlServerEmulator
@@ -81,8 +84,43 @@ async def test_dashboard_shows_what_the_sources_produced(tmp_path: Path, nursery
             assert network["links_count"] == len(topology["topology"]["links"])
 
             summary = await dash.get("/api/events/summary")
-            assert summary["total"] > 0 and summary["by_component"].get("fl_server", 0) >= 4 * ROUNDS
+            assert summary["total"] > 0 and summary["by_component"].get("FL_SERVER", 0) >= 4 * ROUNDS
             first = await dash.get("/api/events", limit=5)
-            newest_id = first["events"][0]["id"]
+            newest_id = max(e["id"] for e in first["events"])
             later = (await dash.get("/api/events", since_id=newest_id))["events"]
             assert all(e["id"] > newest_id for e in later)  # only what arrived since (usually nothing)
+
+
+def _key(match: object) -> str:
+    return json.dumps(match, sort_keys=True)
+
+
+async def test_flows_are_the_controllers_flows(tmp_path: Path, nursery: trio.Nursery) -> None:
+    """Issue 8 item 4: ``/api/network/flows`` serves every flow FLOPY-NET's controller answers on ``/stats/flows``
+    (DPIDs whose hex and decimal readings differ), and ``/api/flows/statistics`` gives ``flows_per_switch`` the type
+    the dashboard's ``get_flow_statistics`` applies ``len()`` to (a dict per switch)."""
+    sdn = SdnControllerEmulator(switches=3, hosts_per_switch=2)
+    await nursery.start(sdn.serve)
+    await sdn.step()
+    async with httpx.AsyncClient(base_url=sdn.url) as client:
+        controller = (await client.get("/stats/flows")).json()
+    assert len(controller) >= 6
+    expected = Counter((f"{f['datapath_id']:016x}", f["priority"], _key(f["match"])) for f in controller.values())
+    monitor = f'\n[[monitors.sdn]]\nurl = "{sdn.url}"\ninterval = "50ms"\ntimeout = "5s"\n'
+    with trio.fail_after(20):
+        async with running_dashboard(tmp_path, served=True, extra=monitor) as dash:
+
+            async def flows_stored() -> bool:
+                return bool((await dash.get("/api/network/flows"))["flows"])
+
+            await _until(flows_stored)
+            body = await dash.get("/api/network/flows")
+            served = Counter((f["switch_dpid"], f["priority"], _key(f["match"])) for f in body["flows"])
+            assert served == expected
+            assert body["summary"]["total_flows"] == len(controller)
+            assert body["summary"]["switches_with_flows"] == len({dpid for dpid, _, _ in expected})
+            stats = (await dash.get("/api/flows/statistics"))["flow_statistics"]
+            per_switch = Counter(dpid for dpid, _, _ in expected.elements())
+            assert stats["flows_per_switch"] == dict(per_switch)  # the dashboard: len(flows_per_switch) switches
+            assert stats["total_flows"] == len(controller) and isinstance(stats["active_flows"], int)
+            assert sum(len(rows) for rows in stats["flows"].values()) == len(controller)

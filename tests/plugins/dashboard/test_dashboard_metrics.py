@@ -45,14 +45,14 @@ async def test_metrics_list_accepts_both_spellings_and_puts_timestamp_in_data(tm
             assert [m["data"]["allowed"] for m in series["metrics"]] == [20, 10, 0]  # newest first
             assert all(m["metric_type"] == "decision_count" for m in series["metrics"])
             assert series["metrics"][0]["data"]["timestamp"] == "2025-06-15T15:06:42.000000+00:00"
-            assert series["metrics"][0]["source_component"] == "policy_engine"
+            assert series["metrics"][0]["source_component"] == "POLICY_ENGINE"
             # the Metrics Explorer spelling with a time window (upstream ignored all three)
             window = await dash.get(
                 "/api/metrics",
                 metric_type="policy_count",
                 start_time="2025-06-15T15:06:41Z",
                 end_time="2025-06-15T15:06:42+00:00",
-                source_component="policy_engine",
+                source_component="POLICY_ENGINE",
                 limit=100,
             )
             assert window["total"] == 2 and [m["data"]["total"] for m in window["metrics"]] == [7, 6]

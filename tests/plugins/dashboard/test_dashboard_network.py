@@ -82,7 +82,8 @@ async def test_flow_statistics_count_active_flows(tmp_path: Path) -> None:
             await dash.send(network_records())
             body = await dash.get("/api/flows/statistics")
             stats = body["flow_statistics"]
-            assert (stats["total_flows"], stats["active_flows"], stats["flows_per_switch"]) == (3, 2, 1.5)
+            assert (stats["total_flows"], stats["active_flows"], stats["average_flows_per_switch"]) == (3, 2, 1.5)
+            assert stats["flows_per_switch"] == {SWITCHES[0]: 2, SWITCHES[1]: 1}
             assert stats["table_distribution"] == {"0": 3} and stats["priority_distribution"] == {"1": 2, "0": 1}
             assert len(stats["flows"][SWITCHES[0]]) == 2
             assert stats["flows"][SWITCHES[0]][0]["match_description"] == "in_port=1"

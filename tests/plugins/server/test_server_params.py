@@ -26,11 +26,34 @@ def test_times_in_every_accepted_spelling(text: str) -> None:
     assert parse_time("from", text) == T
 
 
-@pytest.mark.parametrize("text", ["soon", "-5", "nan", "2025-13-01"])
+@pytest.mark.parametrize("text", ["soon", "nan", "2025-13-01", "99999-01-01T00:00:00Z", "1e4x"])
 def test_bad_times_name_the_param(text: str) -> None:
     with pytest.raises(ParamError) as error:
         parse_time("from", text)
     assert error.value.param == "from"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2999-01-01T00:00:00Z", 2**63 - 1),
+        ("9999-12-31T23:59:59-05:00", 2**63 - 1),
+        ("7.5e306", 2**63 - 1),
+        ("1e400", 2**63 - 1),
+        ("-7.5e306", 0),
+        ("-5", 0),
+        ("1900-01-01T00:00:00Z", 0),
+        ("0001-01-01T00:00:00+05:00", 0),
+    ],
+)
+def test_well_formed_times_beyond_the_store_are_clamped(text: str, expected: int) -> None:
+    """Issue 8 item 5: a query bound a store cannot hold is clamped (it then selects nothing or everything), never a
+    400; a record's time (ingest) is not clamped: it stays an error naming the field."""
+    assert parse_time("from", text, clamp=True) == expected
+    assert Params({"from": text}).time("from") == expected
+    with pytest.raises(ParamError) as error:
+        parse_time("metrics[0].timestamp", text)
+    assert error.value.param == "metrics[0].timestamp" and "out of range" in error.value.problem
 
 
 def test_iso_output_is_utc_with_z() -> None:

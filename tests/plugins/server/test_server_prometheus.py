@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+
+import httpx
 import trio
 from flcollector import Metric, now_ns
 from flcollector.plugins.server.routes.prometheus import sanitize
@@ -57,3 +60,26 @@ async def test_series_and_self_metrics_are_exposed(running) -> None:
 def test_sanitize() -> None:
     assert sanitize("probe.tcp-rtt") == "probe_tcp_rtt"
     assert sanitize("5xx") == "_5xx"
+
+
+async def test_each_components_live_gauges_are_exposed(start_server) -> None:
+    """Issue 8 item 5: every component's ``ComponentStats.gauges()`` is on ``/metrics``: a remote sink whose remote
+    is down shows its backlog growing (records, bytes, the age of the oldest unsent one)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    extra = f'\n[[sinks.influxdb]]\nurl = "http://127.0.0.1:{closed}"\nflush_interval = "10ms"\n'
+    labels = frozenset({"instance": "influxdb", "plugin": "influxdb"}.items())
+    with trio.fail_after(20):
+        agent = await start_server(extra)
+        await agent.view.send([Metric("load", {"seq": float(i)}) for i in range(5)])
+        async with httpx.AsyncClient(base_url=agent.find("listener", "server").url) as client:
+            while True:  # the sink's delivery task fails and keeps the backlog: scrape until it shows
+                found = samples((await client.get("/metrics")).text)
+                if found.get(("flcollector_sink_backlog_records", labels), 0) >= 5:
+                    break
+                await trio.sleep(0.02)
+    agent.stop()
+    assert found[("flcollector_sink_backlog_bytes", labels)] > 0
+    assert ("flcollector_sink_oldest_unsent_age_s", labels) in found
+    assert found[("flcollector_sink_up", labels)] == 0.0

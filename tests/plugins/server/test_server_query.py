@@ -148,3 +148,28 @@ async def test_metric_names(running) -> None:
         await fill(running)
         body = (await running.client.get("/api/v1/metrics/names")).json()
     assert body["names"] == ["cpu", "mem"]
+
+
+FAR_TIMES = [
+    ("/api/v1/metrics", {"from": "2999-01-01T00:00:00Z"}, "metrics"),
+    ("/api/v1/events", {"from": "2999-01-01T00:00:00Z"}, "events"),
+    ("/api/v1/metrics", {"to": "-7.5e306"}, "metrics"),
+    ("/api/v1/fl/metrics", {"from": "2999-01-01T00:00:00Z"}, "global_metrics"),
+    ("/api/v1/fl/metrics", {"to": "-7.5e306"}, "global_metrics"),
+    ("/api/metrics", {"start_time": "2999-01-01T00:00:00Z"}, "metrics"),
+    ("/api/events", {"end_time": "-7.5e306"}, "events"),
+    ("/api/metrics/fl", {"start_time": "2999-01-01T00:00:00Z"}, "metrics"),
+    ("/api/policy/decisions", {"start_time": "2999-01-01T00:00:00Z"}, None),
+]
+
+
+@pytest.mark.parametrize(("path", "params", "key"), FAR_TIMES)
+async def test_a_time_beyond_the_store_is_an_empty_answer(running, path: str, params: dict, key: str | None) -> None:
+    """Issue 8 item 5: ``from=2999-01-01T00:00:00Z`` or ``start_time=-7.5e306`` is well formed: an empty answer."""
+    with trio.fail_after(10):
+        await fill(running)
+        response = await running.client.get(path, params=params)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        found = body if key is None else body[key]
+        assert not found or found.get("rounds") == []

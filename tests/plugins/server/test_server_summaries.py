@@ -5,6 +5,8 @@ Records are shaped as the built-in monitors write them (fl, sdn, probe, policy).
 
 from __future__ import annotations
 
+import httpx
+import pytest
 import trio
 from flcollector import Event, Metric, now_ns
 
@@ -98,6 +100,19 @@ async def test_network_metrics_over_timeframe(running) -> None:
         Metric("probe_tcp", {"rtt_avg_ms": 10.0, "loss_percent": 0.0}, time_ns=now - 10**9, tags={"target": "a"}),
         Metric("probe_tcp", {"rtt_avg_ms": 30.0, "loss_percent": 50.0}, time_ns=now - 10**8, tags={"target": "b"}),
         Metric("sdn_port", {"rx_bps": 8e7, "tx_bps": 2e7}, time_ns=now - 10**8, tags={"switch": "1", "port": "1"}),
+        # the sdn monitor's traffic accounting, two intervals: 780 + 20 of 1000 bytes FL, 120 control, 80 background
+        Metric(
+            "sdn_traffic",
+            {"fl_bytes": 700, "control_bytes": 100, "background_bytes": 0, "total_bytes": 800},
+            time_ns=now - 2 * 10**9,
+            source="sdn_controller",
+        ),
+        Metric(
+            "sdn_traffic",
+            {"fl_bytes": 100, "control_bytes": 20, "background_bytes": 80, "total_bytes": 200},
+            time_ns=now - 10**9,
+            source="sdn_controller",
+        ),
         Event("FLOW_SNAPSHOT", "4 flows", time_ns=now - 10**8, source="sdn_controller", details={"flows": flows}),
         Event("TOPOLOGY_SNAPSHOT", "3 switches", time_ns=now - 5 * 10**9, source="sdn_controller"),
         Metric("network", {"switches_count": 9}, time_ns=now - 7200 * 10**9),  # outside 1h
@@ -120,7 +135,12 @@ async def test_network_metrics_over_timeframe(running) -> None:
         "low_priority_flows": 2,
         "priority_violations": None,
     }
-    assert body["samples"] == {"network": 2, "sdn_port": 1, "probe_tcp": 2}
+    assert body["traffic_analysis"] == {
+        "fl_traffic_percentage": 80.0,
+        "control_traffic_percentage": 12.0,
+        "background_traffic_percentage": 8.0,
+    }
+    assert body["samples"] == {"network": 2, "probe_tcp": 2, "sdn_traffic": 2}
     assert bad.status_code == 400 and bad.json()["error"]["param"] == "timeframe"
 
 
@@ -129,6 +149,7 @@ async def test_network_metrics_with_nothing_stored_is_all_null(running) -> None:
         body = (await running.client.get("/api/v1/network/metrics")).json()
     assert body["topology"] == {"devices": None, "hosts": None, "links": None, "last_change": None}
     assert set(body["performance"].values()) == {None}
+    assert set(body["traffic_analysis"].values()) == {None}
     assert body["qos_metrics"]["high_priority_flows"] is None
 
 
@@ -166,3 +187,74 @@ async def test_both_faces_read_a_rounds_duration_the_same_way(running) -> None:
         dashboard = (await running.client.get("/api/metrics/fl/rounds")).json()
     assert spec["global_metrics"]["round_duration_seconds"] == [30.0, 11.0]
     assert [r["training_duration"] for r in dashboard["rounds"]] == [30.0, 11.0]
+
+
+async def test_windows_longer_than_the_row_cap_are_read_whole(start_server) -> None:
+    """Issue 8 item 6: with more rows in the window than ``max_limit`` (here 50), the newest topology, the peak, the
+    means and the traffic shares cover the whole window (aggregated in SQL), and the newest rounds are kept."""
+    agent = await start_server("max_limit = 50\n", store="sqlite_signal")
+    now, step = now_ns(), 5 * 10**9
+    records: list = []
+    for i in range(200):  # i = 0 is the newest; the oldest row holds the peak
+        at, old = now - (i + 1) * step, i >= 100
+        fields = {"switches_count": 2 if old else 3, "bandwidth_total_mbps": 1000.0 if i == 199 else float(i)}
+        records += [
+            Metric("network", fields, time_ns=at, source="sdn_controller"),
+            Metric("probe_tcp", {"rtt_avg_ms": 10.0 if old else 30.0}, time_ns=at, tags={"target": "fl"}),
+            Metric("sdn_traffic", {"fl_bytes": 100 if old else 0, "background_bytes": 0 if old else 100}, time_ns=at),
+        ]
+    for r in range(1, 81):
+        at = now - (81 - r) * step
+        records.append(Metric("fl_round", {"accuracy": r / 100}, time_ns=at, round=r, source="fl_server"))
+        records += [
+            Metric("fl_client", {"accuracy": 0.5 + c / 10, "samples": 100 * c}, time_ns=at + c, round=r,
+                   tags={"client": f"c{c}"})
+            for c in (1, 2, 3)
+        ]
+    with trio.fail_after(20):
+        before = agent.store.signal.count
+        await agent.view.send(records)
+        await agent.store.wait_for(before + len(records))
+        async with httpx.AsyncClient(base_url=agent.find("listener", "server").url) as client:
+            network = (await client.get("/api/v1/network/metrics", params={"timeframe": "1h"})).json()
+            fl = (await client.get("/api/v1/fl/metrics")).json()
+    agent.stop()
+    assert network["topology"]["devices"] == 3  # the newest, not the newest of the oldest 50 rows
+    assert network["performance"]["peak_bandwidth_mbps"] == 1000.0
+    assert network["performance"]["average_latency_ms"] == 20.0
+    assert network["traffic_analysis"]["fl_traffic_percentage"] == 50.0
+    assert network["samples"] == {"network": 200, "probe_tcp": 200, "sdn_traffic": 200}
+    assert fl["global_metrics"]["rounds"] == list(range(31, 81))  # the newest 50 rounds
+    clients = fl["client_metrics"]
+    assert set(clients) == {"c1", "c2", "c3"}
+    assert clients["c3"]["rounds_participated"] == 80 and clients["c3"]["reports"] == 80
+    assert clients["c3"]["participation_rate"] == 1.0 and clients["c3"]["data_contribution"] == 300
+    assert clients["c1"]["avg_local_accuracy"] == pytest.approx(0.6)
+
+
+async def test_clients_push_their_metrics_through_write_and_ingest(running) -> None:
+    """Issue 8 item 9: an FL client (or an agent on its node) pushes ``fl_client`` records with tag ``client`` and
+    ``round`` through ``/write`` (line protocol) or ``/api/v1/ingest`` (JSON); ``client_metrics`` then shows it."""
+    start = now_ns() - 10_000_000_000
+    await running.send(fl_records(start)[:3])  # rounds 1-3 of the server
+    lines = "\n".join(
+        f"fl_client,client=c1,round={r} accuracy={0.7 + r / 100},loss=0.5,training_time_s=12.5,samples=600i"
+        for r in (1, 2, 3)
+    )
+    report = {"accuracy": 0.8, "loss": 0.4, "training_time_s": 20.0, "samples": 300}
+    body = {"metrics": [{"name": "fl_client", "tags": {"client": "c2"}, "round": 2, "fields": report}]}
+    with trio.fail_after(10):
+        written = await running.client.post("/write", content=lines)
+        ingested = await running.client.post("/api/v1/ingest", json=body)
+        assert written.status_code == 204 and ingested.status_code == 200, (written.text, ingested.text)
+        while True:  # accepted by the pipeline: stored a moment later
+            clients = (await running.client.get("/api/v1/fl/metrics")).json()["client_metrics"]
+            if {"c1", "c2"} <= set(clients):
+                break
+            await trio.sleep(0.01)
+    c1, c2 = clients["c1"], clients["c2"]
+    assert c1["participation_rate"] == 1.0 and c1["rounds_participated"] == 3 and c1["reports"] == 3
+    assert c1["avg_local_accuracy"] == pytest.approx(0.72) and c1["avg_training_time"] == 12.5
+    assert c1["data_contribution"] == 600 and c1["avg_local_loss"] == 0.5
+    assert c2["participation_rate"] == round(1 / 3, 4) and c2["avg_local_accuracy"] == 0.8
+    assert c2["avg_training_time"] == 20.0 and c2["data_contribution"] == 300

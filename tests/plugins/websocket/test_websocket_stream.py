@@ -7,8 +7,11 @@ import json
 
 import pytest
 import trio
-from flcollector import Event, Metric
+from flcollector import Event, Metric, Record
+from flcollector.plugins.anomaly.processor import AnomalyProcessor
 from trio_websocket import ConnectionClosed, open_websocket_url
+
+T0 = 1_750_000_000 * 10**9
 
 
 def ws_url(http_url: str, query: str = "") -> str:
@@ -36,6 +39,8 @@ async def test_subscribed_stream_receives_spec_shaped_messages(running) -> None:
     assert message["stream"] == "fl_training"
     assert message["data"]["fields"] == {"accuracy": 0.9} and message["data"]["round"] == 3
     assert message["timestamp"].endswith("Z")
+    # the spec's client: updateFLCharts(data.metrics)
+    assert message["metrics"] == {"round": 3, "experiment_id": "exp_test", "accuracy": 0.9}
 
 
 async def test_alerts_policy_and_network_streams(running) -> None:
@@ -51,6 +56,30 @@ async def test_alerts_policy_and_network_streams(running) -> None:
             first, second = await next_message(ws), await next_message(ws)
     assert (first["type"], first["data"]["type"]) == ("network_alert", "LINK_DOWN")
     assert (second["type"], second["stream"]) == ("policy_event", "policy_events")
+    # the spec's client: showNetworkAlert(data.alert), logPolicyEvent(data.event)
+    alert = first["alert"]
+    assert (alert["type"], alert["alert_type"], alert["severity"]) == ("link_down", "link_down", "high")
+    assert alert["message"] == "s1-s2 down" and isinstance(alert["timestamp"], float)
+    assert second["event"]["type"] == "POLICY_DECISION" and second["event"]["message"] == "denied"
+
+
+async def test_an_anomaly_is_a_network_alert_in_the_spec_shape(running, make_component) -> None:
+    """Issue 8 item 5: the anomaly processor's latency spike reaches the spec's client as ``data.alert``."""
+    anomaly = make_component(AnomalyProcessor, {})
+    probes: list[Record] = [
+        Metric("probe_tcp", {"rtt_avg_ms": 20.0 + i % 2}, time_ns=T0 + i, source="probe") for i in range(12)
+    ]
+    probes.append(Metric("probe_tcp", {"rtt_avg_ms": 180.0}, time_ns=T0 + 12, source="probe"))
+    (event,) = [r for r in anomaly.process(probes) if isinstance(r, Event)]
+    with trio.fail_after(10):
+        async with open_websocket_url(ws_url(running.url, "?streams=network_performance")) as ws:
+            await running.agent.send([event])
+            message = await next_message(ws)
+    assert message["type"] == "network_alert"
+    alert = message["alert"]
+    assert alert["type"] == alert["alert_type"] == "network_latency_spike" and alert["severity"] == "high"
+    assert alert["current_value"] == 180.0 and alert["baseline"] == 20.5
+    assert alert["timestamp"] == (T0 + 12) / 1e9 and alert["expected_range"] == [None, 120.5]
 
 
 async def test_bad_messages_get_error_frames_and_the_socket_stays_open(running) -> None:
