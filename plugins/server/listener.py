@@ -28,8 +28,8 @@ class ServerOptions:
         "start (exit 2); no login is built in"))
     username: str | None = attrs.field(default=None, metadata=option_doc(
         "HTTP Basic user; Basic works only when both `username` and `password` are set (one without the other, or "
-        "an empty one, is a config error). The FLOPY-NET dashboard always sends `admin:securepassword`: to let it "
-        'in, set `username = "admin"` and `password = "securepassword"` knowingly',
+        "an empty one, is a config error). The FLOPY-NET dashboard always sends the login "
+        "`admin:securepassword`: to let it in, configure exactly that user and password, knowingly",
         default="none", example="researcher"))
     password: str | None = attrs.field(default=None, metadata=option_doc(
         "HTTP Basic password", default="none", example="change-me"))
