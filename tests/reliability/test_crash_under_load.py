@@ -116,5 +116,5 @@ async def test_sigterm_during_a_big_accepted_ingest_answers_it_and_stores_it(tmp
 
 
 async def _server_counters(http: httpx.AsyncClient) -> dict[str, int]:
-    counters: dict[str, int] = (await http.get("/health")).json()["components"]["listener:server"]["counters"]
+    counters: dict[str, int] = (await http.get("/health")).json()["agent_components"]["listener:server"]["counters"]
     return counters

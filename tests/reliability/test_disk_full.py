@@ -104,7 +104,7 @@ async def test_a_full_disk_is_a_503_unhealthy_and_recorded_and_nothing_acknowled
     assert refused.status_code == 503 and "retry-after" in refused.headers
     body = health.json()
     assert health.status_code == 503 and body["status"] == "unhealthy"  # the cache alone keeps nothing
-    assert body["components"][f"sink:{durable}"]["status"] == "error"
+    assert body["agent_components"][f"sink:{durable}"]["status"] == "error"
     assert again.status_code == 204
     recovered = [e for e in events if e.type == "STORAGE_RECOVERED"]
     assert recovered and all(e.details["sink"] == durable and e.details["dropped"] > 0 for e in recovered)

@@ -103,10 +103,10 @@ async def test_a_never_reading_client_is_closed_counted_and_costs_bounded_memory
                     while not done.is_set():  # samples another process's memory while the flood lasts
                         peak = max(peak, _rss_mib(pid))
                         await trio.sleep(0.05)
-                ws = (await http.get("/health")).json()["components"]["sink:websocket"]
+                ws = (await http.get("/health")).json()["agent_components"]["sink:websocket"]
                 while ws["ws_clients"]:  # until the agent let the client go
                     await trio.sleep(0.1)
-                    ws = (await http.get("/health")).json()["components"]["sink:websocket"]
+                    ws = (await http.get("/health")).json()["agent_components"]["sink:websocket"]
                 after = _rss_mib(pid)
     finally:
         with trio.CancelScope(shield=True):
