@@ -61,7 +61,7 @@ def body(kind: str, megabytes: float, client: int) -> tuple[str, bytes, int]:
     size, now = int(megabytes * 1024 * 1024) - 200, time.time_ns()  # just under max_body_bytes (10 MiB)
     if kind == "json":
         record = {"name": "bulk", "fields": {"usage": 12.5, "count": 3}, "tags": {"host": f"c{client}"}}
-        one = len(orjson.dumps(record)) + 1
+        one = len(orjson.dumps({**record, "time_ns": now})) + 1  # with its timestamp, or the body is too big
         count = size // one
         records = [{**record, "time_ns": now + i} for i in range(count)]
         return "/api/v1/ingest", orjson.dumps({"metrics": records}), count
