@@ -28,6 +28,11 @@ class OnosSource:
         body = await get_json(self.client, "/onos/v1/statistics/ports")
         return now_ns(), parse("/onos/v1/statistics/ports", body, stats.onos_port_counters)
 
+    async def _flows(self) -> tuple[int, dict[str, list[dict[str, Any]]]]:
+        """The flow counters and when they were read (the traffic of an interval is timed by its counters)."""
+        body = await get_json(self.client, "/onos/v1/flows")
+        return now_ns(), parse("/onos/v1/flows", body, stats.onos_flows)
+
     async def poll(self) -> Poll:
         """Poll devices, then links, hosts, flows, port statistics and per-device ports concurrently."""
         result = Poll()
@@ -41,7 +46,7 @@ class OnosSource:
         jobs: dict[Hashable, Callable[[], Any]] = {
             "links": lambda: self._get("/onos/v1/links", topology.onos_links),
             "hosts": lambda: self._get("/onos/v1/hosts", topology.onos_hosts),
-            "flows": lambda: self._get("/onos/v1/flows", stats.onos_flows),
+            "flows": self._flows,
             "statistics": self._statistics,
         }
         for device in ids or []:
@@ -57,8 +62,8 @@ class OnosSource:
             except EndpointError as exc:
                 result.errors.append(exc)
         result.links, result.hosts = take(result, results, "links"), take(result, results, "hosts")
-        result.flows = take(result, results, "flows")
-        result.flows_at_ns = now_ns()
+        if (flows := take(result, results, "flows")) is not None:
+            result.flows_at_ns, result.flows = flows
         if result.flows is not None and result.switches is not None:
             result.flows = {s["dpid"]: result.flows.get(s["dpid"], []) for s in result.switches}
         if (statistics := take(result, results, "statistics")) is not None:

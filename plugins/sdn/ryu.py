@@ -11,6 +11,12 @@ Both serve ``rest_topology``'s ``/v1.0/topology/*``. They differ in the statisti
 Which one answers is told once, by whether ``/stats/flows`` exists, and remembered. It is told again after the
 controller went away (it may come back as another one), when FLOPY-NET's uptime goes back (a restart), and when a
 route the remembered API has answers 404.
+
+The flow counters become traffic per interval and are set beside the port counters of the same interval (the round
+table compares a client's bytes with its switch port's), so both are read in the same round of concurrent requests
+and each is timed by its own answer: a poll's second round of requests can take hundreds of milliseconds on a busy
+machine, and traffic that moved in between would count in one interval for the ports and in the next for the flows.
+Only while the API is unknown is ``/stats/flows`` asked first, alone (its answer tells the API).
 """
 
 from __future__ import annotations
@@ -54,11 +60,10 @@ class RyuSource:
     async def _poll(self) -> Poll:
         result = Poll()
         first: dict[Hashable, Callable[[], Any]] = {"switches": self._switches}
-        if self.api != "ofctl_rest":
-            first["all_flows"] = self._all_flows
+        if self.api is None:
+            first["all_flows"] = self._all_flows  # its 404 or its answer tells the API
         got = await gather_endpoints(first)
         result.switches = take(result, got, "switches")
-        all_flows = take(result, got, "all_flows") if "all_flows" in got else None
         dpids = [s["dpid"] for s in result.switches or [] if len(s["dpid"]) == 16]
         api = self.api  # as detected by the first requests (a later 404 changes it for the next poll only)
         jobs: dict[Hashable, Callable[[], Any]] = {
@@ -67,6 +72,8 @@ class RyuSource:
         }
         if api == "flopynet":
             jobs["performance"] = self._performance
+            if "all_flows" not in got:  # read with the port counters (see the module docstring)
+                jobs["all_flows"] = self._all_flows
         for dpid in dpids if api is not None else []:  # an unknown API: a DPID could name the wrong switch
             jobs["ports", dpid] = functools.partial(self._ports, dpid)
             if api == "ofctl_rest":
@@ -78,12 +85,13 @@ class RyuSource:
         for dpid in dpids if api is not None else []:
             if (ports := take(result, results, ("ports", dpid))) is not None:
                 result.port_counters[dpid] = ports
-        result.flows_at_ns = now_ns()
         if api == "ofctl_rest":
-            result.flows = self._per_switch_flows(result, results, dpids)
-        elif all_flows is not None and result.switches is not None:
+            self._per_switch_flows(result, results, dpids)
+        elif (timed := take(result, got if "all_flows" in got else results, "all_flows")) is not None:
+            result.flows_at_ns, all_flows = timed  # when they were read, not when the poll ended
             known = set(dpids)  # FLOPY-NET never forgets the flows of a switch that left
-            result.flows = {dpid: [f for f in all_flows.get(dpid, []) if f["switch_dpid"] in known] for dpid in dpids}
+            flows = {dpid: [f for f in all_flows.get(dpid, []) if f["switch_dpid"] in known] for dpid in dpids}
+            result.flows = flows if result.switches is not None else None
         return result
 
     async def _get(self, path: str, parser: Callable[[Any], Any], **kwargs: Any) -> Any:
@@ -92,13 +100,14 @@ class RyuSource:
     async def _switches(self) -> list[dict[str, Any]]:
         return await self._get("/v1.0/topology/switches", topology.ryu_switches, main=True)
 
-    async def _all_flows(self) -> dict[str, list[dict[str, Any]]] | None:
-        """FLOPY-NET's ``/stats/flows``; its absence (404) is stock Ryu. Sets :attr:`api`."""
+    async def _all_flows(self) -> tuple[int, dict[str, list[dict[str, Any]]]] | None:
+        """FLOPY-NET's ``/stats/flows`` and when it answered; its absence (404) is stock Ryu. Sets :attr:`api`."""
         body = await get_json(self.client, "/stats/flows", allow_404=True)
+        read_at = now_ns()
         detected: Api = "ofctl_rest" if body is NOT_FOUND else "flopynet"
         if detected != self.api:
             self.api, self.detections = detected, self.detections + 1
-        return None if body is NOT_FOUND else parse("/stats/flows", body, stats.flopynet_flows)
+        return None if body is NOT_FOUND else (read_at, parse("/stats/flows", body, stats.flopynet_flows))
 
     async def _hosts(self) -> list[dict[str, Any]]:
         for path in ("/v1.0/topology/hosts", "/stats/hosts"):
@@ -132,22 +141,22 @@ class RyuSource:
             return None
         return now_ns(), parse(path, body, lambda b: stats.ryu_port_counters(b, key))
 
-    async def _flows(self, dpid: str) -> list[dict[str, Any]] | None:
+    async def _flows(self, dpid: str) -> tuple[int, list[dict[str, Any]]] | None:
         key = self.dpid_in_path(dpid)
         path = f"/stats/flow/{key}"
         body = await get_json(self.client, path, allow_404=True)
         if body is NOT_FOUND:
             return None
-        return parse(path, body, lambda b: stats.ryu_flows(b, key, dpid))
+        return now_ns(), parse(path, body, lambda b: stats.ryu_flows(b, key, dpid))
 
-    def _per_switch_flows(
-        self, poll: Poll, results: dict[Hashable, Any], dpids: list[str]
-    ) -> dict[str, list[dict[str, Any]]] | None:
-        """Stock Ryu's flows by switch; unknown as a whole if one switch's are. A 404 from ``ofctl_rest``'s own
-        route means another controller answers now: tell the API again next poll."""
+    def _per_switch_flows(self, poll: Poll, results: dict[Hashable, Any], dpids: list[str]) -> None:
+        """Stock Ryu's flows by switch into ``poll`` (timed by the last answer); unknown as a whole if one switch's
+        are. A 404 from ``ofctl_rest``'s own route means another controller answers now: tell the API again next
+        poll."""
         answers = {dpid: take(poll, results, ("flows", dpid)) for dpid in dpids}
         if any(results.get(("flows", dpid)) is None for dpid in dpids):
             self.api = None
         if poll.switches is None or any(answer is None for answer in answers.values()):
-            return None
-        return answers
+            return
+        poll.flows = {dpid: flows for dpid, (_, flows) in answers.items()}
+        poll.flows_at_ns = max((read_at for read_at, _ in answers.values()), default=0)
