@@ -16,7 +16,9 @@ The flow counters become traffic per interval and are set beside the port counte
 table compares a client's bytes with its switch port's), so both are read in the same round of concurrent requests
 and each is timed by its own answer: a poll's second round of requests can take hundreds of milliseconds on a busy
 machine, and traffic that moved in between would count in one interval for the ports and in the next for the flows.
-Only while the API is unknown is ``/stats/flows`` asked first, alone (its answer tells the API).
+While the API is unknown ``/stats/flows`` is also asked first, alone: that answer only tells the API, and FLOPY-NET's
+flows are asked again with the port counters (counters read a round of requests apart would start the traffic and
+the ports from different baselines: a stats update of the controller in between counts in one and not the other).
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ class RyuSource:
             first["all_flows"] = self._all_flows  # its 404 or its answer tells the API
         got = await gather_endpoints(first)
         result.switches = take(result, got, "switches")
+        if "all_flows" in got and self.api != "flopynet":  # its error, unless the flows are asked again below
+            take(result, got, "all_flows")
         dpids = [s["dpid"] for s in result.switches or [] if len(s["dpid"]) == 16]
         api = self.api  # as detected by the first requests (a later 404 changes it for the next poll only)
         jobs: dict[Hashable, Callable[[], Any]] = {
@@ -72,8 +76,7 @@ class RyuSource:
         }
         if api == "flopynet":
             jobs["performance"] = self._performance
-            if "all_flows" not in got:  # read with the port counters (see the module docstring)
-                jobs["all_flows"] = self._all_flows
+            jobs["all_flows"] = self._all_flows  # with the port counters, even just after telling the API
         for dpid in dpids if api is not None else []:  # an unknown API: a DPID could name the wrong switch
             jobs["ports", dpid] = functools.partial(self._ports, dpid)
             if api == "ofctl_rest":
@@ -87,7 +90,7 @@ class RyuSource:
                 result.port_counters[dpid] = ports
         if api == "ofctl_rest":
             self._per_switch_flows(result, results, dpids)
-        elif (timed := take(result, got if "all_flows" in got else results, "all_flows")) is not None:
+        elif (timed := take(result, results, "all_flows")) is not None:
             result.flows_at_ns, all_flows = timed  # when they were read, not when the poll ended
             known = set(dpids)  # FLOPY-NET never forgets the flows of a switch that left
             flows = {dpid: [f for f in all_flows.get(dpid, []) if f["switch_dpid"] in known] for dpid in dpids}
