@@ -13,12 +13,11 @@ controller went away (it may come back as another one), when FLOPY-NET's uptime 
 route the remembered API has answers 404.
 
 The flow counters become traffic per interval and are set beside the port counters of the same interval (the round
-table compares a client's bytes with its switch port's), so both are read in the same round of concurrent requests
-and each is timed by its own answer: a poll's second round of requests can take hundreds of milliseconds on a busy
-machine, and traffic that moved in between would count in one interval for the ports and in the next for the flows.
-While the API is unknown ``/stats/flows`` is also asked first, alone: that answer only tells the API, and FLOPY-NET's
-flows are asked again with the port counters (counters read a round of requests apart would start the traffic and
-the ports from different baselines: a stats update of the controller in between counts in one and not the other).
+table compares a client's bytes with its switch port's). FLOPY-NET's controller answers both from its stats loop's
+last refresh, so its ``/stats/flows`` is read before the port counters (with the switches; that request also tells
+the API) and again after them, until both reads agree (:mod:`.snapshot`): flows and ports are then one snapshot,
+timed by when the port counters answered. Stock Ryu reads the switches' live counters: a switch's flows and ports are
+asked together, each timed by its own answer.
 """
 
 from __future__ import annotations
@@ -31,7 +30,7 @@ import httpx
 import trio
 from flcollector import NOT_FOUND, EndpointError, SourceUnavailable, gather_endpoints, get_json, now_ns
 
-from . import stats, topology
+from . import snapshot, stats, topology
 from .poll import Poll, parse, take
 
 Api = Literal["flopynet", "ofctl_rest"]
@@ -62,40 +61,59 @@ class RyuSource:
     async def _poll(self) -> Poll:
         result = Poll()
         first: dict[Hashable, Callable[[], Any]] = {"switches": self._switches}
-        if self.api is None:
-            first["all_flows"] = self._all_flows  # its 404 or its answer tells the API
+        if self.api != "ofctl_rest":
+            first["all_flows"] = self._all_flows  # its 404 or its answer tells the API; FLOPY-NET's opens a snapshot
         got = await gather_endpoints(first)
         result.switches = take(result, got, "switches")
-        if "all_flows" in got and self.api != "flopynet":  # its error, unless the flows are asked again below
-            take(result, got, "all_flows")
+        opened = take(result, got, "all_flows") if "all_flows" in got else None
         dpids = [s["dpid"] for s in result.switches or [] if len(s["dpid"]) == 16]
         api = self.api  # as detected by the first requests (a later 404 changes it for the next poll only)
+        counted = dpids if api is not None else []  # an unknown API: a DPID could name the wrong switch
+        limiter = trio.CapacityLimiter(self.concurrency)
         jobs: dict[Hashable, Callable[[], Any]] = {
             "links": lambda: self._get("/v1.0/topology/links", topology.ryu_links),
             "hosts": self._hosts,
+            **self._port_jobs(counted),
         }
         if api == "flopynet":
             jobs["performance"] = self._performance
-            jobs["all_flows"] = self._all_flows  # with the port counters, even just after telling the API
-        for dpid in dpids if api is not None else []:  # an unknown API: a DPID could name the wrong switch
-            jobs["ports", dpid] = functools.partial(self._ports, dpid)
-            if api == "ofctl_rest":
-                jobs["flows", dpid] = functools.partial(self._flows, dpid)
-        results = await gather_endpoints(jobs, trio.CapacityLimiter(self.concurrency))
+        for dpid in counted if api == "ofctl_rest" else []:
+            jobs["flows", dpid] = functools.partial(self._flows, dpid)
+        results = await gather_endpoints(jobs, limiter)
         result.links, result.hosts = take(result, results, "links"), take(result, results, "hosts")
         result.performance = take(result, results, "performance")
         self._watch_uptime(result.performance)
-        for dpid in dpids if api is not None else []:
-            if (ports := take(result, results, ("ports", dpid))) is not None:
-                result.port_counters[dpid] = ports
+        self._take_ports(result, results, counted)
         if api == "ofctl_rest":
             self._per_switch_flows(result, results, dpids)
-        elif (timed := take(result, results, "all_flows")) is not None:
-            result.flows_at_ns, all_flows = timed  # when they were read, not when the poll ended
-            known = set(dpids)  # FLOPY-NET never forgets the flows of a switch that left
-            flows = {dpid: [f for f in all_flows.get(dpid, []) if f["switch_dpid"] in known] for dpid in dpids}
-            result.flows = flows if result.switches is not None else None
+        elif api == "flopynet" and opened is not None:
+            await self._settle_flows(result, opened[1], dpids, limiter)
         return result
+
+    def _port_jobs(self, dpids: list[str]) -> dict[Hashable, Callable[[], Any]]:
+        return {("ports", dpid): functools.partial(self._ports, dpid) for dpid in dpids}
+
+    @staticmethod
+    def _take_ports(poll: Poll, results: dict[Hashable, Any], dpids: list[str]) -> None:
+        for dpid in dpids:
+            if (ports := take(poll, results, ("ports", dpid))) is not None:
+                poll.port_counters[dpid] = ports
+
+    async def _settle_flows(
+        self, poll: Poll, opened: dict[str, list[dict[str, Any]]], dpids: list[str], limiter: trio.CapacityLimiter
+    ) -> None:
+        """FLOPY-NET's flows read again after the port counters, as one snapshot with them (see the module)."""
+
+        async def ports_again() -> None:
+            results = await gather_endpoints(self._port_jobs(dpids), limiter)
+            poll.port_counters = {}
+            self._take_ports(poll, results, dpids)
+
+        timed = await snapshot.settle(poll, opened, functools.partial(self._all_flows, detect=False), ports_again)
+        if timed is not None and poll.switches is not None:
+            poll.flows_at_ns, all_flows = timed
+            known = set(dpids)  # FLOPY-NET never forgets the flows of a switch that left
+            poll.flows = {dpid: [f for f in all_flows.get(dpid, []) if f["switch_dpid"] in known] for dpid in dpids}
 
     async def _get(self, path: str, parser: Callable[[Any], Any], **kwargs: Any) -> Any:
         return parse(path, await get_json(self.client, path, **kwargs), parser)
@@ -103,12 +121,15 @@ class RyuSource:
     async def _switches(self) -> list[dict[str, Any]]:
         return await self._get("/v1.0/topology/switches", topology.ryu_switches, main=True)
 
-    async def _all_flows(self) -> tuple[int, dict[str, list[dict[str, Any]]]] | None:
-        """FLOPY-NET's ``/stats/flows`` and when it answered; its absence (404) is stock Ryu. Sets :attr:`api`."""
+    async def _all_flows(self, detect: bool = True) -> tuple[int, dict[str, list[dict[str, Any]]]] | None:
+        """FLOPY-NET's ``/stats/flows`` and when it answered; its absence (404) is stock Ryu. Sets :attr:`api` (when
+        not ``detect``: only forgets it on a 404, to be told again next poll)."""
         body = await get_json(self.client, "/stats/flows", allow_404=True)
         read_at = now_ns()
         detected: Api = "ofctl_rest" if body is NOT_FOUND else "flopynet"
-        if detected != self.api:
+        if not detect:
+            self.api = None if body is NOT_FOUND else self.api
+        elif detected != self.api:
             self.api, self.detections = detected, self.detections + 1
         return None if body is NOT_FOUND else (read_at, parse("/stats/flows", body, stats.flopynet_flows))
 
