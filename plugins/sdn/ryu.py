@@ -51,7 +51,8 @@ class RyuSource:
         return dpid if self.api == "flopynet" else str(int(dpid, 16))
 
     async def poll(self) -> Poll:
-        """Poll the switches (and, unless stock Ryu is known, ``/stats/flows``), then the rest concurrently."""
+        """Poll the switches (and, unless stock Ryu is known, ``/stats/flows``), then the rest concurrently, then
+        FLOPY-NET's flows again (see the module docstring)."""
         try:
             return await self._poll()
         except SourceUnavailable:
