@@ -19,7 +19,7 @@ from flcollector import EndpointError
 
 from .poll import Poll
 
-TRIES = 3  # flow table reads after the port counters, at most (a refresh every few requests is not a network)
+TRIES = 3  # flow table reads after the port counters, at most (counters refreshed faster are kept as they came)
 Flows = dict[str, list[dict[str, Any]]]
 
 
