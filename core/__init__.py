@@ -13,11 +13,22 @@ from .components import Component, Exporter, Listener, Monitor, Processor, Runti
 from .context import RunContext
 from .counters import CounterDelta, CounterTracker
 from .durations import Duration
-from .errors import ConfigError, MalformedResponse, PluginError, SourceUnavailable
+from .errors import (
+    ConfigError,
+    MalformedResponse,
+    PluginError,
+    RecordsRejected,
+    SourceUnavailable,
+    StartupError,
+    StorageError,
+)
 from .export_tables import ExportSource, ExportTable, field_column, iso_time
 from .hookspecs import hookimpl, hookspec
-from .options import NoOptions
-from .records import LEVELS, Event, Metric, Record, now_ns, record_from_dict, record_to_dict
+from .limits import MAX_ROUND, MAX_TIME_NS, InvalidRecord, check_record, split_valid
+from .options import NoOptions, OptionDoc, option_doc
+from .receipts import Receipt
+from .records import LEVELS, Event, Level, Metric, Record, now_ns, record_from_dict, record_to_dict
+from .redact import MASK, mask_secrets, masked
 from .remote import AXES, RemoteOptions, RemoteRejected, RemoteSink, RemoteUnavailable, check_axes
 from .remote_http import HttpRemoteSink, HttpTarget, auth_headers, check_response, gzip_body
 from .source_names import SOURCE_COMPONENTS, component_name, source_name
@@ -36,6 +47,9 @@ __all__ = [
     "AXES",
     "COUNTERS",
     "LEVELS",
+    "MASK",
+    "MAX_ROUND",
+    "MAX_TIME_NS",
     "NOT_FOUND",
     "SOURCE_COMPONENTS",
     "AgentView",
@@ -57,15 +71,20 @@ __all__ = [
     "FieldStats",
     "HttpRemoteSink",
     "HttpTarget",
+    "InvalidRecord",
+    "Level",
     "Listener",
     "MalformedResponse",
     "Metric",
     "MetricQuery",
     "Monitor",
     "NoOptions",
+    "OptionDoc",
     "PluginError",
     "Processor",
+    "Receipt",
     "Record",
+    "RecordsRejected",
     "RemoteOptions",
     "RemoteRejected",
     "RemoteSink",
@@ -79,13 +98,16 @@ __all__ = [
     "SeriesSummary",
     "Sink",
     "SourceUnavailable",
+    "StartupError",
     "StatsRegistry",
+    "StorageError",
     "Store",
     "SummaryStore",
     "__version__",
     "agent_of",
     "auth_headers",
     "check_axes",
+    "check_record",
     "check_response",
     "component_name",
     "endpoint_error_event",
@@ -96,10 +118,14 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "iso_time",
+    "mask_secrets",
+    "masked",
     "now_ns",
+    "option_doc",
     "record_from_dict",
     "record_to_dict",
     "settle",
     "source_name",
+    "split_valid",
     "summarize",
 ]

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import attrs
 import trio
-from flcollector import Duration, Record, Sink
+from flcollector import Duration, Record, RecordsRejected, Sink, option_doc
 
 from .files import DailyFiles
 
@@ -23,12 +23,15 @@ from .files import DailyFiles
 class JsonlOptions:
     """Options of the ``jsonl`` sink."""
 
-    directory: str = "jsonl"  # relative to the agent's data_dir
-    # When written lines are forced to disk: "batch" after every batch (the default: an acknowledged batch survives
-    # a power cut; ~0.5 ms per batch here), "interval" at most every fsync_interval (slow disks), "never" (the OS
-    # decides). Lines always reach the OS after every batch, so a crash of the agent alone loses nothing written.
-    fsync: Literal["never", "batch", "interval"] = "batch"
-    fsync_interval: Duration = Duration(5.0)
+    directory: str = attrs.field(default="jsonl", metadata=option_doc(
+        "where the files go; a relative path is under `[agent] data_dir`. One that cannot be created stops "
+        "start-up with an error naming it", writes="directory"))
+    fsync: Literal["never", "batch", "interval"] = attrs.field(default="batch", metadata=option_doc(
+        'when lines are forced to disk: `"batch"` after every batch (an acknowledged batch survives a power cut; '
+        'about 0.5 ms per batch on the project VM), `"interval"` at most every `fsync_interval` (for slow disks), '
+        '`"never"` (the OS decides)'))
+    fsync_interval: Duration = attrs.field(default=Duration(5.0), metadata=option_doc(
+        'used with `fsync = "interval"`; files are also synced on shutdown'))
 
 
 class JsonlSink(Sink):
@@ -36,6 +39,7 @@ class JsonlSink(Sink):
 
     name = "jsonl"
     Options = JsonlOptions
+    durable = True  # the archive: durable ingest acknowledgements wait for it; the agent does not start without it
 
     def __init__(self, options: JsonlOptions, runtime: Any) -> None:
         super().__init__(options, runtime)
@@ -63,7 +67,8 @@ class JsonlSink(Sink):
         self.runtime.stats.extra["archive"] = {"directory": str(self.directory), "fsync": self.options.fsync}
 
     async def write(self, batch: Sequence[Record]) -> None:
-        """Append ``batch`` (and fsync per the policy) in a worker thread."""
+        """Append ``batch`` (and fsync per the policy) in a worker thread; raise RecordsRejected after writing all but
+        records no archive file can hold (a timestamp beyond year 9999), an OSError when the disk refused."""
         files = self._files
         if files is None:
             raise RuntimeError(f"jsonl archive {str(self.directory)!r} is not open")
@@ -71,7 +76,7 @@ class JsonlSink(Sink):
             now = trio.current_time()
             policy = self.options.fsync
             sync = policy == "batch" or (policy == "interval" and now - self._last_sync >= self.options.fsync_interval)
-            lines = await trio.to_thread.run_sync(self._write_and_sync, files, batch, sync)
+            lines, rejected = await trio.to_thread.run_sync(self._write_and_sync, files, batch, sync)
             if sync:
                 self._last_sync = now
         stats = self.runtime.stats
@@ -82,14 +87,18 @@ class JsonlSink(Sink):
             encode_fallbacks=files.fallbacks,
             fsyncs=files.fsyncs,
         )
+        if rejected:
+            raise RecordsRejected(rejected)
 
-    def _write_and_sync(self, files: DailyFiles, batch: Sequence[Record], sync: bool) -> int:
-        lines = files.write(batch)
+    def _write_and_sync(
+        self, files: DailyFiles, batch: Sequence[Record], sync: bool
+    ) -> tuple[int, list[tuple[int, str]]]:
+        written = files.write(batch)
         if sync:
             files.sync()
         elif self.options.fsync == "never":
             files.unsynced.clear()  # nothing to remember: files are never fsynced, not even when closed
-        return lines
+        return written
 
     async def close(self) -> None:
         """Flush and close every file (fsync too, unless the policy is "never")."""

@@ -13,7 +13,19 @@ from typing import Any, Literal, TypeVar
 
 import attrs
 import trio
-from flcollector import Duration, Event, EventQuery, Metric, MetricQuery, Record, SeriesSummary, Sink, now_ns
+from flcollector import (
+    Duration,
+    Event,
+    EventQuery,
+    Metric,
+    MetricQuery,
+    Record,
+    RecordsRejected,
+    SeriesSummary,
+    Sink,
+    now_ns,
+    option_doc,
+)
 
 from . import json_rows, queries, summary_sql
 from .bulk import BulkReads
@@ -27,11 +39,17 @@ T = TypeVar("T")
 class SqliteOptions:
     """Options of the ``sqlite`` sink."""
 
-    path: str = "flcollector.db"  # relative to the agent's data_dir
-    retention: Duration = Duration(14 * 86400.0)  # keep records this long (by their time_ns); 0 keeps forever
-    cleanup_interval: Duration = Duration(600.0)  # how often a retention step runs (after a write)
-    cleanup_chunk: int = attrs.field(default=5000, validator=attrs.validators.gt(0))  # rows per step and table
-    vacuum_pages: int = attrs.field(default=1000, validator=attrs.validators.ge(0))  # pages freed per step
+    path: str = attrs.field(default="flcollector.db", metadata=option_doc(
+        "the database file; a relative path is under `[agent] data_dir`. A directory that cannot be created or a "
+        "file that cannot be written stops start-up with an error naming the path", writes="file"))
+    retention: Duration = attrs.field(default=Duration(14 * 86400.0), metadata=option_doc(
+        'keep records this long, judged by their own `time_ns`; `"0s"` keeps everything'))
+    cleanup_interval: Duration = attrs.field(default=Duration(600.0), metadata=option_doc(
+        "how often a retention step runs (it runs after a write, so an idle store does no work)"))
+    cleanup_chunk: int = attrs.field(default=5000, validator=attrs.validators.gt(0), metadata=option_doc(
+        "rows deleted per step from `metrics` and from `events`; keeps each step's transaction short"))
+    vacuum_pages: int = attrs.field(default=1000, validator=attrs.validators.ge(0), metadata=option_doc(
+        "free pages returned to the file system per step (`PRAGMA incremental_vacuum`)"))
 
 
 class SqliteStore(BulkReads, Sink):
@@ -39,6 +57,7 @@ class SqliteStore(BulkReads, Sink):
 
     name = "sqlite"
     Options = SqliteOptions
+    durable = True  # the store: durable ingest acknowledgements wait for it; the agent does not start without it
 
     def __init__(self, options: SqliteOptions, runtime: Any) -> None:
         super().__init__(options, runtime)
@@ -74,11 +93,12 @@ class SqliteStore(BulkReads, Sink):
     # -- writing -----------------------------------------------------------------------------------------------
 
     async def write(self, batch: Sequence[Record]) -> None:
-        """Store ``batch`` in one transaction (off the Trio thread); raise StoreWriteError if it was rolled back."""
+        """Store ``batch`` in one transaction (off the Trio thread); raise StoreWriteError if the storage failed (all
+        rolled back), RecordsRejected after storing all but records with values SQLite cannot hold."""
         writer = self._require_writer()
         async with self._write_lock:
             due = self.options.retention > 0 and trio.current_time() >= self._next_cleanup
-            metrics, events = await trio.to_thread.run_sync(writer.write, batch)
+            metrics, events, rejected = await trio.to_thread.run_sync(writer.write, batch)
             stats = self.runtime.stats
             stats.count("metrics_written", metrics)
             stats.count("events_written", events)
@@ -88,6 +108,8 @@ class SqliteStore(BulkReads, Sink):
                 full = deleted >= self.options.cleanup_chunk
                 self._next_cleanup = trio.current_time() + (0.0 if full else float(self.options.cleanup_interval))
             self._publish_counts()
+        if rejected:
+            raise RecordsRejected(rejected)
 
     async def cleanup(self) -> int:
         """Run one retention step now; return how many rows it deleted (0 when retention is 0)."""

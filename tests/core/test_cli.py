@@ -41,6 +41,12 @@ def test_shipped_configs_pass_check(name: str, capsys: pytest.CaptureFixture[str
     assert ": OK" in capsys.readouterr().out
 
 
+def test_the_demo_template_passes_check(capsys: pytest.CaptureFixture[str]) -> None:
+    """`flcollector demo`'s template is valid as shipped, placeholders and all (the demo fills them in)."""
+    assert main(["check", "-c", str(ROOT / "core" / "demo.toml")]) == 0
+    assert ": OK" in capsys.readouterr().out
+
+
 def test_bad_config_exits_2_naming_file_table_and_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "bad.toml"
     config.write_text('[[monitors.system]]\nper_cpus = true\n')
@@ -59,7 +65,7 @@ def test_data_dir_that_cannot_be_created_is_one_clear_error(tmp_path: Path, caps
     blocker.write_text("not a folder")
     config = tmp_path / "ok.toml"
     config.write_text("[[monitors.system]]\n[[sinks.jsonl]]\n")
-    assert main(["run", "-c", str(config), "--data-dir", str(blocker / "data")]) == 1
+    assert main(["run", "-c", str(config), "--data-dir", str(blocker / "data")]) == 2
     err = capsys.readouterr().err
     assert f"data dir '{blocker / 'data'}' cannot be created" in err and "Traceback" not in err
 
