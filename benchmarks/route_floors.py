@@ -92,7 +92,6 @@ def prepare(data: Path, wanted: dict[str, int]) -> tuple[Path, bool]:
 
 async def serve(args: argparse.Namespace) -> None:
     """Run the agent on ``--data`` (filling the store first unless a previous run did), print its URL, wait."""
-    from flcollector import now_ns
     from flcollector.agent import Agent
     from flcollector.config import load_config
 
@@ -102,15 +101,7 @@ async def serve(args: argparse.Namespace) -> None:
     async with trio.open_nursery() as nursery:
         await nursery.start(agent.run)
         if not filled:
-            now = now_ns()
-            for start in range(0, args.metrics, 5000):
-                await agent.send([api.records(i, now) for i in range(start, min(start + 5000, args.metrics))])
-            for start in range(0, args.events, 5000):
-                await agent.send([api.event(i, now) for i in range(start, min(start + 5000, args.events))])
-            sqlite = agent.stats.get("sink", "sqlite")
-            assert sqlite is not None
-            while sqlite.counters["records_out"] < args.metrics + args.events:  # noqa: ASYNC110 - a counter
-                await trio.sleep(0.1)
+            await api.fill(agent, args.metrics, args.events)
             (Path(args.serve) / "filled.json").write_text(json.dumps(wanted))
         server = agent.find("listener", "server")
         print(json.dumps({"url": server.url, "pid": os.getpid()}), flush=True)
@@ -175,13 +166,7 @@ async def floor(args: argparse.Namespace) -> None:
         return orjson.dumps([dict(zip(columns, row, strict=True)) for row in rows])
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                await send({"type": message["type"] + ".complete"})
-                if message["type"] == "lifespan.shutdown":
-                    return
-        if scope["type"] != "http":
+        if await api.answer_lifespan(scope, receive, send) or scope["type"] != "http":
             return
         path = scope["path"]
         body = run(path.removeprefix("/sql/")) if path.startswith("/sql/") else constant
