@@ -11,7 +11,7 @@ row; both give the same bytes (a test compares them). The shapes are ``record`` 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 import attrs
 from flcollector import Event, EventQuery, Metric, MetricQuery, Store
@@ -48,7 +48,7 @@ def _json_rows(store: Store) -> JsonRowStore | None:
     capable = _capable.get(kind)
     if capable is None:  # a Protocol isinstance check costs microseconds: once per store class
         capable = _capable[kind] = isinstance(store, JsonRowStore)
-    return store if capable else None
+    return cast(JsonRowStore, store) if capable else None  # checked above, once per class
 
 
 async def metric_page(store: Store, query: MetricQuery, shape: str, item: Callable[[Metric], Any]) -> Page:
