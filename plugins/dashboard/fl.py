@@ -143,7 +143,7 @@ async def fl_rounds(request: Request) -> dict[str, Any]:
         raise ParamError("end_round", f"end_round ({end_round}) is before start_round ({start_round})")
     low = max(start_round, since_round + 1 if since_round is not None else 0)
     where, done = await rounds_scope(view, params)
-    window = RoundWindow(low, end_round, since_ns, order, offset, count)
+    window = RoundWindow(low, end_round, since_ns, "desc" if order == "desc" else "asc", offset, count)
     items: list[dict[str, Any]] = []
     if min_acc is None and max_acc is None and not include_stats:  # only the page's rounds are read (by the store)
         found = await round_page(view, where, window)
