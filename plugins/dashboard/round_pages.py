@@ -14,7 +14,7 @@ from typing import Literal, Protocol, cast, runtime_checkable
 import attrs
 from flcollector import Metric, MetricQuery, Store
 
-from .data import SCAN_LIMIT, DataView
+from .data import DataView
 from .rounds import RoundFilter, load_rounds
 
 
@@ -76,17 +76,8 @@ async def round_page(view: DataView, where: RoundFilter, window: RoundWindow) ->
     """The rounds :func:`~.rounds.load_rounds` loads for ``where``, narrowed to ``window`` and paged."""
     store = _round_store(view.store)
     if store is not None:
-        scope = MetricQuery(
-            names=["fl_round"],
-            experiment=where.experiment,
-            min_round=where.min_round,
-            max_round=where.max_round,
-            start_ns=where.start_ns,
-            end_ns=where.end_ns,
-            limit=SCAN_LIMIT,
-        )
         found = await store.newest_per_round(
-            scope,
+            where.query(),
             min_round=window.min_round,
             max_round=window.max_round,
             after_ns=window.after_ns,

@@ -116,7 +116,6 @@ async def test_a_scope_over_the_scan_limit_is_left_to_the_python_path(
             assert await store.newest_per_round(scope) is None  # 15 rows of `a`: over the limit of 10
             found = await store.newest_per_round(MetricQuery(names=["fl_round"], experiment="a", limit=15))
             assert found is not None and found[1:] == (10, 12)
-            monkeypatch.setattr(round_pages, "SCAN_LIMIT", 10)
             monkeypatch.setattr("flcollector.plugins.dashboard.rounds.SCAN_LIMIT", 10)
             declined = await _answers(dash)
             monkeypatch.setitem(round_pages._capable, SqliteStore, False)
