@@ -2,7 +2,7 @@
 
 Layout under ``directory``: ``<number>.seg`` files holding frames (a 20-byte header ``length, crc32, records,
 enqueued_ns`` and the units, each length-prefixed), and ``ack``, the position ``(segment, offset)`` before which the
-remote acknowledged everything (written to a temporary file and renamed, so it is never torn). A restart resumes
+remote acknowledged everything (two slots overwritten in turn, so it is never torn: :mod:`.ackfile`). A restart resumes
 at the acknowledged position, so duplicates are bounded to the frames in flight when the agent died. A torn tail
 (the agent killed mid-write) is cut off at recovery. Segments wholly before the acknowledged position are deleted,
 so the disk holds the backlog plus at most one segment already delivered. The newest frames are also kept in memory
@@ -20,13 +20,13 @@ from pathlib import Path
 
 import trio
 
+from .ackfile import AckFile
 from .framecache import CachedFrame, FrameCache, Position
 from .sendqueue import SendQueue, Taken
 from .stats import ComponentStats
 
 HEADER = struct.Struct("<IIIQ")  # payload length, crc32 of the payload, records, enqueued_ns
 UNIT = struct.Struct("<I")
-ACK = struct.Struct("<QQI")  # segment, offset, crc32 of both
 MiB = 1 << 20
 CACHE_BYTES = 8 * MiB  # the newest frames kept in memory (see framecache)
 
@@ -63,6 +63,7 @@ class DiskQueue(SendQueue):
         self._fd: int | None = None  # append descriptor of the last segment
         self._lock = trio.Lock()  # reads and evictions both move the read position
         self._cache = FrameCache(cache_bytes)
+        self._ack_file = AckFile(directory / "ack", fsync=fsync)
 
     def _path(self, number: int) -> Path:
         return self.directory / f"{number:020d}.seg"
@@ -92,18 +93,10 @@ class DiskQueue(SendQueue):
             self.log.info("disk buffer %s holds %d records (%d bytes) from a previous run; delivering them",
                           self.directory, self.pending_records, self.pending_bytes)
 
-    def _read_ack(self) -> Position | None:
-        try:
-            data = (self.directory / "ack").read_bytes()
-            segment, offset, crc = ACK.unpack(data)
-        except (OSError, struct.error):
-            return None
-        return (segment, offset) if zlib.crc32(data[:16]) == crc else None
-
     def _recover(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         numbers = sorted(int(p.stem) for p in self.directory.glob("*.seg") if p.stem.isdigit())
-        ack = self._read_ack() or ((numbers[0], 0) if numbers else (1, 0))
+        ack = self._ack_file.open() or ((numbers[0], 0) if numbers else (1, 0))
         for number in [n for n in numbers if n < ack[0]]:
             self._path(number).unlink(missing_ok=True)
         numbers = [n for n in numbers if n >= ack[0]]
@@ -164,7 +157,7 @@ class DiskQueue(SendQueue):
         while view:
             view = view[os.write(fd, view) :]
         if self.fsync:
-            os.fsync(fd)
+            os.fdatasync(fd)  # the data and the file's new length; its times need not be forced
 
     # -- reading, acknowledging, evicting -----------------------------------------------------------------------
 
@@ -222,14 +215,7 @@ class DiskQueue(SendQueue):
     def _persist_ack(self, ack: Position, finished: list[int], size: int | None) -> int | None:
         """Write the acknowledged position, delete finished segments, and (given ``size``) return the enqueue
         time of the frame at ``ack`` read from its header."""
-        data = struct.pack("<QQ", *ack)
-        tmp = self.directory / "ack.tmp"
-        with tmp.open("wb") as f:
-            f.write(data + struct.pack("<I", zlib.crc32(data)))
-            if self.fsync:
-                f.flush()
-                os.fsync(f.fileno())
-        os.replace(tmp, self.directory / "ack")
+        self._ack_file.write(ack)
         for number in finished:
             self._path(number).unlink(missing_ok=True)
         return None if size is None else self._enqueued_at(ack, size)
@@ -261,7 +247,8 @@ class DiskQueue(SendQueue):
             return records, size
 
     async def close(self) -> None:
-        """Close the append file; what is pending stays for the next run."""
+        """Close the append file and the ack file; what is pending stays for the next run."""
+        self._ack_file.close()
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
