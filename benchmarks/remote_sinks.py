@@ -11,8 +11,12 @@ agent and the same libraries, sending the same payload one request at a time:
 - ``bodies``: the same loop with every batch encoded before timing, so its ratio prices encoding too (the encoding
   cost per record is printed beside it).
 
-Modes run interleaved, their order rotated run by run; figures are medians. CPU columns are microseconds per
-record of this process (all threads) and of the server process, steadier than records/s on a shared machine.
+The sink coalesces queued batches into requests of up to ``max_request_records`` (5000) while a backlog waits, as
+it does here; ``single`` is the sink held to one batch per request, as the floors post.
+
+Modes run interleaved, their order rotated run by run; a ratio is the median of each run's own ratio (modes of one
+run ran under the same load), records/s are medians. CPU columns are microseconds per record of this process (all
+threads) and of the server process, steadier than records/s on a shared machine.
 Servers: Debian's influxd, prometheus (remote-write receiver on) and redis-server, started on 127.0.0.1 under a
 temporary folder.
 Run: ``.venv/bin/python benchmarks/remote_sinks.py [--count 100000] [--batch 1000] [--runs 3] [--only influxdb]``.
@@ -151,9 +155,9 @@ def bare_redis(port: int, prefix: str) -> Floor:
     return run
 
 
-MODES = ("floor", "bodies", "memory", "disk", "fsync")
-SINK_OPTIONS = {"memory": {}, "disk": {"buffer": "disk", "buffer_fsync": False},
-                "fsync": {"buffer": "disk", "buffer_fsync": True}}
+MODES = ("floor", "bodies", "memory", "single", "disk", "fsync")
+SINK_OPTIONS: dict[str, dict[str, Any]] = {
+    "memory": {}, "disk": {"buffer": "disk", "buffer_fsync": False}, "fsync": {"buffer": "disk", "buffer_fsync": True}}
 
 
 def main() -> None:
@@ -188,8 +192,9 @@ def run_mode(mode: str, cls: type[Any], options: dict[str, Any], floor: Floor, r
         sink = build(cls, folder, options)
         bodies = [sink.encode(records[i : i + batch]) for i in batches]
         floor(bodies.__getitem__, len(bodies), meter)
-    else:
-        through_sink(cls, options | SINK_OPTIONS[mode], records, batch, folder, meter)
+    else:  # "single": one batch per request, as the floors post (no coalescing of a backlog)
+        extra = SINK_OPTIONS.get(mode, {"max_request_records": batch})
+        through_sink(cls, options | extra, records, batch, folder, meter)
 
 
 def run_all(args: Any, root: Path, influx: InfluxServer, prometheus: PrometheusServer,
@@ -210,8 +215,8 @@ def run_all(args: Any, root: Path, influx: InfluxServer, prometheus: PrometheusS
     if "influxdb" in args.only:
         httpx.post(f"{influx.url}/query", params={"q": "CREATE DATABASE bench"}).raise_for_status()
     print(f"{args.count} metrics (3 fields, 2 tags), batches of {args.batch}, median of {args.runs} runs")
-    print(f"{'sink':<14}{'floor/s':>9}{'memory/s':>10}{'ratio':>7}{'bodies/s':>10}{'ratio':>7}{'encode':>8}"
-          f"{'disk':>7}{'fsync':>7}   CPU us/record: floor, memory (this process / server)")
+    print(f"{'sink':<14}{'floor/s':>9}{'memory/s':>10}{'ratio':>7}{'single':>7}{'bodies/s':>10}{'ratio':>7}"
+          f"{'encode':>8}{'disk':>7}{'fsync':>7}   CPU us/record: floor, memory (this process / server)")
     for name in args.only.split(","):
         cls, options, floor, server = setups[name]
         assert server.process is not None
@@ -228,13 +233,24 @@ def run_all(args: Any, root: Path, influx: InfluxServer, prometheus: PrometheusS
                 rates[mode].append(args.count / meter.wall)
                 cpu[mode].append((meter.cpu / args.count * 1e6, meter.server_cpu / args.count * 1e6))
         rate = {mode: statistics.median(values) for mode, values in rates.items()}
+        ratio = run_ratios(rates)
         us = {mode: tuple(statistics.median(c[i] for c in values) for i in (0, 1)) for mode, values in cpu.items()}
         encode_us = encoding_cost(cls, options, args.batch, root / f"{name}-encode")
-        print(f"{name:<14}{rate['floor']:>9,.0f}{rate['memory']:>10,.0f}{rate['memory'] / rate['floor']:>7.2f}"
-              f"{rate['bodies']:>10,.0f}{rate['memory'] / rate['bodies']:>7.2f}{encode_us:>6.1f}us"
-              f"{rate['disk'] / rate['memory']:>7.2f}{rate['fsync'] / rate['memory']:>7.2f}"
+        print(f"{name:<14}{rate['floor']:>9,.0f}{rate['memory']:>10,.0f}{ratio('memory', 'floor'):>7.2f}"
+              f"{ratio('single', 'floor'):>7.2f}{rate['bodies']:>10,.0f}{ratio('memory', 'bodies'):>7.2f}"
+              f"{encode_us:>6.1f}us{ratio('disk', 'memory'):>7.2f}{ratio('fsync', 'memory'):>7.2f}"
               f"   {us['floor'][0]:.1f}/{us['floor'][1]:.1f}, {us['memory'][0]:.1f}/{us['memory'][1]:.1f}")
-    print("ratio: memory against floor, then against bodies; disk and fsync: against the same sink's memory mode")
+    print("ratios, each the median of the runs' own: memory against floor, then against bodies; single (the sink "
+          "sending one batch per request, as the floors do) against floor;\ndisk and fsync against the same sink's "
+          "memory mode. Records/s: medians.")
+
+
+def run_ratios(rates: dict[str, list[float]]) -> Callable[[str, str], float]:
+    """``ratio(mode, base)``: the median of each run's own ratio (modes of one run ran back to back)."""
+    def ratio(mode: str, base: str) -> float:
+        return statistics.median(m / b for m, b in zip(rates[mode], rates[base], strict=True))
+
+    return ratio
 
 
 def encoding_cost(cls: type[Any], options: dict[str, Any], batch: int, folder: Path) -> float:

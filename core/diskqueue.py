@@ -2,11 +2,11 @@
 
 Layout under ``directory``: ``<number>.seg`` files holding frames (a 20-byte header ``length, crc32, records,
 enqueued_ns`` and the units, each length-prefixed), and ``ack``, the position ``(segment, offset)`` before which the
-remote acknowledged everything (two slots overwritten in turn, so it is never torn: :mod:`.ackfile`). A restart resumes
-at the acknowledged position, so duplicates are bounded to the frames in flight when the agent died. A torn tail
-(the agent killed mid-write) is cut off at recovery. Segments wholly before the acknowledged position are deleted,
-so the disk holds the backlog plus at most one segment already delivered. The newest frames are also kept in memory
-once written (:mod:`.framecache`): a delivery that keeps up sends them without reading them back, and one
+remote acknowledged everything (two slots overwritten in turn, so it is never torn: :mod:`.ackfile`). A restart
+resumes at the acknowledged position, so duplicates are bounded to the frames in flight when the agent died. A torn
+tail (the agent killed mid-write) is cut off at recovery. Segments wholly before the acknowledged position are
+deleted, so the disk holds the backlog plus at most one segment already delivered. The newest frames are also kept
+in memory once written (:mod:`.framecache`): a delivery that keeps up sends them without reading them back, and an
 acknowledgement costs one hop to a worker thread.
 """
 
