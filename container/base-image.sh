@@ -108,10 +108,10 @@ make_base() {
 write_lock() {
 	make_base
 	local out="$REPO/container/constraints.txt"
-	log "lock: resolving flcollector[parquet] in $BASE_IMAGE"
+	log "lock: resolving flcollector[parquet,report] in $BASE_IMAGE"
 	{
 		cat <<-EOF
-			# The image's lock: exact versions of flcollector's dependencies with the parquet extra, and setuptools to
+			# The image's lock: exact versions of flcollector's dependencies with the parquet and report extras, and setuptools to
 			# build flcollector itself (pip install --no-build-isolation), resolved for the Python of
 			# $BASE_IMAGE.
 			# Regenerate with \`container/base-image.sh lock\` when pyproject.toml's dependencies change
@@ -121,7 +121,7 @@ write_lock() {
 			-e PIP_CERT=/run/secrets/pip_ca -e PIP_DISABLE_PIP_VERSION_CHECK=1 "$BASE_IMAGE" sh -euc '
 				mkdir /tmp/src && cd /repo && cp -r pyproject.toml setup.py README.md core plugins /tmp/src/
 				python3 -m venv /tmp/venv
-				/tmp/venv/bin/pip install --quiet "/tmp/src[parquet]" "setuptools>=70.1" >&2
+				/tmp/venv/bin/pip install --quiet "/tmp/src[parquet,report]" "setuptools>=70.1" >&2
 				/tmp/venv/bin/pip freeze --all --exclude flcollector --exclude pip'
 	} >"$WORK/constraints.txt"
 	mv "$WORK/constraints.txt" "$out"

@@ -8,8 +8,9 @@ exit 2). A config the agent rejects prints nothing here: ``flcollector check`` r
 Problems found:
 
 * a source that the config enables, but that neither the file nor the environment gives an address;
-* a directory the config writes to (``[agent] data_dir``, every enabled component's ``directory``/``*_dir``
-  option, the directory of a sink's ``path``) that this uid cannot write, or cannot create.
+* a directory the config writes to (every option whose ``option_doc`` says it ``writes`` a file or a directory:
+  ``[agent] data_dir``, the sinks' ``directory`` and ``path``, the export directory; a file's directory too) that
+  this uid cannot write, or cannot create.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 import attrs
 from flcollector.config import DEFAULT_PORTS, Config, load_config
 from flcollector.errors import ConfigError
+from flcollector.options import DOC_KEY, OptionDoc
 
 
 def missing_addresses(config: Config, sources: list[str]) -> Iterator[str]:
@@ -58,18 +60,23 @@ def written_paths(config: Config) -> dict[Path, tuple[bool, list[str]]]:
             found.setdefault(path, (is_file, []))[1].append(why)
 
     for field in attrs.fields(type(config.agent)):
-        if field.name.endswith("_dir"):
+        if _writes(field):
             add(getattr(config.agent, field.name), f"[agent] {field.name}")
     for component in config.components:
         if not component.common.enabled or not attrs.has(type(component.options)):
             continue
         for field in attrs.fields(type(component.options)):
-            value = getattr(component.options, field.name)
-            if field.name == "directory" or field.name.endswith(("_dir", "_directory")):
-                add(value, f"[{component.table}] {field.name}", base=data_dir)
-            elif field.name == "path" and component.kind == "sink":
-                add(value, f"[{component.table}] path", base=data_dir, is_file=True)
+            kind = _writes(field)
+            if kind is not None:
+                add(getattr(component.options, field.name), f"[{component.table}] {field.name}", base=data_dir,
+                    is_file=kind == "file")
     return found
+
+
+def _writes(field: Any) -> str | None:
+    """``"file"`` or ``"directory"`` when the option names a place the agent writes (its ``option_doc`` says so)."""
+    doc = field.metadata.get(DOC_KEY)
+    return doc.writes if isinstance(doc, OptionDoc) else None
 
 
 def unwritable(path: Path, *, is_file: bool) -> str | None:

@@ -104,7 +104,9 @@ check_image() {
 		die "HOME is not writable"
 	$ENGINE run --rm --label "flcollector.test=$RUN_ID" "$IMAGE" python -c 'import pyarrow.parquet' ||
 		die "pyarrow (the parquet extra) is not in the image"
-	log "image: labels, user flcollector, HEALTHCHECK, writable HOME ($home), pyarrow: ok"
+	$ENGINE run --rm --label "flcollector.test=$RUN_ID" "$IMAGE" python -c 'import matplotlib' ||
+		die "matplotlib (the report extra) is not in the image"
+	log "image: labels, user flcollector, HEALTHCHECK, writable HOME ($home), pyarrow, matplotlib: ok"
 }
 
 # Run the image once with "$@" as podman arguments; it must exit 2 and say every word in WANT (an array).
@@ -206,6 +208,16 @@ check_topology() {
 	status="$(api /health | json_get 'd["status"]')"
 	[[ "$status" == healthy ]] || die "/health says $status"
 	log "compose: API on $published only, /health $status, $rounds fl_round records from the emulators"
+
+	# the export API writes into the image's exports volume, and the report (the report extra) is drawn
+	local export_id
+	export_id="$(curl --silent --show-error --fail --max-time 60 -X POST -d '{"format": "json"}' "$API/api/v1/export" |
+		json_get 'd["export_id"] if d["status"] == "completed" else ""')" || die "POST /api/v1/export failed"
+	[[ -n "$export_id" ]] || die "the export did not complete"
+	$ENGINE exec "$COLLECTOR" test -s "/app/exports/$export_id.json" || die "export $export_id is not in /app/exports"
+	api /api/v1/report >"$WORK/report.html" || die "/api/v1/report failed"
+	grep -q "<!doctype html>" "$WORK/report.html" || die "/api/v1/report gave no HTML report"
+	log "compose: an export in /app/exports ($export_id), /api/v1/report drawn: ok"
 
 	# SIGTERM: everything the store accepted before the stop is in it after the stop
 	local accepted stored

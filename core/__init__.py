@@ -16,8 +16,9 @@ from .durations import Duration
 from .errors import ConfigError, MalformedResponse, PluginError, SourceUnavailable
 from .export_tables import ExportSource, ExportTable, field_column, iso_time
 from .hookspecs import hookimpl, hookspec
-from .options import NoOptions
-from .records import LEVELS, Event, Metric, Record, now_ns, record_from_dict, record_to_dict
+from .options import NoOptions, OptionDoc, option_doc
+from .records import LEVELS, Event, Level, Metric, Record, now_ns, record_from_dict, record_to_dict
+from .redact import MASK, mask_secrets, masked
 from .remote import AXES, RemoteOptions, RemoteRejected, RemoteSink, RemoteUnavailable, check_axes
 from .remote_http import HttpRemoteSink, HttpTarget, auth_headers, check_response, gzip_body
 from .source_names import SOURCE_COMPONENTS, component_name, source_name
@@ -36,6 +37,7 @@ __all__ = [
     "AXES",
     "COUNTERS",
     "LEVELS",
+    "MASK",
     "NOT_FOUND",
     "SOURCE_COMPONENTS",
     "AgentView",
@@ -57,12 +59,14 @@ __all__ = [
     "FieldStats",
     "HttpRemoteSink",
     "HttpTarget",
+    "Level",
     "Listener",
     "MalformedResponse",
     "Metric",
     "MetricQuery",
     "Monitor",
     "NoOptions",
+    "OptionDoc",
     "PluginError",
     "Processor",
     "Record",
@@ -96,7 +100,10 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "iso_time",
+    "mask_secrets",
+    "masked",
     "now_ns",
+    "option_doc",
     "record_from_dict",
     "record_to_dict",
     "settle",

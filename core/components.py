@@ -160,11 +160,3 @@ class Exporter:
         """Write ``records`` to ``path`` and return the path written."""
         raise NotImplementedError
 
-
-COMPONENT_KINDS: dict[str, type] = {
-    "monitor": Monitor,
-    "listener": Listener,
-    "processor": Processor,
-    "sink": Sink,
-    "exporter": Exporter,
-}

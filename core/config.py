@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import attrs
 
+from .durations import Duration
 from .errors import ConfigError
 from .loader import Registry, load_registry
 from .options import OptionError, build_options, option_names
@@ -35,6 +36,7 @@ BUILTIN_DEFAULT = """
 [[sinks.jsonl]]
 [[sinks.cache]]
 [[sinks.websocket]]
+[[listeners.export]]
 [server]
 """
 
@@ -151,46 +153,89 @@ def _int(text: str) -> int:
         raise ValueError(f"expected an integer, got {text!r}") from None
 
 
+def _days(text: str) -> float:
+    try:
+        days = float(text)
+    except ValueError:
+        raise ValueError(f"expected a number of days (decimals allowed), got {text!r}") from None
+    if not days >= 0:  # also refuses nan
+        raise ValueError(f"expected 0 or more days, got {text!r}")
+    return days
+
+
+def _duration(text: str) -> str:
+    Duration.parse(text.strip())  # checked here, so the message names the variable
+    return text.strip()
+
+
+#: ``(variable, dotted path, parser)``: a variable sets the key at the path (``monitors.fl.url`` on every instance);
+#: the parser checks and converts its text. Also read by ``python -m flcollector.docs`` to name each key's variable.
+ENV_VARIABLES: list[tuple[str, str, Callable[[str], Any]]] = [
+    ("COLLECTOR_HOST", "server.host", str),
+    ("COLLECTOR_PORT", "server.port", _int),
+    ("COLLECTION_INTERVAL", "agent.interval", str),
+    ("DATA_DIR", "agent.data_dir", str),
+    ("EXPERIMENT_ID", "agent.experiment", str),
+    ("LOG_LEVEL", "agent.log_level", lambda s: s.strip().upper()),
+    ("SDN_CONTROLLER_TYPE", "monitors.sdn.controller", lambda s: s.strip().lower()),
+    ("API_AUTH_ENABLED", "server.auth_enabled", _bool),
+    ("API_USERNAME", "server.username", str),
+    ("API_PASSWORD", "server.password", str),
+    ("API_TOKEN", "server.token", str),
+    ("CORS_ORIGINS", "server.cors_origins", lambda s: [o.strip() for o in s.split(",") if o.strip()]),
+    ("RETENTION_DAYS", "sinks.sqlite.retention", lambda s: f"{_int(s)}d"),
+    ("ENABLE_ANOMALY_DETECTION", "processors.anomaly.enabled", _bool),
+    # the export API (the spec's variables)
+    ("EXPORTS_DIR", "listeners.export.directory", str),
+    ("EXPORT_RETENTION_DAYS", "listeners.export.retention_days", _days),
+    ("EXPORT_WAIT", "listeners.export.wait", _duration),
+    # FLOPY-NET's switches for its monitors
+    ("FL_MONITOR_ENABLED", "monitors.fl.enabled", _bool),
+    ("POLICY_MONITOR_ENABLED", "monitors.policy.enabled", _bool),
+    ("NETWORK_MONITOR_ENABLED", "monitors.sdn.enabled", _bool),
+    # the remote sinks (INFLUXDB_HOST / REDIS_HOST also enable them, see ENV_ENABLES)
+    ("INFLUXDB_DB", "sinks.influxdb.database", str),
+    ("INFLUXDB_TOKEN", "sinks.influxdb.token", str),
+    ("INFLUXDB_ORG", "sinks.influxdb.org", str),
+    ("INFLUXDB_BUCKET", "sinks.influxdb.bucket", str),
+    # the GNS3 server (FLOPY-NET's collector reads GNS3_URL and GNS3_PROJECT_NAME)
+    ("GNS3_URL", "monitors.gns3.url", str),
+    ("GNS3_PROJECT_ID", "monitors.gns3.project_id", str),
+    ("GNS3_PROJECT_NAME", "monitors.gns3.project_name", str),
+    ("GNS3_USER", "monitors.gns3.username", str),
+    ("GNS3_PASSWORD", "monitors.gns3.password", str),
+    ("GNS3_TOKEN", "monitors.gns3.token", str),
+]
+
+
+#: ``(prefix, dotted path)``: ``<PREFIX>_URL``, else ``http://<PREFIX>_HOST:<PREFIX>_PORT`` sets the URL at the path.
+ENV_URLS: list[tuple[str, str]] = [
+    ("FL_SERVER", "monitors.fl.url"),
+    ("POLICY_ENGINE", "monitors.policy.url"),
+    ("SDN_CONTROLLER", "monitors.sdn.url"),
+    ("INFLUXDB", "sinks.influxdb.url"),
+]
+
+
+def variables_of(path: str) -> list[str]:
+    """The variables that set the key at dotted ``path`` (``monitors.fl.url``), as the docs name them."""
+    names = [var for var, dotted, _ in ENV_VARIABLES if dotted == path]
+    names += [f"{prefix}_URL, or {prefix}_HOST + {prefix}_PORT" for prefix, dotted in ENV_URLS if dotted == path]
+    if path == "sinks.redis.url":
+        names.append("REDIS_URL, or REDIS_HOST + REDIS_PORT, REDIS_PASSWORD, REDIS_DB")
+    if path == "processors.rounds.node_ips":
+        names.append("NODE_IP_<NAME>")
+    return names
+
+
 def env_overrides(env: Mapping[str, str]) -> list[tuple[str, str, Any]]:
     """Return ``(variable, dotted path, value)`` for every recognised variable set in ``env``.
 
     A path ``monitors.fl.url`` applies to every ``[[monitors.fl]]`` instance; a monitor that is not configured is
     not created by an env variable. Raises ConfigError for a value of the wrong type.
     """
-    simple: list[tuple[str, str, Any]] = [
-        ("COLLECTOR_HOST", "server.host", str),
-        ("COLLECTOR_PORT", "server.port", _int),
-        ("COLLECTION_INTERVAL", "agent.interval", str),
-        ("DATA_DIR", "agent.data_dir", str),
-        ("EXPERIMENT_ID", "agent.experiment", str),
-        ("LOG_LEVEL", "agent.log_level", lambda s: s.strip().upper()),
-        ("SDN_CONTROLLER_TYPE", "monitors.sdn.controller", lambda s: s.strip().lower()),
-        ("API_AUTH_ENABLED", "server.auth_enabled", _bool),
-        ("API_USERNAME", "server.username", str),
-        ("API_PASSWORD", "server.password", str),
-        ("API_TOKEN", "server.token", str),
-        ("CORS_ORIGINS", "server.cors_origins", lambda s: [o.strip() for o in s.split(",") if o.strip()]),
-        ("RETENTION_DAYS", "sinks.sqlite.retention", lambda s: f"{_int(s)}d"),
-        ("ENABLE_ANOMALY_DETECTION", "processors.anomaly.enabled", _bool),
-        # FLOPY-NET's switches for its monitors
-        ("FL_MONITOR_ENABLED", "monitors.fl.enabled", _bool),
-        ("POLICY_MONITOR_ENABLED", "monitors.policy.enabled", _bool),
-        ("NETWORK_MONITOR_ENABLED", "monitors.sdn.enabled", _bool),
-        # the remote sinks (INFLUXDB_HOST / REDIS_HOST also enable them, see ENV_ENABLES)
-        ("INFLUXDB_DB", "sinks.influxdb.database", str),
-        ("INFLUXDB_TOKEN", "sinks.influxdb.token", str),
-        ("INFLUXDB_ORG", "sinks.influxdb.org", str),
-        ("INFLUXDB_BUCKET", "sinks.influxdb.bucket", str),
-        # the GNS3 server (FLOPY-NET's collector reads GNS3_URL and GNS3_PROJECT_NAME)
-        ("GNS3_URL", "monitors.gns3.url", str),
-        ("GNS3_PROJECT_ID", "monitors.gns3.project_id", str),
-        ("GNS3_PROJECT_NAME", "monitors.gns3.project_name", str),
-        ("GNS3_USER", "monitors.gns3.username", str),
-        ("GNS3_PASSWORD", "monitors.gns3.password", str),
-        ("GNS3_TOKEN", "monitors.gns3.token", str),
-    ]
     found: list[tuple[str, str, Any]] = []
-    for var, path, parse in simple:
+    for var, path, parse in ENV_VARIABLES:
         if var in env:
             try:
                 found.append((var, path, parse(env[var])))
@@ -199,12 +244,7 @@ def env_overrides(env: Mapping[str, str]) -> list[tuple[str, str, Any]]:
     node_ips = node_ips_from(env)
     if node_ips:
         found.append(("NODE_IP_*", "processors.rounds.node_ips", node_ips))
-    for prefix, path in (
-        ("FL_SERVER", "monitors.fl.url"),
-        ("POLICY_ENGINE", "monitors.policy.url"),
-        ("SDN_CONTROLLER", "monitors.sdn.url"),
-        ("INFLUXDB", "sinks.influxdb.url"),
-    ):
+    for prefix, path in ENV_URLS:
         url = _url_from(env, prefix)
         if url:
             found.append((f"{prefix}_URL" if env.get(f"{prefix}_URL") else f"{prefix}_HOST", path, url))

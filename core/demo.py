@@ -84,16 +84,21 @@ def build_emulators() -> dict[str, Emulator]:
     return emulators
 
 
+def _address(emulator: Emulator) -> str:
+    """``host:port`` of a running emulator (the template writes ``http://$<key>_address``)."""
+    return (emulator.url or "").split("://", 1)[-1]
+
+
 def write_config(emulators: dict[str, Emulator], data_dir: Path, port: int, registry: Any) -> Path:
     """Fill the template with the real URLs, leave out what is missing, and write ``<data_dir>/demo.toml``."""
     text = TEMPLATE_PATH.read_text(encoding="utf-8")
     text = _PORT.sub(f"port = {port}", text)  # the only port in the template is [server]'s
     text = Template(text).safe_substitute(
         data_dir=str(data_dir).replace("\\", "/"),
-        **{f"{key}_url": emulator.url or "" for key, emulator in emulators.items()},
+        **{f"{key}_address": _address(emulator) for key, emulator in emulators.items()},
     )
-    fl_address = (emulators["fl"].url or "").split("://", 1)[-1]
-    text = text.replace('"fl-server:8081"', f'"{fl_address}"')  # the probe's target: the emulated FL server
+    # the probe's target: the emulated FL server
+    text = text.replace('"fl-server:8081"', f'"{_address(emulators["fl"])}"')
 
     def has(kind: str, name: str) -> bool:
         if kind == "monitor" and name in ("fl", "policy", "sdn", "gns3") and name not in emulators:

@@ -18,7 +18,7 @@ for every format (the CSV, Parquet and flat-JSON files agree):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from typing import Any, Literal
 
@@ -80,7 +80,7 @@ class ExportTable:
     columns: tuple[str, ...]
     types: tuple[ColumnType, ...]
     count: int | None
-    chunks: Callable[[], AsyncIterator[list[Row]]]
+    chunks: Callable[[], AsyncGenerator[list[Row], None]]
     tags: tuple[tuple[int, str], ...] = ()
     fields: tuple[tuple[int, str], ...] = ()
 
@@ -124,7 +124,7 @@ def events_table(
         rows = _counted(lambda: store.event_rows(selection, CHUNK), count)
         return ExportTable("events", EVENT_COLUMNS, EVENT_TYPES, events, rows)
 
-    async def tally() -> AsyncIterator[list[Row]]:
+    async def tally() -> AsyncGenerator[list[Row], None]:
         found = await store.event_tally(selection, bucket_ns)
         yield [(iso_time(start), start, *rest) for start, *rest in found]
 
@@ -132,12 +132,12 @@ def events_table(
 
 
 def _counted(
-    chunks: Callable[[], AsyncIterator[list[Row]]], count: Callable[[int], None]
-) -> Callable[[], AsyncIterator[list[Row]]]:
+    chunks: Callable[[], AsyncGenerator[list[Row], None]], count: Callable[[int], None]
+) -> Callable[[], AsyncGenerator[list[Row], None]]:
     """Wrap ``chunks`` so every chunk handed on is counted (the progress bar), and the source is always closed."""
 
-    async def counted() -> AsyncIterator[list[Row]]:
-        async with aclosing(chunks()) as source:  # type: ignore[type-var]
+    async def counted() -> AsyncGenerator[list[Row], None]:
+        async with aclosing(chunks()) as source:
             async for rows in source:
                 count(len(rows))
                 yield rows

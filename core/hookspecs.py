@@ -24,54 +24,76 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 @hookspec
 def register_monitors() -> list[type]:
-    """Return monitor classes (subclasses of ``flcollector.Monitor``) this plugin provides.
+    """Return monitor classes (``flcollector.Monitor`` subclasses): ``async collect() -> Iterable[Metric | Event]``.
 
-    Each class has a unique ``name``; the config enables an instance with ``[[monitors.<name>]]``. The core calls
-    ``collect()`` every ``interval``, with ``timeout`` and ``jitter``, backing off while the source is down.
+    Enabled with ``[[monitors.<name>]]``. The core calls ``collect()`` every ``interval`` (plus random ``jitter``)
+    under ``timeout``; an overrunning collection is counted (``overruns``), never stacked. Raise ``SourceUnavailable``
+    when the source is down: the core backs off exponentially up to ``[agent] max_backoff`` and emits one
+    ``SOURCE_UNREACHABLE`` event when it goes down and one ``SOURCE_RECOVERED`` when it returns (httpx connection
+    errors, timeouts and HTTP 5xx count as this too). Raise ``MalformedResponse`` for an answer of the wrong shape:
+    one ``MALFORMED_RESPONSE`` error event and a ``malformed`` counter, and the next collection comes at the normal
+    interval. Any other exception is a plugin bug: logged with the plugin's name and traceback, counted, reported as
+    a ``PLUGIN_ERROR`` event; the agent goes on.
     """
     raise NotImplementedError
 
 
 @hookspec
 def register_listeners() -> list[type]:
-    """Return listener classes (subclasses of ``flcollector.Listener``): push inputs that run until stopped.
+    """Return listener classes (``flcollector.Listener``): long-running inputs and services,
+    ``async run(send, task_status)``.
 
-    Enabled with ``[[listeners.<name>]]``; the bundled HTTP server is the listener ``server`` (``[server]``).
+    Enabled with ``[[listeners.<name>]]``; call ``task_status.started()`` when ready and ``await send(records)`` per
+    input. Listeners start before the monitors and stop after them, and finish on their own when
+    ``agent.shutting_down`` is set. The bundled HTTP server is the listener ``server``, configured by the ``[server]``
+    table; the export API's service is the listener ``export``.
     """
     raise NotImplementedError
 
 
 @hookspec
 def register_processors() -> list[type]:
-    """Return processor classes (subclasses of ``flcollector.Processor``): sync batch transforms.
+    """Return processor classes (``flcollector.Processor``): synchronous ``process(batch) -> batch``.
 
-    Enabled with ``[[processors.<name>]]``, applied in config order between the inputs and the sinks.
+    Enabled with ``[[processors.<name>]]``, applied in config order between inputs and sinks. A processor may drop,
+    change or add records (derived metrics, alert events). One that raises is counted and skipped for that batch;
+    the batch goes on unchanged.
     """
     raise NotImplementedError
 
 
 @hookspec
 def register_sinks() -> list[type]:
-    """Return sink classes (subclasses of ``flcollector.Sink``); a sink that also answers queries is a store.
+    """Return sink classes (``flcollector.Sink``): async context managers with ``async write(batch)``; flush in
+    ``close()``.
 
-    Enabled with ``[[sinks.<name>]]``; the core gives each sink its own bounded buffer and batcher.
+    Enabled with ``[[sinks.<name>]]``. The core gives each sink instance its own bounded buffer (``buffer_size``) and
+    batcher (``batch_size``, ``flush_interval``), and applies ``when_full = "block" | "drop_oldest" |
+    "drop_newest"``; every dropped record is counted and shown in ``/health``. A failed write is retried ``retries``
+    times, then its batch is counted as dropped. A sink that also implements the ``Store`` protocol
+    (``query_metrics``, ``query_events``, ``latest_metrics``, ...) is what the server reads.
     """
     raise NotImplementedError
 
 
 @hookspec
 def register_exporters() -> list[type]:
-    """Return exporter classes (subclasses of ``flcollector.Exporter``) that turn query results into files."""
+    """Return exporter classes (``flcollector.Exporter``): ``async export(records, path, options) -> Path`` turns
+    query results into files (``flcollector export -f csv -o out.csv``, the export API's formats).
+    """
     raise NotImplementedError
 
 
 @hookspec
 def register_routes(agent: AgentView) -> list[Any]:
-    """Return Starlette ``Route``/``WebSocketRoute``/``Mount`` objects to add to the bundled server's app.
+    """Return Starlette ``Route``, ``WebSocketRoute`` or ``Mount`` objects to add to the bundled server's app.
 
-    Called once when the server starts, after every sink opened; ``agent`` gives the store, the open components
-    (``agent.find("sink", "cache")``), stats and run context. A handler reads it back from its request with
-    ``flcollector.agent_of(request)``. The server's own routes come first: a path it serves cannot be taken over.
+    Called once, when the server starts (every sink is open by then), with the ``AgentView``; a handler finds it
+    again with ``flcollector.agent_of(request)``: the store (``agent.store``), the cache (``agent.find("sink",
+    "cache")``), the stats (``agent.stats``, ``agent.health()``) and the run context (``agent.context``). Answer from
+    these; never call a source on the request path. The spec's routes come first, so a plugin cannot take one of
+    their paths (the duplicate is logged and left out); a hook that raises is logged, shown in ``/health`` under
+    ``plugins_failed``, and the agent goes on.
     """
     raise NotImplementedError
 
@@ -81,15 +103,14 @@ def register_routes(agent: AgentView) -> list[Any]:
 
 @hookspec
 def startup(agent: AgentView) -> None:
-    """Called once after every component is open and before the monitors start; must not block."""
+    """Called once with the ``AgentView`` after every component is open and before the monitors start. Must not
+    block."""
 
 
 @hookspec
 def shutdown(agent: AgentView) -> None:
-    """Called once after the monitors stopped and every sink flushed; must not block."""
+    """Called once with the ``AgentView`` after the monitors stopped and every sink flushed. Must not block."""
 
 
-HOOKS: tuple[str, ...] = (
-    "register_monitors", "register_listeners", "register_processors", "register_sinks",
-    "register_exporters", "register_routes", "startup", "shutdown",
-)
+#: Every hook, in the order defined here (the docs list them in this order).
+HOOKS: tuple[str, ...] = tuple(name for name, value in list(globals().items()) if hasattr(value, f"{PROJECT}_spec"))

@@ -28,6 +28,34 @@ class OptionError(ValueError):
         self.known = known or []
 
 
+#: The metadata key of an option's documentation (see :func:`option_doc`).
+DOC_KEY = "flcollector.doc"
+
+
+@attrs.frozen
+class OptionDoc:
+    """How one option is documented: ``text`` is its meaning (Markdown); ``example`` a value the sample config shows
+    instead of the default (needed when the default is None); ``default`` a phrase PLUGINS.md shows instead of the
+    default's literal (``"the interval, at least 5 s"``); ``set_in_sample`` makes the sample set it (a value to
+    change, such as a server's address) rather than show it commented out; ``writes`` says the option names a
+    ``"file"`` or ``"directory"`` the agent writes (the container's entrypoint checks that it can, before it starts).
+    """
+
+    text: str
+    example: Any = None
+    default: str | None = None
+    set_in_sample: bool = False
+    writes: Literal["file", "directory"] | None = None
+
+
+def option_doc(text: str, *, example: Any = None, default: str | None = None, set_in_sample: bool = False,
+               writes: Literal["file", "directory"] | None = None) -> dict[str, OptionDoc]:
+    """Field metadata that documents an option once: PLUGINS.md's option tables and the commented sample configs
+    are generated from it (``python -m flcollector.docs``), e.g.
+    ``url: str = attrs.field(default="http://x:80", metadata=option_doc("the server's base URL"))``."""
+    return {DOC_KEY: OptionDoc(text, example, default, set_in_sample, writes)}
+
+
 @attrs.define
 class NoOptions:
     """Options class for components that take no options."""

@@ -31,6 +31,7 @@ from .backoff import Backoff
 from .components import Runtime, Sink
 from .diskqueue import DiskQueue
 from .durations import Duration
+from .options import option_doc
 from .records import Record, now_ns
 from .sendqueue import MemoryQueue, SendQueue
 from .settings import SinkCommon
@@ -74,16 +75,25 @@ class RemoteRejected(Exception):
 class RemoteOptions:
     """Options every remote sink has (its own options class adds its fields after these)."""
 
-    buffer: Literal["memory", "disk"] = "memory"  # "disk": survives restarts and outages of the agent too
-    max_bytes: int = attrs.field(default=256 * MiB, validator=attrs.validators.gt(0))  # the backlog's budget
-    directory: str | None = None  # disk buffer directory; default <data_dir>/buffers/<instance>
-    buffer_fsync: bool = True  # force each appended batch and each acknowledgement to disk (power cuts too)
-    max_request_bytes: int = attrs.field(default=4 * MiB, validator=attrs.validators.gt(0))  # before compression
-    # records per request when a backlog waits (queued batches coalesced; one batch is never split)
-    max_request_records: int = attrs.field(default=5000, validator=attrs.validators.gt(0))
-    timeout: Duration = Duration(10.0)  # per request
-    backoff_initial: Duration = Duration(0.5)  # first wait after a failed request; doubles up to backoff_max
-    backoff_max: Duration = Duration(30.0)
+    buffer: Literal["memory", "disk"] = attrs.field(default="memory", metadata=option_doc(
+        "`\"memory\"` or `\"disk\"` (acknowledged only after the remote's 2xx; replayed after restarts)"))
+    max_bytes: int = attrs.field(default=256 * MiB, validator=attrs.validators.gt(0), metadata=option_doc(
+        "the backlog's budget; past it, `when_full` decides", default="`268435456` (256 MiB)"))
+    directory: str | None = attrs.field(default=None, metadata=option_doc(
+        "the disk buffer's folder (relative paths are under `data_dir`)", default="`<data_dir>/buffers/<instance>`",
+        example="buffers/central", writes="directory"))
+    buffer_fsync: bool = attrs.field(default=True, metadata=option_doc(
+        "force each queued batch and each acknowledgement to disk (a power cut loses nothing queued); `false` "
+        "still survives a crash of the agent"))
+    max_request_bytes: int = attrs.field(default=4 * MiB, validator=attrs.validators.gt(0), metadata=option_doc(
+        "uncompressed bytes per request; bigger backlogs go in several requests"))
+    max_request_records: int = attrs.field(default=5000, validator=attrs.validators.gt(0), metadata=option_doc(
+        "records per request while a backlog waits (queued batches coalesced)"))
+    timeout: Duration = attrs.field(default=Duration(10.0), metadata=option_doc("per request"))
+    backoff_initial: Duration = attrs.field(default=Duration(0.5), metadata=option_doc(
+        "the first wait after a failed request; it doubles up to `backoff_max`"))
+    backoff_max: Duration = attrs.field(default=Duration(30.0), metadata=option_doc(
+        "the longest wait between failed requests"))
 
 
 class RemoteSink(Sink):

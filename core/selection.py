@@ -65,7 +65,6 @@ COMPONENTS: dict[str, Component] = {
     "policy": _both(_POLICY_METRICS, _POLICY_EVENTS),
     "system": _SYSTEM_METRICS,
 }
-DEFAULT_COMPONENTS = ("fl", "network", "policy")
 
 #: Field keys that are cumulative counters: aggregated as their rate per second, not their mean. Besides these,
 #: every key ending in ``_total`` (the Prometheus convention that ``system_net`` and ``system_diskio`` follow).

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 import orjson
@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 
 #: Returned by :func:`get_json` for a 404 when the caller allows it (an endpoint this source does not have).
 NOT_FOUND: Any = object()
+
+#: an endpoint's key in a poll (a path, or a tuple for per-switch requests)
+K = TypeVar("K", bound=Hashable)
 
 
 class EndpointError(Exception):
@@ -94,7 +97,7 @@ def _json_name(value: Any) -> str:
     return "null" if value is None else _JSON_NAMES.get(type(value), "number")
 
 
-def settle(results: Mapping[Hashable, Any]) -> dict[Hashable, EndpointError]:
+def settle(results: Mapping[K, Any]) -> dict[K, EndpointError]:
     """Return the endpoints of one poll that failed (``{key: EndpointError}``), judging the poll as a whole.
 
     Raises :class:`~flcollector.MalformedResponse` when every endpoint answered nonsense, and
@@ -126,18 +129,18 @@ def endpoint_error_event(runtime: Runtime, error: EndpointError, *, role: str = 
 
 
 async def gather_endpoints(
-    jobs: Mapping[Hashable, Callable[[], Awaitable[Any]]], limiter: trio.CapacityLimiter | None = None
-) -> dict[Hashable, Any]:
+    jobs: Mapping[K, Callable[[], Awaitable[Any]]], limiter: trio.CapacityLimiter | None = None
+) -> dict[K, Any]:
     """Run ``jobs`` concurrently (at most ``limiter.total_tokens`` at a time); return each result, or the
     :class:`EndpointError` it raised.
 
     A :class:`SourceUnavailable` from any job is re-raised once, unwrapped, after all jobs ended (so the core sees
     one clear error rather than an exception group).
     """
-    results: dict[Hashable, Any] = {}
+    results: dict[K, Any] = {}
     async with trio.open_nursery() as nursery:
 
-        async def run(key: Hashable, job: Callable[[], Awaitable[Any]]) -> None:
+        async def run(key: K, job: Callable[[], Awaitable[Any]]) -> None:
             try:
                 if limiter is None:
                     results[key] = await job()

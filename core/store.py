@@ -6,7 +6,7 @@ objects so the REST layer, the CLI and tests build them the same way.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import attrs
@@ -174,8 +174,9 @@ class Aggregation:
 
 
 @runtime_checkable
-class BulkStore(Protocol):
-    """Streaming and aggregating reads over a :class:`Selection`, in bounded memory whatever its size.
+class BulkStore(Store, Protocol):
+    """A store that also streams and aggregates reads over a :class:`Selection`, in bounded memory whatever its
+    size.
 
     Row layouts (every value as stored; a missing tag or field is None):
 
@@ -195,13 +196,13 @@ class BulkStore(Protocol):
 
     def metric_rows(
         self, selection: Selection, layout: MetricLayout, chunk: int = 20_000
-    ) -> AsyncIterator[list[tuple[Any, ...]]]:
+    ) -> AsyncGenerator[list[tuple[Any, ...]], None]:
         """Yield the selected metrics as raw rows, ``chunk`` rows at a time."""
         ...
 
     def aggregated_rows(
         self, selection: Selection, layout: MetricLayout, aggregation: Aggregation, chunk: int = 20_000
-    ) -> AsyncIterator[list[tuple[Any, ...]]]:
+    ) -> AsyncGenerator[list[tuple[Any, ...]], None]:
         """Yield one aggregated row per series and bucket, computed by the store (not by reading every row)."""
         ...
 
@@ -209,7 +210,7 @@ class BulkStore(Protocol):
         """Return how many events the selection holds."""
         ...
 
-    def event_rows(self, selection: Selection, chunk: int = 20_000) -> AsyncIterator[list[tuple[Any, ...]]]:
+    def event_rows(self, selection: Selection, chunk: int = 20_000) -> AsyncGenerator[list[tuple[Any, ...]], None]:
         """Yield the selected events as raw rows, ``chunk`` rows at a time."""
         ...
 

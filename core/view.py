@@ -8,16 +8,19 @@ a component needs from the config reaches it as its options (and, for monitors, 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import attrs
 import trio
 
+from .components import Exporter
 from .context import RunContext
 from .records import Record
+from .redact import masked
 from .stats import StatsRegistry
 from .store import Store
 
@@ -76,6 +79,12 @@ class AgentView:
         return self._agent.shutting_down
 
     @property
+    def settings(self) -> Mapping[str, Any]:
+        """The ``[agent]`` settings as resolved (file, environment, command line), read-only: plain values
+        (durations in seconds), secrets masked. For describing the set-up (a manifest), not for configuring."""
+        return MappingProxyType(masked(self._agent.settings))
+
+    @property
     def store(self) -> Store | None:
         """The first sink that answers queries, or None when no store is configured."""
         return self._agent.store
@@ -104,6 +113,12 @@ class AgentView:
     def plugin_routes(self) -> list[Any]:
         """The Starlette routes plugins add through ``register_routes`` (collected once; the server serves them)."""
         return self._agent.plugin_routes()
+
+    def exporter(self, name: str) -> type[Exporter] | None:
+        """The installed exporter class called ``name`` (``"csv"``, ``"rounds"``, ``"report"``...), or None. From the
+        plugins the agent loaded at start: nothing is imported again."""
+        found = self._agent.registry.get("exporter", name)
+        return found if isinstance(found, type) and issubclass(found, Exporter) else None
 
     def configured(self, kind: str) -> list[Configured]:
         """Every enabled instance of ``kind`` as the config resolved it, opened or not, in config order."""

@@ -20,7 +20,6 @@ from starlette.types import ASGIApp
 
 from ._fl_training import iso_utc
 from ._flask import arg, float_arg, internal_error, jsonify
-from .base import _FaultMiddleware
 
 if TYPE_CHECKING:
     from .fl_server import FlServerEmulator
@@ -155,12 +154,10 @@ ROUTES: dict[str, tuple[Handler, dict[str, Any] | None]] = {
 
 
 def fl_routes(emu: FlServerEmulator) -> list[BaseRoute]:
-    """The routes, each with the per-path faults (``malformed_endpoints``, ``failing_endpoints``)."""
+    """The routes, each answering its own error while its path is in ``failing_endpoints``."""
 
     def route(path: str, handler: Handler, error: dict[str, Any] | None) -> Route:
         async def endpoint(request: Request) -> Response:
-            if path in emu.malformed_endpoints:
-                return Response(b"<html>502 Bad Gateway</html>", media_type="application/json")
             if path in emu.failing_endpoints:
                 return jsonify(error, 500) if error is not None else internal_error()
             return handler(emu, request)
@@ -179,4 +176,4 @@ def fl_app(emu: FlServerEmulator) -> ASGIApp:
 
     app = Starlette(routes=fl_routes(emu), exception_handlers={404: page_not_found})
     app.router.redirect_slashes = False
-    return _FaultMiddleware(app, emu)
+    return app

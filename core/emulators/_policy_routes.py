@@ -20,7 +20,6 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
 from ._flask import arg, jsonify, not_found
-from .base import _FaultMiddleware
 
 if TYPE_CHECKING:
     from .policy_engine import PolicyEngineEmulator
@@ -226,7 +225,7 @@ def policy_routes(emu: PolicyEngineEmulator) -> list[BaseRoute]:
 
 
 def policy_app(emu: PolicyEngineEmulator) -> ASGIApp:
-    """The routes with Werkzeug's HTML 404 (the engine registers no 404 handler) and the base fault modes."""
+    """The routes with Werkzeug's HTML 404 (the engine registers no 404 handler)."""
     app = Starlette(routes=policy_routes(emu), exception_handlers={404: not_found})
     app.router.redirect_slashes = False
-    return _FaultMiddleware(app, emu)
+    return app

@@ -8,18 +8,21 @@ Fault modes (``Emulator.fault``):
 - ``"malformed"``: every answer is a 200 with a body that is not JSON.
 - ``"down"``: the server stops listening (connections are refused) until the fault is cleared.
 
-Source-specific faults (cursor reset, restart with a fresh event buffer) live in each emulator's own state.
+And per path: a path in ``broken_paths`` (:meth:`Emulator.break_path`) answers a 200 whose body is not JSON while
+the others answer normally. Every request is counted (``requests``, ``requested`` per path) and fires
+``request_seen``. One middleware applies all of this to every emulator; source-specific faults (cursor reset, a
+route's own error answer, restart with a fresh event buffer) live in each emulator's own state.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from typing import Any, Literal
+from collections import Counter
+from typing import Literal
 
 import trio
 from starlette.applications import Starlette
-from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -31,7 +34,7 @@ log = logging.getLogger("flcollector.emulators")
 
 
 class _FaultMiddleware:
-    """ASGI middleware applying the emulator's current HTTP-level fault to every request."""
+    """ASGI middleware applying the emulator's current HTTP-level faults to every request (see the module)."""
 
     def __init__(self, app: ASGIApp, emulator: Emulator) -> None:
         self.app = app
@@ -41,15 +44,18 @@ class _FaultMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        self.emulator.requests += 1
-        fault = self.emulator.fault
+        emulator = self.emulator
+        emulator.note_request(scope["path"])
+        fault = emulator.fault
         if fault == "slow":
-            await trio.sleep(self.emulator.slow_delay)
+            await trio.sleep(emulator.slow_delay)
         elif fault == "error":
             await JSONResponse({"error": "injected failure"}, status_code=500)(scope, receive, send)
             return
-        elif fault == "malformed":
-            await Response(b'{"truncated": [1, 2', media_type="application/json")(scope, receive, send)
+        if fault == "malformed" or scope["path"] in emulator.broken_paths:
+            # a truncated document for the whole source; a proxy's error page for one broken path
+            body = b'{"truncated": [1, 2' if fault == "malformed" else b"<html>502 Bad Gateway</html>"
+            await Response(body, media_type="application/json")(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
@@ -64,6 +70,9 @@ class Emulator:
         self.fault: Fault = None
         self.slow_delay = 0.5
         self.requests = 0
+        self.requested: Counter[str] = Counter()  # requests per path, to see what a client asked for
+        self.request_seen = trio.Event()  # set whenever an HTTP request arrives (also one answered by a fault)
+        self.broken_paths: set[str] = set()  # paths answering a 200 whose body is not JSON
         self.url: str | None = None
         self._fault_changed = trio.Event()
         self._listening = trio.Event()
@@ -81,9 +90,27 @@ class Emulator:
         """Return the Starlette routes of this source's API."""
         raise NotImplementedError
 
+    def inner_app(self) -> ASGIApp:
+        """Return the source's own app (its routes; a source with its own 404 answer overrides this)."""
+        return Starlette(routes=self.routes())
+
     def app(self) -> ASGIApp:
-        """Return the ASGI app: the routes wrapped in fault injection."""
-        return _FaultMiddleware(Starlette(routes=self.routes()), self)
+        """Return the ASGI app: :meth:`inner_app` wrapped in fault injection."""
+        return _FaultMiddleware(self.inner_app(), self)
+
+    def note_request(self, path: str) -> None:
+        """Count a request to ``path`` and wake whoever waits on ``request_seen``."""
+        self.requests += 1
+        self.requested[path] += 1
+        self.request_seen.set()
+        self.request_seen = trio.Event()
+
+    def break_path(self, path: str, broken: bool = True) -> None:
+        """Make ``path`` answer a 200 whose body is not JSON (``broken=False`` mends it)."""
+        if broken:
+            self.broken_paths.add(path)
+        else:
+            self.broken_paths.discard(path)
 
     def set_fault(self, fault: Fault, slow_delay: float | None = None) -> None:
         """Switch the fault mode (``None`` clears it); ``"down"`` closes the listener until cleared."""
@@ -132,17 +159,3 @@ class Emulator:
             self._stopped.set()
             log.info("%s is down (fault injected)", self.label)
 
-
-def json_error(message: str, status: int = 400) -> JSONResponse:
-    """Return a JSON error body, as the real sources do."""
-    return JSONResponse({"error": message}, status_code=status)
-
-
-async def read_json(request: Request) -> Any:
-    """Return the request's JSON body, or None when it has none."""
-    body = await request.body()
-    if not body:
-        return None
-    import orjson
-
-    return orjson.loads(body)

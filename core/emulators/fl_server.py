@@ -10,7 +10,7 @@ policy that denies the next round stops it (:meth:`stop_by_policy`) until the po
 (:meth:`restart_training`), which runs the remaining rounds **numbered from 1 again** (Flower counts rounds per
 training loop), replacing rows; a process restart (:meth:`restart`) starts a fresh buffer, fresh metrics and a new
 ``start_time`` and also numbers rounds from 1. Faults besides the base ones: :meth:`cursor_reset` (the next
-``/events`` ignores the cursor, as when it was evicted), ``malformed_endpoints`` (a 200 that is not JSON),
+``/events`` ignores the cursor, as when it was evicted), ``break_path`` (a 200 that is not JSON),
 ``failing_endpoints`` (the route's own error answer), ``storage_ready = False`` (``/rounds`` answers 500 and no
 row is stored) and ``delay_round_events`` (the row is written but ``EVALUATION_COMPLETED`` and ``ROUND_COMPLETED``
 come only with the next :meth:`step` or :meth:`flush_events`: the moment upstream has between the two).
@@ -65,11 +65,9 @@ class FlServerEmulator(Emulator):
         self.produced_events: list[dict[str, Any]] = []  # every event ever logged, evicted ones included
         self.served_rounds: dict[tuple[int, str], dict[str, Any]] = {}  # (round, timestamp) -> row, as served
         self.served_events: dict[str, dict[str, Any]] = {}  # event_id -> event, as served
-        self.malformed_endpoints: set[str] = set()
         self.failing_endpoints: set[str] = set()
         self.delay_round_events = False
         self.restart_allowed = False  # what the policy says when /status asks after a stop
-        self.restarts = 0
         self.ignore_cursor_once = False
         self._held: list[tuple[str, dict[str, Any], float]] = []
         self._last_clock = 0.0
@@ -330,7 +328,6 @@ class FlServerEmulator(Emulator):
     def restart(self) -> None:
         """Restart the process: new event buffer (new ids), new metrics and ``start_time``; the rounds DB is kept,
         and the new training numbers its rounds from 1 again, replacing rows as they complete."""
-        self.restarts += 1
         self._held = []
         self._boot()
 
@@ -342,8 +339,8 @@ class FlServerEmulator(Emulator):
 
         return fl_routes(self)
 
-    def app(self) -> ASGIApp:
-        """The routes with the real server's JSON 404, wrapped in the base class's fault injection."""
+    def inner_app(self) -> ASGIApp:
+        """The routes with the real server's JSON 404 (the base class adds the faults)."""
         from ._fl_routes import fl_app
 
         return fl_app(self)

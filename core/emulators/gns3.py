@@ -29,13 +29,11 @@ from typing import Any
 import httpx
 import trio
 from starlette.routing import BaseRoute
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ._gns3_model import Link, Node, Project, clean_filters
 from ._gns3_routes import gns3_routes
 from ._gns3_topology import flopynet_project
 from .base import Emulator
-from .policy_engine import PathFaults
 
 #: The degradation the demo applies to the FL server's uplink: 80 ms each way, 2 % loss.
 DEGRADED = {"delay": [80, 0], "packet_loss": [2]}
@@ -93,9 +91,7 @@ class Gns3Emulator(Emulator):
         self.notifications_sent = 0
         self.history: list[tuple[str, dict[str, Any]]] = []  # every link update asked for: (link_id, body)
         self.auto_closed = 0
-        self.broken_paths: set[str] = set()  # fault: paths answering a 200 whose body is not JSON
         self.closed = trio.Event()  # set whenever a project closes (tests await it)
-        self.request_seen = trio.Event()  # set whenever an HTTP request arrives (also one refused by a fault)
         self.listener_left = trio.Event()  # set whenever a stream listener disconnects
 
     # -- topology helpers ---------------------------------------------------------------------------------------
@@ -202,18 +198,6 @@ class Gns3Emulator(Emulator):
         if filters is not None:
             auth = self.credentials if self.v2_auth else None
             await put_link(self.url, self.project.project_id, uplink.link_id, {"filters": filters}, auth=auth)
-
-    def app(self) -> ASGIApp:
-        """The routes with the base fault modes, plus the per-path faults; ``request_seen`` fires per request."""
-        inner = PathFaults(super().app(), self.broken_paths)
-
-        async def app(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] == "http":
-                self.request_seen.set()
-                self.request_seen = trio.Event()
-            await inner(scope, receive, send)
-
-        return app
 
     def routes(self) -> list[BaseRoute]:
         """The controller's routes under ``/v2`` and ``/v3``."""

@@ -22,9 +22,8 @@ import time
 import uuid
 from typing import Any
 
-from starlette.responses import Response
 from starlette.routing import BaseRoute
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from ._policy_checks import MAX_DECISIONS, RULES, Checks
 from .base import Emulator
@@ -56,19 +55,6 @@ def truncate(details: Any) -> dict[str, Any]:
     return {"summary": str(details)[:500]}
 
 
-class PathFaults:
-    """ASGI wrapper answering a malformed 200 on the paths in ``broken`` (one bad endpoint, the rest fine)."""
-
-    def __init__(self, app: ASGIApp, broken: set[str]) -> None:
-        self.app = app
-        self.broken = broken
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] in self.broken:
-            await Response(b"<html>oops", media_type="application/json")(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
-
 
 class PolicyEngineEmulator(Emulator):
     """A policy engine whose checks, decisions, policies and events advance with :meth:`step`."""
@@ -82,7 +68,6 @@ class PolicyEngineEmulator(Emulator):
         self.random = random.Random(seed)
         self.served_decisions: dict[tuple[str, float], dict[str, Any]] = {}
         self.served_events: dict[str, dict[str, Any]] = {}
-        self.broken_paths: set[str] = set()
         self.cursor_reset_pending = False
         self.ticks = 0
         self._created = itertools.count(1)
@@ -220,12 +205,6 @@ class PolicyEngineEmulator(Emulator):
         """Fault: a new engine process: empty buffers and statistics, the policy file loaded again (new ids)."""
         self._boot()
 
-    def break_path(self, path: str, broken: bool = True) -> None:
-        """Fault on one endpoint only: ``path`` answers a 200 whose body is not JSON (until un-broken)."""
-        if broken:
-            self.broken_paths.add(path)
-        else:
-            self.broken_paths.discard(path)
 
     # -- HTTP ---------------------------------------------------------------------------------------------------
 
@@ -235,8 +214,8 @@ class PolicyEngineEmulator(Emulator):
 
         return policy_routes(self)
 
-    def app(self) -> ASGIApp:
-        """The routes with Werkzeug's HTML 404, the base fault modes, plus the per-path faults."""
+    def inner_app(self) -> ASGIApp:
+        """The routes with Werkzeug's HTML 404 (the base class adds the faults)."""
         from ._policy_routes import policy_app
 
-        return PathFaults(policy_app(self), self.broken_paths)
+        return policy_app(self)

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import base64
 import time
-from collections import Counter
 from typing import Any, Literal
 
 import trio
@@ -41,7 +40,6 @@ from ._sdn_onos import onos_routes
 from ._sdn_rest_topology import ryu_not_found
 from ._sdn_ryu import ryu_routes
 from .base import Emulator
-from .policy_engine import PathFaults
 
 Flavour = Literal["ryu", "ofctl", "onos"]
 FLAVOURS: tuple[Flavour, ...] = ("ryu", "ofctl", "onos")
@@ -76,8 +74,6 @@ class SdnControllerEmulator(DataPlane, Emulator):
         self.stats_delay = 0.0  # seconds each per-switch request takes (to observe request concurrency)
         self.in_flight = 0
         self.max_in_flight = 0
-        self.broken_paths: set[str] = set()
-        self.requested: Counter[str] = Counter()  # requests per path, to see what a client asked for
         self._apps: dict[str, ASGIApp] = {}
         chain = list(dpids) if dpids else [FIRST_DPID + i for i in range(switches)]
         DataPlane.__init__(self, chain, hosts_per_switch, background)
@@ -113,9 +109,6 @@ class SdnControllerEmulator(DataPlane, Emulator):
                 flow.by_controller = flow.priority in self.default_priorities()
                 flow.stats_seen = False
 
-    def break_path(self, path: str, broken: bool = True) -> None:
-        """Fault on one endpoint only: ``path`` answers a 200 whose body is not JSON (until un-broken)."""
-        (self.broken_paths.add if broken else self.broken_paths.discard)(path)
 
     # -- serving -------------------------------------------------------------------------------------------------
 
@@ -127,17 +120,6 @@ class SdnControllerEmulator(DataPlane, Emulator):
             await trio.sleep(self.stats_delay)
         finally:
             self.in_flight -= 1
-
-    def app(self) -> ASGIApp:
-        """The routes with the base fault modes, plus the per-path faults; every request's path is counted."""
-        inner = PathFaults(super().app(), self.broken_paths)
-
-        async def counted(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] == "http":
-                self.requested[scope["path"]] += 1
-            await inner(scope, receive, send)
-
-        return counted
 
     def routes(self) -> list[BaseRoute]:
         """One mount that hands each request to the current flavour's app (a restart may change the flavour)."""

@@ -12,7 +12,7 @@ import math
 from typing import Any, ClassVar
 
 import attrs
-from flcollector import Event, Metric, Processor, Record
+from flcollector import Event, Metric, Processor, Record, option_doc
 
 from .alerts import PARTICIPATION, Baseline, anomaly_event
 from .rules import FieldRules, Finding, check_above, check_below, check_drop, check_spike, zscore_finding
@@ -66,15 +66,24 @@ class AnomalyProcessor(Processor):
     class Options:
         """Options of ``[[processors.anomaly]]``; keys of the rule tables are ``"metric.field"`` names."""
 
-        # series tested with the z-score; the rule tables below add their own keys to what is watched
-        watch: list[str] = attrs.field(factory=lambda: list(DEFAULT_WATCH), validator=_metric_fields)
-        window: int = attrs.field(default=60, validator=attrs.validators.ge(2))  # samples kept per series
-        z_threshold: float = attrs.field(default=3.0, validator=_positive)
-        severe_z: float = attrs.field(default=6.0, validator=_positive)  # from here the event is an ERROR
-        min_samples: int = attrs.field(default=10, validator=attrs.validators.ge(2))  # before z/spike apply
-        # std floor relative to |mean|: with 0.01, a move under 3% of the level is never a z-score anomaly, so a
-        # converged accuracy (0.900 -> 0.897) or a steady link rate does not alert on tiny wiggles
-        min_std_ratio: float = attrs.field(default=0.01, validator=attrs.validators.ge(0))
+        watch: list[str] = attrs.field(
+            factory=lambda: list(DEFAULT_WATCH), validator=_metric_fields,
+            metadata=option_doc(
+                "`metric.field` series tested with the z-score (the rule tables below add their own keys to what is "
+                "watched)",
+            ),
+        )
+        window: int = attrs.field(default=60, validator=attrs.validators.ge(2), metadata=option_doc(
+            "samples kept per series"))
+        z_threshold: float = attrs.field(default=3.0, validator=_positive, metadata=option_doc(
+            "`abs(value - mean) / std` that counts as anomalous"))
+        severe_z: float = attrs.field(default=6.0, validator=_positive, metadata=option_doc(
+            "from this z the event is `ERROR` instead of `WARNING`"))
+        min_samples: int = attrs.field(default=10, validator=attrs.validators.ge(2), metadata=option_doc(
+            "samples a series needs before the z-score and spike rules apply"))
+        min_std_ratio: float = attrs.field(default=0.01, validator=attrs.validators.ge(0), metadata=option_doc(
+            "floor of the std relative to `abs(mean)`: with `z_threshold` 3, a move under 3% of the level never "
+            "trips the z-score, so a converged accuracy or a steady link rate does not alert on tiny wiggles"))
         above: dict[str, float] = attrs.field(
             validator=_metric_fields,
             factory=lambda: {
@@ -82,21 +91,44 @@ class AnomalyProcessor(Processor):
                 "network.packet_loss_percent": 5.0,
                 "system_cpu.usage_percent": 95.0,
             },
+            metadata=option_doc(
+                "value above a limit (severe at twice the limit)",
+            ),
         )
-        below: dict[str, float] = attrs.field(factory=dict, validator=_metric_fields)
+        below: dict[str, float] = attrs.field(factory=dict, validator=_metric_fields, metadata=option_doc(
+            'value below a limit (severe at half the limit), e.g. `{"fl_round.clients_succeeded" = 2}`'))
         spike: dict[str, float] = attrs.field(
-            validator=_metric_fields, factory=lambda: {"probe_tcp.rtt_avg_ms": 100.0, "network.latency_avg_ms": 100.0}
+            validator=_metric_fields, factory=lambda: {"probe_tcp.rtt_avg_ms": 100.0, "network.latency_avg_ms": 100.0},
+            metadata=option_doc(
+                "value above the window mean by this much: the spec's 100 ms latency spike (severe at twice)",
+            ),
         )
-        drop: dict[str, float] = attrs.field(validator=_metric_fields, factory=lambda: {"fl_round.accuracy": 0.1})
-        drop_span: int = attrs.field(default=5, validator=attrs.validators.ge(1))
-        # the spec's client-disconnect rule: an FL round whose participation (clients that succeeded / clients
-        # selected) falls under this share; 0 disables it
-        min_participation: float = attrs.field(default=0.7, validator=[attrs.validators.ge(0), attrs.validators.le(1)])
-        participation_metric: str = "fl_round"
+        drop: dict[str, float] = attrs.field(
+            validator=_metric_fields, factory=lambda: {"fl_round.accuracy": 0.1},
+            metadata=option_doc(
+                "mean of the last `drop_span` samples this far below the mean of the `drop_span` before: the spec's "
+                "accuracy drop (severe at twice)",
+            ),
+        )
+        drop_span: int = attrs.field(default=5, validator=attrs.validators.ge(1), metadata=option_doc(
+            "samples in each half of the drop comparison (the spec's 5 rounds)"))
+        min_participation: float = attrs.field(
+            default=0.7, validator=[attrs.validators.ge(0), attrs.validators.le(1)],
+            metadata=option_doc(
+                "the spec's client-disconnect rule: a round of `participation_metric` whose participation "
+                "(`participation_fields[0] / participation_fields[1]`) is below this share is a "
+                "`client_disconnect_spike`; `0` disables it (a `below` entry for `fl_round.participation` overrides "
+                "the limit)",
+            ),
+        )
+        participation_metric: str = attrs.field(default="fl_round", metadata=option_doc(
+            "the metric of one FL round"))
         participation_fields: tuple[str, str] = attrs.field(
-            default=("clients_succeeded", "clients_selected"), converter=tuple, validator=_two_names
+            default=("clients_succeeded", "clients_selected"), converter=tuple, validator=_two_names,
+            metadata=option_doc("`[numerator, denominator]` of the participation (the `fl` monitor's fields)"),
         )
-        max_series: int = attrs.field(default=10_000, validator=attrs.validators.ge(1))
+        max_series: int = attrs.field(default=10_000, validator=attrs.validators.ge(1), metadata=option_doc(
+            "series tracked at most; samples of further series are counted as `series_untracked`"))
 
     def __init__(self, options: Any, runtime: Any) -> None:
         super().__init__(options, runtime)

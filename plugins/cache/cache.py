@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 import attrs
-from flcollector import Metric, Record, Sink
+from flcollector import Metric, Record, Sink, option_doc
 
 Kind = Literal["metric", "event"]
 
@@ -23,8 +23,10 @@ Kind = Literal["metric", "event"]
 class CacheOptions:
     """Options of the ``cache`` sink."""
 
-    max_per_name: int = attrs.field(default=1000, validator=attrs.validators.gt(0))  # records kept per name/type
-    max_names: int = attrs.field(default=10_000, validator=attrs.validators.gt(0))  # names + types kept in total
+    max_per_name: int = attrs.field(default=1000, validator=attrs.validators.gt(0), metadata=option_doc(
+        "records kept per metric name / event type"))
+    max_names: int = attrs.field(default=10_000, validator=attrs.validators.gt(0), metadata=option_doc(
+        "metric names plus event types kept; beyond it the least recently updated one is evicted"))
 
 
 class RecentCache(Sink):

@@ -18,7 +18,7 @@ import math
 from typing import Any, ClassVar
 
 import attrs
-from flcollector import Event, Metric, Processor, Record
+from flcollector import Event, Level, Metric, Processor, Record, option_doc
 
 from .tracker import Curve, slope
 
@@ -42,14 +42,20 @@ class ConvergenceProcessor(Processor):
     class Options:
         """Options of ``[[processors.convergence]]``."""
 
-        metric: str = "fl_round"  # the metric holding one round's results
-        accuracy_field: str = "accuracy"
-        loss_field: str = "loss"
-        window: int = attrs.field(default=5, validator=attrs.validators.ge(2))  # rounds
-        tolerance: float = attrs.field(default=0.005, validator=attrs.validators.ge(0))  # accuracy units
-        patience: int = attrs.field(default=10, validator=attrs.validators.ge(0))  # rounds; 0: no PLATEAU
-        divergence_rounds: int = attrs.field(default=3, validator=attrs.validators.ge(0))  # 0: no DIVERGENCE
-        max_experiments: int = attrs.field(default=100, validator=attrs.validators.ge(1))  # curves kept
+        metric: str = attrs.field(default="fl_round", metadata=option_doc("the metric that holds one round's results"))
+        accuracy_field: str = attrs.field(default="accuracy", metadata=option_doc("its accuracy field (0..1)"))
+        loss_field: str = attrs.field(default="loss", metadata=option_doc("its loss field"))
+        window: int = attrs.field(default=5, validator=attrs.validators.ge(2), metadata=option_doc(
+            "rounds compared: converged when the best accuracy of the last `window` rounds beats the best before "
+            "them by less than `tolerance`"))
+        tolerance: float = attrs.field(default=0.005, validator=attrs.validators.ge(0), metadata=option_doc(
+            "accuracy units (0.005 = half a percentage point)"))
+        patience: int = attrs.field(default=10, validator=attrs.validators.ge(0), metadata=option_doc(
+            "rounds without a new best accuracy before `PLATEAU` (0 disables)"))
+        divergence_rounds: int = attrs.field(default=3, validator=attrs.validators.ge(0), metadata=option_doc(
+            "consecutive rounds of rising loss before `DIVERGENCE` (0 disables)"))
+        max_experiments: int = attrs.field(default=100, validator=attrs.validators.ge(1), metadata=option_doc(
+            "training curves kept in memory; the oldest experiment is forgotten first"))
 
     def __init__(self, options: Any, runtime: Any) -> None:
         super().__init__(options, runtime)
@@ -122,7 +128,7 @@ class ConvergenceProcessor(Processor):
         return out
 
     def _events(self, record: Metric, curve: Curve, improvement: float | None, converged: bool) -> list[Record]:
-        o, out = self.options, []
+        o, out = self.options, list[Record]()
         if converged and not curve.converged_reported:
             curve.converged_reported = True
             out.append(
@@ -155,7 +161,7 @@ class ConvergenceProcessor(Processor):
             self.runtime.stats.count("events", len(out))
         return out
 
-    def _event(self, record: Metric, type_: str, level: str, message: str, curve: Curve, **extra: Any) -> Event:
+    def _event(self, record: Metric, type_: str, level: Level, message: str, curve: Curve, **extra: Any) -> Event:
         best = curve.best_accuracy if curve.best_round is not None else None
         details = {
             "experiment": record.experiment,

@@ -2,8 +2,9 @@
 
 Body (JSON object, every field optional): ``experiment_id`` (text or null), ``components`` (list of the spec's
 component names or our metric names; default every record), ``start_time`` and ``end_time`` (ISO 8601, epoch
-seconds, ``now`` or a duration ago such as ``2h``), ``format`` (``json``, ``jsonl``, ``csv``, ``parquet``; default
-``json``) and ``aggregation`` (``raw``, ``1m``, ``5m``, ``1h`` or any duration; default ``raw``).
+seconds, ``now`` or a duration ago such as ``2h``), ``format`` (``json``, ``jsonl``, ``csv``, ``parquet``, or
+``rounds``: the round table, one JSON line per round, with its manifest; default ``json``) and ``aggregation``
+(``raw``, ``1m``, ``5m``, ``1h`` or any duration; default ``raw``; a round table is per round: ``raw`` only).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import orjson
 from flcollector.export import parse_time
 from flcollector.selection import parse_aggregation
 
-FORMATS = ("json", "jsonl", "csv", "parquet")
+FORMATS = ("json", "jsonl", "csv", "parquet", "rounds")
 FIELDS = ("experiment_id", "components", "start_time", "end_time", "format", "aggregation")
 
 
@@ -82,6 +83,10 @@ def parse_request(raw: bytes) -> ExportRequest:
         bucket = parse_aggregation(aggregation)
     except ValueError as exc:
         raise RequestError("aggregation", str(exc)) from None
+    if fmt == "rounds":
+        if bucket is not None:
+            raise RequestError("aggregation", "the rounds format has one row per round: ask for aggregation raw")
+        components = components if components is not None else ["rounds"]  # the table and its manifest's events
     start, end = _time(body, "start_time"), _time(body, "end_time")
     if start is not None and end is not None and start > end:
         raise RequestError("start_time", "start_time is after end_time")

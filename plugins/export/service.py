@@ -1,9 +1,9 @@
 """The export service: runs exports in the background, keeps the manifest, and deletes expired exports.
 
 A request only checks its input, records the export as ``running`` and hands it over; the export itself runs in
-the service's own task (never on the request path), at most ``concurrent`` at a time. The service task is a Trio
-*system* task started when first needed (a plugin that only adds routes has no nursery of its own); it never
-raises, and the ``shutdown`` hook cancels it, so an export cut short is marked failed and its parts deleted.
+the service's own task (never on the request path), at most ``concurrent`` at a time. The service task is the
+``export`` listener's (see :mod:`.listener`); it never raises, and stops when the agent shuts down, so an export cut
+short is marked failed and its parts deleted before the store closes.
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from typing import Any
 import trio
 import trio.lowlevel
 from flcollector import Selection, now_ns
-from flcollector.export import export_selection, find_exporter
-from flcollector.loader import load_registry
+from flcollector.export import export_selection
 
 from .manifest import STOPPED, ExportEntry, Manifest
 from .request import ExportRequest
@@ -53,21 +52,43 @@ class ExportService:
         self._loaded = trio.Event()
         self._scope: trio.CancelScope | None = None
         self.stopped = trio.Event()  # set when the service task has ended (every export finished or cut)
-        self._started = False
         self.failure: str | None = None  # why the service could not start
         self.limiter = trio.CapacityLimiter(settings.concurrent)  # exports written at the same time
+        self.reports: dict[tuple[Any, ...], str] = {}  # the last HTML report drawn, by what it was drawn from
 
     # -- lifecycle -----------------------------------------------------------------------------------------------
 
-    def ensure_running(self) -> None:
-        """Start the service task if it is not running yet (from any code inside the agent's Trio run)."""
-        if not self._started:
-            self._started = True
-            trio.lowlevel.spawn_system_task(self._run, name=f"export service {self.settings.directory}")
+    async def run(self, task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED) -> None:
+        """Read the manifest, then run the queued exports and the retention sweep until the agent shuts down
+        (the ``export`` listener's task). Never raises: a directory that cannot be used is reported by the routes."""
+        try:
+            with trio.CancelScope() as self._scope:
+                try:
+                    await trio.to_thread.run_sync(self.manifest.load)
+                except OSError as exc:
+                    self.failure = f"exports directory {str(self.settings.directory)!r} unusable: {exc}"
+                    log.error("the export API is unavailable: %s", self.failure)
+                    return
+                finally:
+                    self._loaded.set()
+                    task_status.started()
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(self._sweep_forever)
+                    nursery.start_soon(self._stop_at_shutdown)
+                    async for entry in self._receive:
+                        nursery.start_soon(self._job, entry)
+        except Exception:  # one failing plugin never takes the agent down
+            log.exception("the export service stopped")
+        finally:
+            self.stopped.set()
+
+    async def _stop_at_shutdown(self) -> None:
+        await self.agent.shutting_down.wait()
+        self.stop()
 
     def stop(self) -> None:
-        """Cancel the service task (the agent's ``shutdown`` hook, which cannot wait): every export still running
-        is marked failed and its parts deleted here and now, before the store closes."""
+        """Cancel the service (when the agent shuts down, before the store closes): every export still running is
+        marked failed and its parts deleted here and now."""
         if self._scope is not None:
             self._scope.cancel()
         cut = [e for e in self.manifest.entries.values() if e.status == "running"]
@@ -80,29 +101,8 @@ class ExportService:
             log.warning("the agent stopped before %d exports finished: %s", len(cut),
                         ", ".join(e.export_id for e in cut))
 
-    async def _run(self) -> None:
-        with trio.CancelScope() as self._scope:
-            try:
-                try:
-                    await trio.to_thread.run_sync(self.manifest.load)
-                except OSError as exc:
-                    self.failure = f"exports directory {str(self.settings.directory)!r} unusable: {exc}"
-                    log.error("the export API is unavailable: %s", self.failure)
-                    return
-                finally:
-                    self._loaded.set()
-                async with trio.open_nursery() as nursery:
-                    nursery.start_soon(self._sweep_forever)
-                    async for entry in self._receive:
-                        nursery.start_soon(self._job, entry)
-            except Exception:  # a system task must never raise: it would take the whole agent down
-                log.exception("the export service stopped")
-            finally:
-                self.stopped.set()
-
     async def ready(self) -> None:
         """Wait until the manifest has been read; raise ServiceDown when the service could not start."""
-        self.ensure_running()
         await self._loaded.wait()
         if self.failure is not None:
             raise ServiceDown(self.failure)
@@ -158,14 +158,19 @@ class ExportService:
         store = self.agent.store
         if store is None:
             raise RuntimeError("the agent has no store")
-        registry = getattr(self.agent, "registry", None) or load_registry()  # as core/export.py finds exporters
-        exporter = find_exporter(registry, request.format)
+        exporter = self.agent.exporter(request.format)
+        if exporter is None:
+            raise RuntimeError(f"no exporter {request.format!r} is installed")
         target = self.manifest.directory / f"{entry.export_id}{exporter.suffix}"
         result = await export_selection(store, exporter(), target, selection, bucket_ns=request.bucket_ns)
+        # every file written under the export's id is part of it: metrics and events, a round table's manifest
+        written = sorted(self.manifest.directory.glob(f"{entry.export_id}[._]*"))
+        parts = [*result.paths, *(p for p in written if p not in result.paths)]
         path = result.path
-        if len(result.paths) > 1:  # metrics and events: one download
-            path = await trio.to_thread.run_sync(_zip, self.manifest.directory / f"{entry.export_id}.zip",
-                                                 list(result.paths))
+        if len(parts) > 1:  # one download
+            base = "rounds" if request.format == "rounds" else "metrics"
+            path = await trio.to_thread.run_sync(_zip, self.manifest.directory / f"{entry.export_id}.zip", parts,
+                                                 entry.export_id, base)
         entry.file, entry.file_size = path.name, path.stat().st_size
         entry.content_type = CONTENT_TYPES.get(path.suffix, "application/octet-stream")
         stem = "-".join(p for p in (request.experiment_id or "flcollector", request.aggregation) if p)
@@ -220,13 +225,15 @@ class ExportService:
             await trio.sleep(SWEEP_EVERY_S)
 
 
-def _zip(target: Path, parts: list[Path]) -> Path:
-    """Pack ``parts`` into ``target`` (deflated, but Parquet, already compressed, is stored) and delete them."""
+def _zip(target: Path, parts: list[Path], export_id: str, base: str) -> Path:
+    """Pack ``parts`` into ``target`` (deflated, but Parquet, already compressed, is stored) and delete them; in the
+    archive, ``<id>_events.csv`` is ``events.csv`` and ``<id>.csv`` (``<id>.manifest.json``) ``<base>.csv``
+    (``<base>.manifest.json``)."""
     tmp = target.with_name(f".{target.name}.tmp")
     with zipfile.ZipFile(tmp, "w") as archive:
         for part in parts:
             method = zipfile.ZIP_STORED if part.suffix == ".parquet" else zipfile.ZIP_DEFLATED
-            name = ("events" if part.stem.endswith("_events") else "metrics") + part.suffix
+            name = part.name.replace(f"{export_id}_events", "events").replace(export_id, base)
             archive.write(part, name, compress_type=method)
     tmp.replace(target)
     for part in parts:

@@ -8,20 +8,16 @@ from functools import partial
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
-import trio
 from flcollector import Exporter, ExportSource, Record
 
 from .tables import (
     Columns,
     Row,
     check_options,
-    event_columns,
-    events_path,
-    metric_columns,
     source_tables,
-    split,
     stream_table,
     write_atomically,
+    write_split,
 )
 
 DEFAULTS: dict[str, Any] = {"events": True, "delimiter": ","}
@@ -47,11 +43,7 @@ class CsvExporter(Exporter):
     async def export(self, records: Sequence[Record], path: Path, options: dict[str, Any]) -> Path:
         """Write ``records`` to ``path`` (and the events file) and return ``path``."""
         opts = _options(options)
-        metrics, events = split(records)
-        await trio.to_thread.run_sync(write_csv, path, metric_columns(metrics), opts["delimiter"])
-        if opts["events"] and events:
-            await trio.to_thread.run_sync(write_csv, events_path(path), event_columns(events), opts["delimiter"])
-        return path
+        return await write_split(records, path, opts["events"], partial(write_csv, delimiter=opts["delimiter"]))
 
     async def export_source(self, source: ExportSource, path: Path, options: dict[str, Any]) -> list[Path]:
         """Stream the source's tables to ``path`` (events beside it, or in it when there is no metric)."""

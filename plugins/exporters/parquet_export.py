@@ -11,20 +11,16 @@ from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-import trio
 from flcollector import Exporter, ExportSource, ExportTable, Record
 
 from .tables import (
     Columns,
     Row,
     check_options,
-    event_columns,
-    events_path,
-    metric_columns,
     source_tables,
-    split,
     stream_table,
     write_atomically,
+    write_split,
 )
 
 DEFAULTS: dict[str, Any] = {"events": True, "compression": "zstd"}
@@ -80,11 +76,7 @@ class ParquetExporter(Exporter):
     async def export(self, records: Sequence[Record], path: Path, options: dict[str, Any]) -> Path:
         """Write ``records`` to ``path`` (and the events file) and return ``path``."""
         opts = _options(options)
-        metrics, events = split(records)
-        await trio.to_thread.run_sync(write_parquet, path, metric_columns(metrics), opts["compression"])
-        if opts["events"] and events:
-            await trio.to_thread.run_sync(write_parquet, events_path(path), event_columns(events), opts["compression"])
-        return path
+        return await write_split(records, path, opts["events"], partial(write_parquet, compression=opts["compression"]))
 
     async def export_source(self, source: ExportSource, path: Path, options: dict[str, Any]) -> list[Path]:
         """Stream the source's tables to ``path`` (events beside it), one row group per chunk."""

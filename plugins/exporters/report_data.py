@@ -53,7 +53,6 @@ class ReportData:
     timeline: list[tuple[int, str, str, str]] = attrs.Factory(list)  # (time_ns, type, level, message)
     timeline_total: int = 0
     gaps: list[dict[str, Any]] = attrs.Factory(list)
-    bucket_s: float = 0.0
 
 
 async def metric_dicts(store: BulkStore, selection: Selection, aggregation: Aggregation | None = None
@@ -119,7 +118,6 @@ async def _network(store: BulkStore, selection: Selection, data: ReportData) -> 
     if first is None:
         return
     bucket = max(1_000_000_000, (last - first) // BUCKETS)
-    data.bucket_s = bucket / 1e9
     aggregation = Aggregation(bucket)
     ports: dict[str, Line] = {}
     drops: dict[str, Line] = {}

@@ -26,7 +26,10 @@ def split(records: Iterable[Record]) -> tuple[list[Metric], list[Event]]:
     metrics: list[Metric] = []
     events: list[Event] = []
     for record in records:
-        (metrics if isinstance(record, Metric) else events).append(record)
+        if isinstance(record, Metric):
+            metrics.append(record)
+        else:
+            events.append(record)
     return metrics, events
 
 
@@ -70,6 +73,17 @@ def rows(columns: Columns) -> list[dict[str, Any]]:
     """Return the columns as a list of row dicts (for JSON)."""
     names = list(columns)
     return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+
+
+async def write_split(records: Iterable[Record], path: Path, events: bool,
+                      write: Callable[[Path, Columns], None]) -> Path:
+    """Write the metrics of ``records`` to ``path`` and, when ``events`` and there are any, the events beside it
+    (:func:`events_path`), each with ``write`` in a worker thread; return ``path``."""
+    metrics, found = split(records)
+    await trio.to_thread.run_sync(write, path, metric_columns(metrics))
+    if events and found:
+        await trio.to_thread.run_sync(write, events_path(path), event_columns(found))
+    return path
 
 
 def events_path(path: Path) -> Path:

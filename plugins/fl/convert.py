@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from flcollector import Event, Metric, now_ns, source_name
+from flcollector import Event, Level, Metric, now_ns, source_name
 
 if TYPE_CHECKING:
     from .round_events import RoundFacts
@@ -62,7 +62,7 @@ def _put(fields: dict[str, Any], key: str, value: Any) -> None:
         fields[key] = number
 
 
-def level_for(event_type: str, details: Mapping[str, Any]) -> str:
+def level_for(event_type: str, details: Mapping[str, Any]) -> Level:
     """The level rule of the upstream EventMonitor (reference §2.4), plus WARNING for policy denials."""
     upper = event_type.upper()
     if any(word in upper for word in ("ERROR", "FAIL", "EXCEPTION")):

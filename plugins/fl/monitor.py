@@ -26,6 +26,7 @@ from flcollector import (
     endpoint_error_event,
     gather_endpoints,
     get_json,
+    option_doc,
     settle,
 )
 
@@ -48,13 +49,20 @@ def _http_url(instance: Any, attribute: Any, value: str) -> None:
 class FlOptions:
     """Options of ``[[monitors.fl]]``."""
 
-    url: str = attrs.field(default="http://fl-server:8081", validator=_http_url)  # the FL server's metrics API
-    backfill: bool = True  # store rounds finished before the collector first saw the server
-    rounds_page_size: int = attrs.field(default=500, validator=_positive)  # rows per /rounds request
-    events_page_size: int = attrs.field(default=1000, validator=_positive)  # events per /events request
-    max_pages: int = attrs.field(default=20, validator=_positive)  # per endpoint and collection; the rest next time
-    remember_events: int = attrs.field(default=10_000, validator=_positive)  # event ids kept for dedup
-    request_timeout: Duration | None = None  # per request; default: the collection's timeout (runtime.schedule)
+    url: str = attrs.field(default="http://fl-server:8081", validator=_http_url, metadata=option_doc(
+        "base URL of the FL server's metrics API, `http://` or `https://`"))
+    backfill: bool = attrs.field(default=True, metadata=option_doc(
+        "store rounds finished before the collector first saw the server"))
+    rounds_page_size: int = attrs.field(default=500, validator=_positive, metadata=option_doc(
+        "rows per `/rounds` request (the server caps it at 10000)"))
+    events_page_size: int = attrs.field(default=1000, validator=_positive, metadata=option_doc(
+        "events per `/events` request (the server's buffer holds 1000)"))
+    max_pages: int = attrs.field(default=20, validator=_positive, metadata=option_doc(
+        "requests per endpoint per poll at most (a backlog is finished by the next polls)"))
+    remember_events: int = attrs.field(default=10_000, validator=_positive, metadata=option_doc(
+        "event ids remembered to drop duplicates (a reset cursor, a re-served buffer)"))
+    request_timeout: Duration | None = attrs.field(default=None, metadata=option_doc(
+        "per HTTP request", default="the collection's `timeout` (`runtime.schedule.timeout`)", example="5s"))
 
 
 class FlMonitor(Monitor):

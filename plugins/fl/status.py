@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
-from flcollector import Event, Record, Runtime
+from flcollector import Event, Level, Record, Runtime
 
 from .convert import server_metric, training_state
 from .naming import experiment_name
@@ -116,7 +116,7 @@ class StatusTracker:
         self.runtime.context.update(experiment=derived, round=current, phase=state)
         return out
 
-    def _event(self, type_: str, level: str, message: str, details: dict[str, Any]) -> Event:
+    def _event(self, type_: str, level: Level, message: str, details: dict[str, Any]) -> Event:
         return Event(
             type=type_,
             level=level,

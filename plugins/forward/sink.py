@@ -22,6 +22,7 @@ from flcollector import (
     RemoteOptions,
     RemoteUnavailable,
     auth_headers,
+    option_doc,
     record_to_dict,
 )
 
@@ -32,13 +33,15 @@ INGEST = "/api/v1/ingest"
 class ForwardOptions(RemoteOptions):
     """Options of the ``forward`` sink (plus those of every remote sink)."""
 
-    url: str = "http://localhost:8083"  # the central agent's base URL
-    token: str = ""  # the central's [server] token (Authorization: Bearer)
-    username: str = ""  # or its HTTP Basic user
-    password: str = ""
-    node: str = ""  # this node's name; default: the host name
-    client: str = ""  # the FL client this node runs, if any
-    gzip: bool = True
+    url: str = attrs.field(default="http://localhost:8083", metadata=option_doc(
+        "the central agent's base URL", set_in_sample=True))
+    token: str = attrs.field(default="", metadata=option_doc("the central's `[server] token` (bearer)"))
+    username: str = attrs.field(default="", metadata=option_doc("or its HTTP Basic user"))
+    password: str = attrs.field(default="", metadata=option_doc("and password"))
+    node: str = attrs.field(default="", metadata=option_doc("this node's name (tag `node`)", default="the host name"))
+    client: str = attrs.field(default="", metadata=option_doc(
+        'the FL client on this node (tag `client`), e.g. `"client_1"`'))
+    gzip: bool = attrs.field(default=True, metadata=option_doc("compress bodies"))
 
 
 class ForwardSink(HttpRemoteSink):

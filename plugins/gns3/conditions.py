@@ -17,8 +17,6 @@ import attrs
 
 #: Node types whose endpoint runs a link's filters (``Link._get_filter_node``).
 FILTER_NODE_TYPES = frozenset({"vpcs", "vmware", "dynamips", "qemu", "iou", "cloud", "nat", "virtualbox", "docker"})
-#: The filter types the server offers (``link.FILTERS``); others are reported as they are but not interpreted.
-FILTER_TYPES = ("delay", "packet_loss", "corrupt", "frequency_drop", "bpf")
 
 
 @attrs.frozen

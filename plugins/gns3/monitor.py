@@ -25,6 +25,7 @@ from flcollector import (
     endpoint_error_event,
     gather_endpoints,
     now_ns,
+    option_doc,
 )
 
 from . import convert
@@ -37,13 +38,17 @@ from .tracker import LinkTracker
 class Gns3Options:
     """Options of the ``gns3`` monitor."""
 
-    url: str = "http://localhost:3080"
-    project_id: str = ""  # the project to follow; else by project_name; else the only opened project
-    project_name: str = ""
-    api: Literal["auto", "v2", "v3"] = "auto"
-    username: str = ""  # v2: HTTP Basic when the server has auth on; v3: to take a token
-    password: str = ""
-    token: str = ""  # v3: a bearer token (instead of username/password)
+    url: str = attrs.field(default="http://localhost:3080", metadata=option_doc("the GNS3 server (controller)"))
+    project_id: str = attrs.field(default="", metadata=option_doc(
+        "the project to follow; else `project_name`; else the only opened project"))
+    project_name: str = attrs.field(default="", metadata=option_doc(
+        "else the project of this name (FLOPY-NET's is `basic_federated_learning`)"))
+    api: Literal["auto", "v2", "v3"] = attrs.field(default="auto", metadata=option_doc(
+        '`"auto"` (v2 if `/v2/version` answers, else v3), `"v2"` or `"v3"`'))
+    username: str = attrs.field(default="", metadata=option_doc(
+        "v2: HTTP Basic (server `auth = True`); v3: to take a token"))
+    password: str = attrs.field(default="", metadata=option_doc("the password of `username`"))
+    token: str = attrs.field(default="", metadata=option_doc("v3: a bearer token, instead of `username`/`password`"))
 
 
 class Gns3Monitor(Monitor):

@@ -17,7 +17,18 @@ from typing import Any
 
 import attrs
 import trio
-from flcollector import Duration, EndpointError, Event, Listener, Record, Runtime, Send, endpoint_error_event, now_ns
+from flcollector import (
+    Duration,
+    EndpointError,
+    Event,
+    Listener,
+    Record,
+    Runtime,
+    Send,
+    endpoint_error_event,
+    now_ns,
+    option_doc,
+)
 from trio_websocket import ConnectionClosed, DisconnectionTimeout, HandshakeError, open_websocket_url
 
 from . import convert
@@ -31,11 +42,14 @@ _CONNECTION_ERRORS = (OSError, HandshakeError, ConnectionClosed, DisconnectionTi
 class Gns3StreamOptions:
     """Options of the ``gns3_stream`` listener."""
 
-    monitor: str = "gns3"  # the gns3 monitor instance whose server, project and tracker this stream shares
-    reconnect_delay: Duration = attrs.field(default=Duration(1.0))
-    max_reconnect_delay: Duration = attrs.field(default=Duration(30.0))
-    #: nothing received (GNS3 pings every 5 s when idle) for this long: the connection is dead, reconnect
-    idle_timeout: Duration = attrs.field(default=Duration(20.0))
+    monitor: str = attrs.field(default="gns3", metadata=option_doc(
+        "the `gns3` monitor instance whose server, project and change tracking it shares"))
+    reconnect_delay: Duration = attrs.field(default=Duration(1.0), metadata=option_doc(
+        "first retry after a dropped connection, doubling (keep it under 5 s)"))
+    max_reconnect_delay: Duration = attrs.field(default=Duration(30.0), metadata=option_doc(
+        "the longest wait between retries"))
+    idle_timeout: Duration = attrs.field(default=Duration(20.0), metadata=option_doc(
+        "nothing received for this long (GNS3 pings every 5 s when idle): reconnect"))
 
 
 class Gns3StreamListener(Listener):

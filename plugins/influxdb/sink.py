@@ -16,6 +16,7 @@ from flcollector import (
     RemoteUnavailable,
     auth_headers,
     check_axes,
+    option_doc,
 )
 
 from .encode import LineEncoder
@@ -27,22 +28,29 @@ V1_PRECISION = {"ns": "n", "us": "u", "ms": "ms", "s": "s"}
 class InfluxOptions(RemoteOptions):
     """Options of the ``influxdb`` sink (plus those of every remote sink)."""
 
-    url: str = "http://localhost:8086"
-    api: Literal["auto", "v1", "v2"] = "auto"  # auto: v2 when org or bucket is set, else v1
-    database: str = "flcollector"  # v1
-    retention_policy: str = ""  # v1; empty: the database's default
-    username: str = ""  # v1 (HTTP Basic)
-    password: str = ""
-    create_database: bool = True  # v1: CREATE DATABASE at start-up and when a write answers 404
-    token: str = ""  # v2 (and InfluxDB 1.8+/3): "Authorization: Token <token>"
-    org: str = ""  # v2
-    bucket: str = ""  # v2
-    precision: Literal["ns", "us", "ms", "s"] = "ns"
-    axis_tags: list[str] = attrs.field(factory=lambda: list(AXES), validator=check_axes)
-    integers: Literal["float", "integer"] = "float"  # float: an int and a float of one field never conflict
-    string_fields: bool = True
-    events_measurement: str = "flcollector_events"
-    gzip: bool = True
+    url: str = attrs.field(default="http://localhost:8086", metadata=option_doc("the server", set_in_sample=True))
+    api: Literal["auto", "v1", "v2"] = attrs.field(default="auto", metadata=option_doc(
+        '`"v1"`, `"v2"`, or `"auto"` (v2 when `org` or `bucket` is set)'))
+    database: str = attrs.field(default="flcollector", metadata=option_doc("v1: the database"))
+    retention_policy: str = attrs.field(default="", metadata=option_doc(
+        "v1: the retention policy; empty: the database's default"))
+    username: str = attrs.field(default="", metadata=option_doc("v1, HTTP Basic"))
+    password: str = attrs.field(default="", metadata=option_doc("v1, HTTP Basic"))
+    create_database: bool = attrs.field(default=True, metadata=option_doc(
+        "v1: `CREATE DATABASE` at start-up and on a 404"))
+    token: str = attrs.field(default="", metadata=option_doc(
+        "v2 (and InfluxDB 1.8+/3): `Authorization: Token <token>`"))
+    org: str = attrs.field(default="", metadata=option_doc("v2: the organisation"))
+    bucket: str = attrs.field(default="", metadata=option_doc("v2: the bucket"))
+    precision: Literal["ns", "us", "ms", "s"] = attrs.field(default="ns", metadata=option_doc(
+        '`"ns"`, `"us"`, `"ms"` or `"s"`'))
+    axis_tags: list[str] = attrs.field(factory=lambda: list(AXES), validator=check_axes, metadata=option_doc(
+        "record axes written as tags"))
+    integers: Literal["float", "integer"] = attrs.field(default="float", metadata=option_doc(
+        '`"float"` or `"integer"` (`5i`); float avoids field type conflicts'))
+    string_fields: bool = attrs.field(default=True, metadata=option_doc("keep string fields"))
+    events_measurement: str = attrs.field(default="flcollector_events", metadata=option_doc("where events go"))
+    gzip: bool = attrs.field(default=True, metadata=option_doc("compress bodies"))
 
 
 class InfluxSink(HttpRemoteSink):

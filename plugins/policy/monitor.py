@@ -29,6 +29,7 @@ from flcollector import (
     gather_endpoints,
     get_json,
     now_ns,
+    option_doc,
     settle,
 )
 
@@ -44,12 +45,13 @@ SEEN_CAPACITY = 20_000
 class PolicyOptions:
     """Options of the ``policy`` monitor."""
 
-    url: str = "http://policy-engine:5000"
-    #: decisions / events asked for per request (more pages are fetched until the new ones are all in)
-    page_size: int = attrs.field(default=500, validator=attrs.validators.ge(1))
-    #: requests per endpoint per poll at most, so a flood cannot make one poll endless
-    max_pages: int = attrs.field(default=20, validator=attrs.validators.ge(1))
-    policy_metrics: bool = True  # also read /api/v1/policy_metrics (hourly aggregates)
+    url: str = attrs.field(default="http://policy-engine:5000", metadata=option_doc("base URL of the policy engine"))
+    page_size: int = attrs.field(default=500, validator=attrs.validators.ge(1), metadata=option_doc(
+        "decisions / events asked for per request; full pages are followed"))
+    max_pages: int = attrs.field(default=20, validator=attrs.validators.ge(1), metadata=option_doc(
+        "requests per endpoint per poll at most, so a flood cannot make one poll endless (the rest comes next "
+        "poll)"))
+    policy_metrics: bool = attrs.field(default=True, metadata=option_doc("also read `/api/v1/policy_metrics`"))
 
 
 class PolicyMonitor(Monitor):

@@ -11,7 +11,7 @@ from typing import Any
 
 import attrs
 import trio
-from flcollector import Duration, Metric, Monitor, Record, Runtime, now_ns
+from flcollector import Duration, Metric, Monitor, Record, Runtime, now_ns, option_doc
 
 from .tcp import ProbeResult, parse_target, probe_target, summarize
 
@@ -39,12 +39,21 @@ def _positive(_instance: Any, attribute: Any, value: float) -> None:
 class ProbeOptions:
     """Options of ``[[monitors.probe]]``."""
 
-    targets: list[str] = attrs.field(factory=list, validator=_check_targets)
-    count: int = attrs.field(default=5, validator=_positive)
-    probe_timeout: Duration = attrs.field(default=Duration(1.0), validator=_positive)
-    spacing: Duration = Duration(0.05)
-    labels: dict[str, str] = attrs.field(factory=dict, validator=_check_labels)
-    source: str = "probe"
+    targets: list[str] = attrs.field(factory=list, validator=_check_targets, metadata=option_doc(
+        '`"host:port"` strings (IPv6 as `"[::1]:443"`). A malformed entry is a config error naming it, e.g. '
+        "`targets[1]: 'fl-server' is not a valid target: expected 'host:port'`. With no targets the monitor emits "
+        "nothing (and logs a warning)", example=["fl-server:8081", "policy-engine:5000"], set_in_sample=True))
+    count: int = attrs.field(default=5, validator=_positive, metadata=option_doc(
+        "probes per target per collection (≥ 1)"))
+    probe_timeout: Duration = attrs.field(default=Duration(1.0), validator=_positive, metadata=option_doc(
+        "a handshake not completed in time is lost (> 0)"))
+    spacing: Duration = attrs.field(default=Duration(0.05), metadata=option_doc(
+        "time between the starts of consecutive probes to one target (a cycle lasts at most `(count - 1) * spacing "
+        "+ probe_timeout`)"))
+    labels: dict[str, str] = attrs.field(factory=dict, validator=_check_labels, metadata=option_doc(
+        'target → readable name, added as the tag `label`, e.g. `{"fl-server:8081" = "fl"}`; a key that is not in '
+        "`targets` is a config error"))
+    source: str = attrs.field(default="probe", metadata=option_doc("the `source` of every record"))
 
 
 class ProbeMonitor(Monitor):

@@ -21,7 +21,7 @@ import attrs
 import orjson
 import redis
 import trio
-from flcollector import Metric, Record, RemoteOptions, RemoteSink, RemoteUnavailable, record_to_dict
+from flcollector import Metric, Record, RemoteOptions, RemoteSink, RemoteUnavailable, option_doc, record_to_dict
 from flcollector.plugins.websocket.streams import classify
 
 CACHE_SIZE = 50_000  # unit heads kept (cleared when full: a churn of tags must not grow memory)
@@ -32,12 +32,18 @@ SEP = b"\x00"  # between a unit's kind+streams, its latest-hash field, and its J
 class RedisOptions(RemoteOptions):
     """Options of the ``redis`` sink (plus those of every remote sink)."""
 
-    url: str = "redis://localhost:6379/0"  # redis://[:password@]host:port/db
-    prefix: str = "flcollector"
-    latest: bool = True  # keep <prefix>:latest and <prefix>:latest_events
-    publish: bool = True  # PUBLISH on <prefix>:<stream>
-    stream: bool = False  # XADD to <prefix>:stream:<stream>
-    stream_maxlen: int = attrs.field(default=100_000, validator=attrs.validators.gt(0))  # approximate cap
+    url: str = attrs.field(default="redis://localhost:6379/0", metadata=option_doc(
+        "`redis://[:password@]host:port/db`", set_in_sample=True))
+    prefix: str = attrs.field(default="flcollector", metadata=option_doc("before every key and channel"))
+    latest: bool = attrs.field(default=True, metadata=option_doc(
+        "keep the hashes `<prefix>:latest` (per series) and `<prefix>:latest_events` (per event type)"))
+    publish: bool = attrs.field(default=True, metadata=option_doc(
+        "`PUBLISH` every record on `<prefix>:<stream>` (`fl_training`, `network_performance`, `policy_events`, "
+        "`system`, `alerts`)"))
+    stream: bool = attrs.field(default=False, metadata=option_doc(
+        "`XADD` every record to `<prefix>:stream:<stream>` (`MAXLEN ~ stream_maxlen`)"))
+    stream_maxlen: int = attrs.field(default=100_000, validator=attrs.validators.gt(0), metadata=option_doc(
+        "approximate cap of each stream (`MAXLEN ~`)"))
 
 
 def series_key(metric: Metric) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 import cramjam
-from flcollector import HttpRemoteSink, HttpTarget, Metric, Record, RemoteOptions, auth_headers, check_axes
+from flcollector import HttpRemoteSink, HttpTarget, Metric, Record, RemoteOptions, auth_headers, check_axes, option_doc
 
 from .naming import Namer, label_name
 from .proto import DOUBLE, entry_prefix, timestamp_part
@@ -23,15 +23,24 @@ Step = tuple[bytes, float]
 class RemoteWriteOptions(RemoteOptions):
     """Options of the ``remote_write`` sink (plus those of every remote sink)."""
 
-    url: str = "http://localhost:9090/api/v1/write"
-    prefix: str = "flcollector_"  # as /metrics names the same series
-    axis_labels: list[str] = attrs.field(  # add "round" knowingly: a new series every round
-        factory=lambda: ["source", "experiment"], validator=check_axes)
-    labels: dict[str, str] = attrs.field(factory=dict)  # static labels on every series, e.g. {job = "lab1"}
-    counter_fields: list[str] = attrs.field(factory=lambda: ["*_total"])  # fields that are counters (globs)
-    bearer_token: str = ""
-    username: str = ""  # HTTP Basic
-    password: str = ""
+    url: str = attrs.field(default="http://localhost:9090/api/v1/write", metadata=option_doc(
+        "the receiver's full URL", set_in_sample=True))
+    prefix: str = attrs.field(default="flcollector_", metadata=option_doc(
+        "before every series name (as `/metrics` names them)"))
+    axis_labels: list[str] = attrs.field(
+        factory=lambda: ["source", "experiment"], validator=check_axes,
+        metadata=option_doc(
+            "record axes as labels (`source`, `experiment`, `round`); `round` makes a new series every round: mind "
+            "the cardinality",
+        ),
+    )
+    labels: dict[str, str] = attrs.field(factory=dict, metadata=option_doc(
+        'static labels on every series, e.g. `{ job = "lab1" }`'))
+    counter_fields: list[str] = attrs.field(factory=lambda: ["*_total"], metadata=option_doc(
+        "field names (globs) that are counters; their series end in `_total`"))
+    bearer_token: str = attrs.field(default="", metadata=option_doc("`Authorization: Bearer <token>`"))
+    username: str = attrs.field(default="", metadata=option_doc("HTTP Basic user"))
+    password: str = attrs.field(default="", metadata=option_doc("HTTP Basic password"))
 
 
 class RemoteWriteSink(HttpRemoteSink):

@@ -5,10 +5,10 @@ frameworks' per-round logs use) plus the round's window, its coverage and whethe
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 from flcollector import Metric
+from flcollector.plugins.server.jsonio import iso
 
 from .experiments import FINISHED_STATES
 from .rows import CLIENT, ROW
@@ -18,12 +18,9 @@ TRAINING = frozenset({*TRAINING_FIELDS, "straggler_ratio", "stragglers"})
 WINDOW = frozenset({"start_ns", "end_ns", "window_s", "complete", "updated_ns"})
 
 
-def iso(time_ns: int | None) -> str | None:
-    """Nanoseconds since the epoch as ISO 8601 UTC with microseconds and a ``Z`` (the spec API's times)."""
-    if time_ns is None:
-        return None
-    seconds, rest = divmod(time_ns, 1_000_000_000)
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{rest // 1000:06d}Z"
+def ns_of(value: object) -> int | None:
+    """A field that holds nanoseconds (an integer), else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def newest_rows(records: Iterable[Metric]) -> tuple[dict[tuple[Any, Any], Metric], dict[tuple[Any, Any], dict]]:
@@ -49,8 +46,8 @@ def round_document(row: Metric, clients: dict[str, Metric]) -> dict[str, Any]:
     return {
         "round": row.round,
         "experiment_id": row.experiment,
-        "start": iso(f.get("start_ns", row.time_ns)),
-        "end": iso(f.get("end_ns")),
+        "start": iso(ns_of(f.get("start_ns", row.time_ns))),
+        "end": iso(ns_of(f.get("end_ns"))),
         "window_s": f.get("window_s"),
         "complete": bool(f.get("complete")),
         "updated": iso(updated if isinstance(updated, int) else None),
@@ -83,8 +80,8 @@ def experiment_entry(summary: Metric, current: str | None) -> dict[str, Any]:
     f = summary.fields
     entry = {
         "id": summary.tags.get("experiment_id") or summary.experiment,
-        "start": iso(f.get("first_ns")),
-        "end": iso(f.get("last_ns")),
+        "start": iso(ns_of(f.get("first_ns"))),
+        "end": iso(ns_of(f.get("last_ns"))),
         "rounds": f.get("rounds", 0),
         "last_round": f.get("last_round"),
         "status": status(summary, current),

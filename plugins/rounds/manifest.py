@@ -14,7 +14,7 @@ from typing import Any
 
 from flcollector import Metric
 
-from .documents import iso, status
+from .documents import iso, ns_of, status
 from .readers import Reader
 from .rows import ROW
 
@@ -62,7 +62,7 @@ async def manifest(reader: Reader, experiment: str, summary: Metric | None, *, c
 
 async def _window(reader: Reader, experiment: str, summary: Metric | None) -> tuple[int | None, int | None]:
     if summary is not None:
-        return summary.fields.get("first_ns"), summary.fields.get("last_ns")
+        return ns_of(summary.fields.get("first_ns")), ns_of(summary.fields.get("last_ns"))
     rows = await reader.metrics([ROW], experiment)
     if not rows:
         return None, None

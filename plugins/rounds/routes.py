@@ -12,10 +12,9 @@ naming it, an unknown experiment a 404, no store a 503.
 
 from __future__ import annotations
 
-from typing import Any
-
-import orjson
-from flcollector import AgentView, Metric, MetricQuery, Store, agent_of
+from flcollector import Metric, MetricQuery, Store, agent_of
+from flcollector.plugins.server.jsonio import JSONResponse, error_response
+from flcollector.plugins.server.params import ParamError, Params
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -28,49 +27,15 @@ from .readers import StoreReader
 from .rows import CLIENT, ROW
 
 PAGE = 10_000
-INT64_MAX = 2**63 - 1
+NO_STORE = "no store is configured (add [[sinks.sqlite]]): the round table is not kept"
 
 
-class BadRequest(Exception):
-    """A request the route cannot answer: ``status``, a message, and the parameter at fault."""
-
-    def __init__(self, status: int, message: str, param: str | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.param = status, message, param
-
-
-def json_response(content: Any, status: int = 200) -> Response:
-    """A JSON response (orjson; NaN becomes null)."""
-    return Response(orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS), status, media_type="application/json")
-
-
-def error_response(error: BadRequest) -> Response:
-    """The spec API's error shape."""
-    body: dict[str, Any] = {"status": error.status, "message": error.message}
-    if error.param is not None:
-        body["param"] = error.param
-    return json_response({"error": body}, error.status)
-
-
-def round_param(request: Request, name: str) -> int | None:
-    """A round number parameter: absent, or an integer from 0 up; anything else is a 400 naming it."""
-    text = request.query_params.get(name, "").strip()
-    if not text:
-        return None
-    try:
-        value = int(text)
-    except ValueError:
-        raise BadRequest(400, f"parameter {name!r}: expected an integer, got {text!r}", name) from None
-    if not 0 <= value <= INT64_MAX:
-        raise BadRequest(400, f"parameter {name!r}: must be between 0 and {INT64_MAX}, got {value}", name)
-    return value
-
-
-def _store(agent: AgentView) -> Store:
-    store = agent.store
-    if store is None:
-        raise BadRequest(503, "no store is configured (add [[sinks.sqlite]]): the round table is not kept")
-    return store
+def _rounds(params: Params) -> tuple[int | None, int | None]:
+    """``from_round`` and ``to_round``: absent, or integers from 0 up, the second not before the first."""
+    first, last = params.integer("from_round", low=0), params.integer("to_round", low=0)
+    if first is not None and last is not None and last < first:
+        raise ParamError("to_round", f"{last} is before from_round {first}")
+    return first, last
 
 
 async def _summaries(store: Store) -> list[Metric]:
@@ -80,17 +45,15 @@ async def _summaries(store: Store) -> list[Metric]:
 async def rounds(request: Request) -> Response:
     """The round table of one experiment: one document per round, in round order."""
     agent = agent_of(request)
-    try:
-        store = _store(agent)
-        first, last = round_param(request, "from_round"), round_param(request, "to_round")
-        if first is not None and last is not None and last < first:
-            raise BadRequest(400, f"parameter 'to_round': {last} is before from_round {first}", "to_round")
-        experiment = request.query_params.get("experiment_id") or agent.context.experiment
-        if not experiment:
-            summaries = await _summaries(store)
-            experiment = summaries[-1].tags.get("experiment_id") if summaries else None
-    except BadRequest as error:
-        return error_response(error)
+    params = Params.of(request)
+    first, last = _rounds(params)
+    store = agent.store
+    if store is None:
+        return error_response(503, NO_STORE)
+    experiment = params.text("experiment_id") or agent.context.experiment
+    if not experiment:
+        summaries = await _summaries(store)
+        experiment = summaries[-1].tags.get("experiment_id") if summaries else None
     records: list[Metric] = []
     while experiment:
         page = await store.query_metrics(MetricQuery(names=[ROW, CLIENT], experiment=experiment, min_round=first,
@@ -99,36 +62,35 @@ async def rounds(request: Request) -> Response:
         if len(page) < PAGE:
             break
     documents = sorted(round_documents(records), key=lambda d: d["round"])
-    return json_response({"experiment_id": experiment, "from_round": first, "to_round": last,
-                          "count": len(documents), "rounds": documents})
+    return JSONResponse({"experiment_id": experiment, "from_round": first, "to_round": last,
+                         "count": len(documents), "rounds": documents})
 
 
 async def experiments(request: Request) -> Response:
     """Every experiment the round table has seen, oldest first."""
     agent = agent_of(request)
-    try:
-        store = _store(agent)
-    except BadRequest as error:
-        return error_response(error)
+    store = agent.store
+    if store is None:
+        return error_response(503, NO_STORE)
     current = agent.context.experiment
     entries = [experiment_entry(summary, current) for summary in await _summaries(store)]
-    return json_response({"count": len(entries), "experiments": entries})
+    return JSONResponse({"count": len(entries), "experiments": entries})
 
 
 async def experiment(request: Request) -> Response:
     """One experiment's manifest."""
     agent = agent_of(request)
     name = request.path_params["experiment_id"]
-    try:
-        store = _store(agent)
-        summary = next((m for m in await _summaries(store) if m.tags.get("experiment_id") == name), None)
-        if summary is None:
-            raise BadRequest(404, f"no experiment {name!r} (GET /api/v1/experiments lists them)", "experiment_id")
-    except BadRequest as error:
-        return error_response(error)
+    store = agent.store
+    if store is None:
+        return error_response(503, NO_STORE)
+    summary = next((m for m in await _summaries(store) if m.tags.get("experiment_id") == name), None)
+    if summary is None:
+        return error_response(404, f"no experiment {name!r} (GET /api/v1/experiments lists them)",
+                              param="experiment_id")
     document = await manifest(StoreReader(store), name, summary, current=agent.context.experiment,
                               version=agent.version, live_config=resolved_config(agent))
-    return json_response(document)
+    return JSONResponse(document)
 
 
 ROUTES = [

@@ -56,9 +56,11 @@ def build(inputs: RoundInputs, sites: Sites, options: Any, updated_ns: int) -> t
     if inputs.coverage:
         fields.update({f"coverage_{monitor}": value for monitor, value in sorted(inputs.coverage.items())})
         fields["coverage_min"] = min(inputs.coverage.values())
-    common = {"time_ns": window.start_ns, "source": SOURCE, "experiment": window.experiment, "round": window.round}
-    row = Metric(ROW, fields, tags={}, **common)
-    return row, [Metric(CLIENT, values, tags={"client": name}, **common) for name, values in sorted(clients.items())]
+    def metric(name: str, values: dict[str, Any], tags: dict[str, str]) -> Metric:
+        return Metric(name, values, tags=tags, time_ns=window.start_ns, source=SOURCE, experiment=window.experiment,
+                      round=window.round)
+
+    return metric(ROW, fields, {}), [metric(CLIENT, values, {"client": n}) for n, values in sorted(clients.items())]
 
 
 def _clients(inputs: RoundInputs, sites: Sites, options: Any) -> dict[str, dict[str, Any]]:

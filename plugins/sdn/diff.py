@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
-from flcollector import Event
+from flcollector import Event, Level
 
 from .topology import SOURCE
 
@@ -26,15 +26,16 @@ def fingerprint(topology: Mapping[str, Any]) -> bytes:
 
 def changes(old: Mapping[str, Any], new: Mapping[str, Any], time_ns: int) -> list[Event]:
     """``NODE_CONNECTED``/``NODE_DISCONNECTED`` and ``LINK_ADDED``/``LINK_REMOVED`` events from ``old`` to ``new``."""
-    events = []
+    events: list[Event] = []
     kinds = {"nodes": ("NODE_CONNECTED", "NODE_DISCONNECTED"), "links": ("LINK_ADDED", "LINK_REMOVED")}
     for kind, (added, removed) in kinds.items():
         before = {item["id"]: item for item in old[kind]}
         after = {item["id"]: item for item in new[kind]}
-        for event_type, level, keys, items in (
+        transitions: tuple[tuple[str, Level, set[Any], dict[Any, Any]], ...] = (
             (added, "INFO", after.keys() - before.keys(), after),
             (removed, "WARNING", before.keys() - after.keys(), before),
-        ):
+        )
+        for event_type, level, keys, items in transitions:
             verb = event_type.split("_")[1].lower()  # connected, disconnected, added, removed
             for key in sorted(keys):
                 noun = items[key]["type"] if kind == "nodes" else "link"

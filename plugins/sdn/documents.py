@@ -50,7 +50,7 @@ def topology_records(
     key = diff.fingerprint(current)
     if key == last_key:
         return [], current, key
-    records: list[Record] = diff.changes(last, current, now) if last is not None else []
+    records: list[Record] = [*diff.changes(last, current, now)] if last is not None else []
     message = f"{len(poll.switches)} switches, {len(poll.links)} links, {len(poll.hosts)} hosts"
     records.append(Event("TOPOLOGY_SNAPSHOT", message, now, SOURCE, "INFO", current))
     return records, current, key

@@ -7,7 +7,7 @@ from typing import Any
 import attrs
 import trio
 import trio.lowlevel
-from flcollector import Duration, Listener, Send
+from flcollector import Duration, Listener, Send, option_doc
 from flcollector.httpserve import serve_asgi
 
 from .app import build_app
@@ -18,18 +18,33 @@ from .state import ServerState
 class ServerOptions:
     """Options of the ``[server]`` table."""
 
-    host: str = "127.0.0.1"
-    port: int = 8083
-    auth_enabled: bool = False  # require HTTP Basic (username/password) or the bearer token; /health stays open
-    username: str = "admin"
-    password: str = "securepassword"
-    token: str | None = None  # bearer token; setting it also turns authentication on
-    cors_origins: list[str] = attrs.field(factory=list)
-    max_body_bytes: int = attrs.field(default=10 * 1024 * 1024, validator=attrs.validators.gt(0))
-    max_limit: int = attrs.field(default=10_000, validator=attrs.validators.gt(0))
-    prometheus_expiry: Duration = Duration(300.0)
-    graceful_timeout: Duration = Duration(3.0)
-    stall_timeout: Duration = Duration(10.0)  # a client that accepts no data for this long is disconnected
+    host: str = attrs.field(default="127.0.0.1", metadata=option_doc(
+        'bind address; `"0.0.0.0"` serves other machines (the container does)'))
+    port: int = attrs.field(default=8083, metadata=option_doc(
+        "bind port; `0` picks a free port, and the log shows the URL"))
+    auth_enabled: bool = attrs.field(default=False, metadata=option_doc(
+        "require HTTP Basic (`username`/`password`) or the bearer token on every route except `/health`, which then "
+        "tells only its `status` without credentials"))
+    username: str = attrs.field(default="admin", metadata=option_doc(
+        "HTTP Basic user; the FLOPY-NET dashboard always sends `admin:securepassword`"))
+    password: str = attrs.field(default="securepassword", metadata=option_doc("HTTP Basic password"))
+    token: str | None = attrs.field(default=None, metadata=option_doc(
+        "bearer token. Setting it also turns auth on. Accepted as `Authorization: Bearer <token>`, or as `?token=` "
+        "on WebSockets, because browsers cannot set headers there", default="none", example="change-me"))
+    cors_origins: list[str] = attrs.field(factory=list, metadata=option_doc(
+        'origins allowed by CORS, e.g. `["http://localhost:8085"]`; none by default'))
+    max_body_bytes: int = attrs.field(default=10 * 1024 * 1024, validator=attrs.validators.gt(0), metadata=option_doc(
+        "larger ingest bodies get 413. The limit also applies after gunzip"))
+    max_limit: int = attrs.field(default=10_000, validator=attrs.validators.gt(0), metadata=option_doc(
+        "the largest `limit=` a query accepts; more is a 400"))
+    prometheus_expiry: Duration = attrs.field(default=Duration(300.0), metadata=option_doc(
+        "a series not updated for this long leaves `/metrics`, for example the metrics of a client that left"))
+    graceful_timeout: Duration = attrs.field(default=Duration(3.0), metadata=option_doc(
+        "how long open connections get to finish at shutdown"))
+    stall_timeout: Duration = attrs.field(default=Duration(10.0), metadata=option_doc(
+        "a client that accepts no data for this long is disconnected by the kernel (`TCP_USER_TIMEOUT`, Linux). "
+        "hypercorn cannot interrupt a write to a client that stopped reading; without this, such a client would "
+        "hold its connection, and the agent's shutdown, for as long as it lives"))
 
 
 class ServerListener(Listener):

@@ -14,7 +14,18 @@ from typing import Any, Literal, TypeVar
 
 import attrs
 import trio
-from flcollector import Duration, Event, EventQuery, Metric, MetricQuery, Record, SeriesSummary, Sink, now_ns
+from flcollector import (
+    Duration,
+    Event,
+    EventQuery,
+    Metric,
+    MetricQuery,
+    Record,
+    SeriesSummary,
+    Sink,
+    now_ns,
+    option_doc,
+)
 
 from . import queries, summary_sql
 from .bulk import BulkReads
@@ -29,11 +40,17 @@ _KEEP_IDLE_READERS = 4
 class SqliteOptions:
     """Options of the ``sqlite`` sink."""
 
-    path: str = "flcollector.db"  # relative to the agent's data_dir
-    retention: Duration = Duration(14 * 86400.0)  # keep records this long (by their time_ns); 0 keeps forever
-    cleanup_interval: Duration = Duration(600.0)  # how often a retention step runs (after a write)
-    cleanup_chunk: int = attrs.field(default=5000, validator=attrs.validators.gt(0))  # rows per step and table
-    vacuum_pages: int = attrs.field(default=1000, validator=attrs.validators.ge(0))  # pages freed per step
+    path: str = attrs.field(default="flcollector.db", metadata=option_doc(
+        "the database file; a relative path is under `[agent] data_dir`. A directory that cannot be created or a "
+        "file that cannot be written stops start-up with an error naming the path", writes="file"))
+    retention: Duration = attrs.field(default=Duration(14 * 86400.0), metadata=option_doc(
+        'keep records this long, judged by their own `time_ns`; `"0s"` keeps everything'))
+    cleanup_interval: Duration = attrs.field(default=Duration(600.0), metadata=option_doc(
+        "how often a retention step runs (it runs after a write, so an idle store does no work)"))
+    cleanup_chunk: int = attrs.field(default=5000, validator=attrs.validators.gt(0), metadata=option_doc(
+        "rows deleted per step from `metrics` and from `events`; keeps each step's transaction short"))
+    vacuum_pages: int = attrs.field(default=1000, validator=attrs.validators.ge(0), metadata=option_doc(
+        "free pages returned to the file system per step (`PRAGMA incremental_vacuum`)"))
 
 
 class SqliteStore(BulkReads, Sink):

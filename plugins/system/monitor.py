@@ -11,7 +11,18 @@ from typing import Any
 
 import attrs
 import trio
-from flcollector import CounterDelta, CounterTracker, Event, Metric, Monitor, Record, Runtime, SourceUnavailable
+from flcollector import (
+    CounterDelta,
+    CounterTracker,
+    EndpointError,
+    Metric,
+    Monitor,
+    Record,
+    Runtime,
+    SourceUnavailable,
+    endpoint_error_event,
+    option_doc,
+)
 
 from .cgroup import cgroup_fields
 from .processes import ProcessSampler
@@ -27,14 +38,25 @@ MIN_WINDOW_S = 0.25
 class SystemOptions:
     """Options of ``[[monitors.system]]``."""
 
-    per_cpu: bool = False
-    mountpoints: list[str] = attrs.Factory(lambda: ["/"])
-    interfaces: list[str] = attrs.Factory(list)
-    include_loopback: bool = False
-    processes: list[str] = attrs.Factory(list)
-    cgroup: bool = True
-    cgroup_root: str = "/sys/fs/cgroup"
-    source: str = "host"
+    per_cpu: bool = attrs.field(default=False, metadata=option_doc(
+        'also one `system_cpu` metric per logical core (tag `cpu` = `"0"`, `"1"`, ...)'))
+    mountpoints: list[str] = attrs.field(factory=lambda: ["/"], metadata=option_doc(
+        "filesystems reported in `system_disk`; one that cannot be read is logged once, skipped, and listed in "
+        "`/health` as `missing_mountpoints`"))
+    interfaces: list[str] = attrs.field(factory=list, metadata=option_doc(
+        "network interfaces for `system_net`; empty = every interface except `lo`. A non-empty list is used "
+        'exactly as written (list `"lo"` to get it)'))
+    include_loopback: bool = attrs.field(default=False, metadata=option_doc("with `interfaces = []`, also report `lo`"))
+    processes: list[str] = attrs.field(factory=list, metadata=option_doc(
+        "names to report in `system_process`. A name matches a process whose name equals it, or whose command line "
+        'has an argument whose base name equals it (`"server.py"` matches `python /app/server.py`; no substring '
+        "matching)"))
+    cgroup: bool = attrs.field(default=True, metadata=option_doc("report `system_cgroup` when cgroup files are found"))
+    cgroup_root: str = attrs.field(default="/sys/fs/cgroup", metadata=option_doc(
+        "where the cgroup filesystem is mounted (v2 is tried first: `cpu.max`, `memory.max`, `memory.current`; "
+        "then v1: `cpu/cpu.cfs_quota_us`, `cpu/cpu.cfs_period_us`, `memory/memory.limit_in_bytes`, "
+        "`memory/memory.usage_in_bytes`)"))
+    source: str = attrs.field(default="host", metadata=option_doc("the `source` of every record"))
 
 
 class SystemMonitor(Monitor):
@@ -125,18 +147,8 @@ class SystemMonitor(Monitor):
         return records
 
     def _cgroup_records(self, sample: HostSample) -> list[Record]:
-        if sample.cgroup_error is not None:
-            self.runtime.stats.count("malformed")
-            return [
-                Event(
-                    "MALFORMED_RESPONSE",
-                    f"cgroup files unreadable: {sample.cgroup_error}",
-                    sample.time_ns,
-                    self.runtime.instance,
-                    "ERROR",
-                    {"error": sample.cgroup_error},
-                )
-            ]
+        if sample.cgroup_error is not None:  # the one builder of a source's bad answer (counted as malformed)
+            return [endpoint_error_event(self.runtime, EndpointError(self.options.cgroup_root, sample.cgroup_error))]
         fields = cgroup_fields(sample.cgroup) if sample.cgroup is not None else None
         return [] if fields is None else [self._metric(sample, "system_cgroup", fields)]
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 import trio
-from flcollector import Duration, Record, Sink, Store
+from flcollector import Duration, Record, Sink, Store, option_doc
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket
 
@@ -31,13 +31,21 @@ def _path(instance: Any, attribute: Any, value: str) -> None:
 class WebSocketOptions:
     """Options of ``[[sinks.websocket]]``."""
 
-    path: str = attrs.field(default="/ws/metrics", validator=_path)  # the WebSocket route it serves
-    streams: list[Stream] = attrs.field(factory=lambda: list(STREAMS))  # the streams clients may subscribe to
-    queue_size: int = attrs.field(default=1000, validator=attrs.validators.gt(0))  # live messages per client
-    backfill_size: int = attrs.field(default=1000, validator=attrs.validators.gt(0))  # most records one backfill sends
-    batch: bool = False  # clients start in batch mode (one frame per wake-up); each may switch with "batch"
-    keepalive: Duration = Duration(20.0)  # a {"type":"ping"} message this often; 0 disables it
-    send_timeout: Duration = Duration(5.0)  # a client whose socket takes nothing this long is closed (1008)
+    path: str = attrs.field(default="/ws/metrics", validator=_path, metadata=option_doc(
+        "the WebSocket route it serves"))
+    streams: list[Stream] = attrs.field(factory=lambda: list(STREAMS), metadata=option_doc(
+        "the streams clients may subscribe to; `all` means these"))
+    queue_size: int = attrs.field(default=1000, validator=attrs.validators.gt(0), metadata=option_doc(
+        "live messages queued per client; beyond this the oldest are dropped (and counted)"))
+    backfill_size: int = attrs.field(default=1000, validator=attrs.validators.gt(0), metadata=option_doc(
+        'the most stored records one `"backfill": N` sends (more is clamped), queued apart and bounded the same '
+        "way"))
+    batch: bool = attrs.field(default=False, metadata=option_doc(
+        'clients start in batch mode (one `{"type":"batch"}` frame per wake-up); each may switch with `"batch"`'))
+    keepalive: Duration = attrs.field(default=Duration(20.0), metadata=option_doc(
+        'how often a socket gets a `{"type":"ping"}` message; `"0s"` turns it off'))
+    send_timeout: Duration = attrs.field(default=Duration(5.0), metadata=option_doc(
+        "a client whose socket takes nothing for this long is closed with code 1008 and counted"))
 
 
 class WebSocketSink(Sink):

@@ -34,7 +34,8 @@ def test_the_container_layout(path: object) -> None:
     assert names["sink"] == ["sqlite", "jsonl", "cache", "websocket"]
     (jsonl,) = [c for c in config.of_kind("sink") if c.component == "jsonl"]
     assert jsonl.options.directory == "/app/logs"  # the spec's JSON Lines place, the image's /app/logs volume
-    (server,) = config.of_kind("listener")
+    export, server = config.of_kind("listener")
+    assert export.options.directory == "/app/exports"  # the image's exports volume (EXPORTS_DIR overrides it)
     assert (server.options.host, server.options.port) == ("0.0.0.0", 8000)
     assert DASHBOARD_ORIGIN in server.options.cors_origins
 
@@ -60,9 +61,22 @@ def test_gns3_scenario_uses_the_static_addresses_of_the_spec() -> None:
     assert set(probe.options.labels.values()) == {"fl-server", "policy-engine", "sdn-controller"}
 
 
+def test_gns3_scenario_classifies_fl_traffic_by_the_gns3_addresses() -> None:
+    from flcollector.plugins.sdn.traffic import built_in_rules, classify
+
+    config = load_config(GNS3_TOML, env={})
+    (sdn,) = [c for c in config.of_kind("monitor") if c.component == "sdn"]
+    rules = built_in_rules(sdn.options)
+    # a client's gRPC to the FL server, on any port the client picked: FL; its metrics API: control
+    assert classify(rules, {"192.168.141.101", "192.168.141.10"}, {52114, 9000}) == ("fl", "fl_server")
+    assert classify(rules, {"192.168.141.40", "192.168.141.10"}, {41000, 8081})[0] == "control"
+    assert classify(rules, {"192.168.141.101", "192.168.141.20"}, {41000, 5000})[0] == "control"
+    assert classify(rules, {"192.168.141.101", "192.168.141.102"}, {41000, 9999})[0] == "background"
+
+
 def test_the_environment_still_beats_the_gns3_scenario_file() -> None:
     config = load_config(GNS3_TOML, env={"FL_SERVER_URL": "http://10.1.2.3:8081", "COLLECTOR_PORT": "8001"})
     (fl,) = [c for c in config.of_kind("monitor") if c.component == "fl"]
     assert fl.options.url == "http://10.1.2.3:8081"
-    (server,) = config.of_kind("listener")
+    [server] = [c for c in config.of_kind("listener") if c.component == "server"]
     assert server.options.port == 8001

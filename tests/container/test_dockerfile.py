@@ -74,10 +74,11 @@ def locked() -> dict[str, str]:
     return pins
 
 
-def test_the_lock_pins_every_dependency_of_pyproject_with_the_parquet_extra() -> None:
+def test_the_lock_pins_every_dependency_of_pyproject_with_the_parquet_and_report_extras() -> None:
     project = read_pyproject()
     pins = locked()
-    texts = [*project["dependencies"], *project["optional-dependencies"]["parquet"]]
+    extras = project["optional-dependencies"]
+    texts = [*project["dependencies"], *extras["parquet"], *extras["report"]]
     for requirement in map(Requirement, texts):
         if requirement.marker is not None and not requirement.marker.evaluate({"python_version": "3.11"}):
             continue  # e.g. tomli, for Python < 3.11 only
@@ -85,6 +86,7 @@ def test_the_lock_pins_every_dependency_of_pyproject_with_the_parquet_extra() ->
         assert name in pins, f"{requirement.name} is not locked: run container/base-image.sh lock"
         assert requirement.specifier.contains(pins[name], prereleases=True), f"{name}=={pins[name]} vs {requirement}"
     assert "pyarrow" in pins  # the parquet extra: `format=parquet` works in the image
+    assert "matplotlib" in pins  # the report extra: /api/v1/report works in the image
     assert "setuptools" in pins  # flcollector itself is built without build isolation, from the lock alone
 
 
@@ -105,10 +107,10 @@ def test_runs_as_a_named_non_root_user_with_a_shell_for_gns3() -> None:
     assert re.search(rf"useradd .*--shell /bin/(ba)?sh .*\b{users[-1]}\b", created)
 
 
-def test_installs_flcollector_from_the_repo_with_the_parquet_extra_and_no_index() -> None:
+def test_installs_flcollector_from_the_repo_with_the_parquet_and_report_extras_and_no_index() -> None:
     runs = " && ".join(args_of("RUN"))
     lock = "/opt/flcollector/constraints.txt"
-    assert f"pip install --no-index --no-build-isolation --constraint {lock} '.[parquet]'" in runs
+    assert f"pip install --no-index --no-build-isolation --constraint {lock} '.[parquet,report]'" in runs
     assert "pip check" in runs
     assert "[dev]" not in runs and " -e " not in runs
 

@@ -100,3 +100,20 @@ def test_directories_that_do_not_exist_yet_are_fine_when_they_can_be_created(tmp
     result = dry_run(moved_container_toml(tmp_path))
     assert result.returncode == 0, result.stderr
     assert not (tmp_path / "app").exists(), "the check must not create anything itself"
+
+
+def test_only_the_options_that_write_are_checked(tmp_path: Path) -> None:
+    """The places checked are the options whose ``option_doc`` says they write (the websocket sink's ``path`` is a
+    route, not a file: as the image's uid, ``/ws`` could not be created and the image refused to start)."""
+    from container_helpers import load_container_module
+    from flcollector.config import load_config
+
+    preflight = load_container_module("preflight")
+    config = load_config(moved_container_toml(tmp_path), env={})
+    app = tmp_path / "app"
+    assert {path: keys for path, (_, keys) in preflight.written_paths(config).items()} == {
+        app / "data": ["[agent] data_dir", "[sinks.sqlite] path"],
+        app / "data" / "flcollector.db": ["[sinks.sqlite] path"],
+        app / "logs": ["[sinks.jsonl] directory"],
+        app / "exports": ["[listeners.export] directory"],
+    }

@@ -15,7 +15,7 @@ from flcollector.loader import load_registry
 from starlette.routing import Route
 
 #: The names colleagues' plugins rely on (``runtime.agent``); they must stay.
-RELIED_ON = ("store", "send", "observe", "health", "context", "stats", "data_dir", "version")
+RELIED_ON = ("store", "send", "observe", "health", "context", "stats", "data_dir", "version", "settings")
 
 
 class HookRecorder:
@@ -65,9 +65,16 @@ async def test_components_see_a_narrow_view_with_what_plugins_use(tmp_path) -> N
             assert isinstance(view, AgentView) and view is agent.view
             for name in RELIED_ON:
                 assert hasattr(view, name), name
-            for hidden in ("config", "registry", "settings", "pipeline", "run", "stop"):
+            for hidden in ("config", "registry", "pipeline", "run", "stop"):
                 assert not hasattr(view, hidden), f"the view exposes {hidden}"
+            # the [agent] settings: plain values to describe the set-up, read-only
+            assert view.settings["data_dir"] == str(tmp_path / "data") and view.settings["interval"] == 5.0
+            assert view.settings["self_metrics_interval"] == 0.0 and view.settings["disable_plugins"] == []
+            with pytest.raises(TypeError):
+                view.settings["interval"] = 1.0  # type: ignore[index]
             assert view.store is None and view.version == agent.version and view.data_dir == agent.data_dir
+            # exporters from the plugins loaded at start (nothing imported again)
+            assert view.exporter("csv") is agent.registry.get("exporter", "csv") and view.exporter("xls") is None
             assert [m.name for m in view.configured("monitor")] == ["scripted"]
             assert view.configured("monitor")[0].interval == 3600.0
             async with view.observe(10) as batches:

@@ -41,6 +41,12 @@ def test_shipped_configs_pass_check(name: str, capsys: pytest.CaptureFixture[str
     assert ": OK" in capsys.readouterr().out
 
 
+def test_the_demo_template_passes_check(capsys: pytest.CaptureFixture[str]) -> None:
+    """`flcollector demo`'s template is valid as shipped, placeholders and all (the demo fills them in)."""
+    assert main(["check", "-c", str(ROOT / "core" / "demo.toml")]) == 0
+    assert ": OK" in capsys.readouterr().out
+
+
 def test_bad_config_exits_2_naming_file_table_and_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "bad.toml"
     config.write_text('[[monitors.system]]\nper_cpus = true\n')

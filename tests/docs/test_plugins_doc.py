@@ -53,14 +53,14 @@ def test_samples_pass_flcollector_check(tmp_path: Path) -> None:
 def test_the_route_table_names_the_module_of_every_route() -> None:
     """PLUGINS.md's "Where each route lives" lists exactly the served routes, each with the module serving it."""
     from flcollector.plugins import dashboard
-    from flcollector.plugins.export.routes import routes as export_routes
+    from flcollector.plugins.export.routes import ROUTES as EXPORT_ROUTES
     from flcollector.plugins.rounds.routes import ROUTES as ROUNDS_ROUTES
     from flcollector.plugins.server.routes import SPEC_ROUTES
     from flcollector.plugins.websocket import WebSocketOptions
     from starlette.routing import Route
 
     expected = {f"WS {WebSocketOptions().path}": "plugins/websocket/sink.py"}
-    for route in [*SPEC_ROUTES, *dashboard.ROUTES, *export_routes(None), *ROUNDS_ROUTES]:  # type: ignore[arg-type]
+    for route in [*SPEC_ROUTES, *dashboard.ROUTES, *EXPORT_ROUTES, *ROUNDS_ROUTES]:
         assert isinstance(route, Route)
         module = route.endpoint.__module__.removeprefix("flcollector.").replace(".", "/") + ".py"
         assert (ROOT / module).exists(), module

@@ -369,7 +369,7 @@ async def test_completion_events_can_lag_behind_the_row(server: FlServerEmulator
 
 
 async def test_malformed_endpoint_and_base_faults(server: FlServerEmulator) -> None:
-    server.malformed_endpoints = {"/status"}
+    server.break_path("/status")
     with trio.fail_after(10):
         bad = await answer(server, "/status")
         good = await answer(server, "/health")

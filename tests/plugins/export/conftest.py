@@ -14,15 +14,8 @@ from flcollector.plugins.sqlite import SqliteStore
 
 
 @pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The export API's variables unset (their defaults apply)."""
-    for name in ("EXPORTS_DIR", "EXPORT_RETENTION_DAYS", "EXPORT_WAIT"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
 async def api(
-    nursery: trio.Nursery, make_component: Callable[..., Any], tmp_path: Path, clean_env: None
+    nursery: trio.Nursery, make_component: Callable[..., Any], tmp_path: Path
 ) -> AsyncIterator[Api]:
     """The stored experiment (tests/experiment_records.py) served by a running agent; stopped after the test."""
     store = make_component(SqliteStore, {"retention": "0s"})

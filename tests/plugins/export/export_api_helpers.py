@@ -12,7 +12,6 @@ import httpx
 import trio
 from flcollector.agent import Agent
 from flcollector.config import load_config
-from flcollector.plugins.export import service_of
 from flcollector.plugins.export.service import ExportService
 
 CONFIG = """
@@ -23,6 +22,7 @@ self_metrics_interval = "0s"
 [[sinks.sqlite]]
 retention = "0s"
 
+{export}
 [server]
 port = 0
 """
@@ -47,12 +47,20 @@ class Api:
         return dict((await self.client.get(f"/api/v1/exports/{export_id}")).json())
 
 
-async def start_api(nursery: trio.Nursery, data: Path) -> Api:
-    """Start an agent over the store in ``data``; exports wait up to 30 s before answering ``running``."""
+async def start_agent(nursery: trio.Nursery, data: Path, env: dict[str, str] | None = None,
+                      export: bool = True) -> Agent:
+    """Start an agent over the store in ``data`` (with the variables ``env``), with the export listener or not."""
     path = data.parent / f"{data.name}.toml"
-    path.write_text(CONFIG.format(data=data))
-    agent: Agent = await nursery.start(Agent(load_config(path, env={})).run)
-    service = service_of(agent.view)  # the hooks, and so the routes, see the agent through its view
+    path.write_text(CONFIG.format(data=data, export="[[listeners.export]]" if export else ""))
+    agent: Agent = await nursery.start(Agent(load_config(path, env=env or {})).run)
+    return agent
+
+
+async def start_api(nursery: trio.Nursery, data: Path, env: dict[str, str] | None = None) -> Api:
+    """Start an agent with the export API over the store in ``data`` (with the variables ``env``); exports wait up
+    to 30 s before answering ``running``."""
+    agent = await start_agent(nursery, data, env)
+    service: ExportService = agent.find("listener", "export").service
     service.settings = attrs.evolve(service.settings, wait_s=30.0)
     client = httpx.AsyncClient(base_url=agent.find("listener", "server").url, timeout=30)
     return Api(agent, client, service, data)

@@ -6,11 +6,14 @@ import csv
 import io
 import json
 import zipfile
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import trio
 from experiment_records import EXPERIMENT, experiment
-from export_api_helpers import Api, held_exports, no_wait
+from export_api_helpers import Api, held_exports, no_wait, start_agent
 from flcollector import Event, Metric, record_from_dict
 
 
@@ -182,6 +185,16 @@ async def test_the_routes_are_in_the_openapi_document(api: Api) -> None:
     paths = (await api.client.get("/openapi.json")).json()["paths"]
     for path in ("/api/v1/export", "/api/v1/exports", "/api/v1/downloads/{export_id}", "/api/v1/report"):
         assert path in paths, path
+
+
+async def test_without_the_export_listener_there_is_no_export_api(nursery: trio.Nursery, tmp_path: Path) -> None:
+    with trio.fail_after(20):
+        agent = await start_agent(nursery, tmp_path / "data", export=False)
+        async with httpx.AsyncClient(base_url=agent.find("listener", "server").url) as client:
+            missing = await client.post("/api/v1/export", json={})
+            health = await client.get("/health")
+        agent.stop()
+    assert missing.status_code == 404 and health.status_code == 200
 
 
 @pytest.mark.parametrize("window", [{"start_time": "2999-01-01T00:00:00Z"}, {"end_time": "-7.5e306"}])

@@ -12,8 +12,11 @@ import pytest
 import trio
 from experiment_records import EXPERIMENT, experiment
 from export_api_helpers import Api, held_exports, no_wait, start_api
+from flcollector.cli import main
+from flcollector.config import load_config
+from flcollector.errors import ConfigError
 from flcollector.plugins.export.manifest import MANIFEST
-from flcollector.plugins.export.settings import DAY_NS, settings_from
+from flcollector.plugins.export.settings import DAY_NS, ExportSettings
 from flcollector.plugins.sqlite import SqliteStore
 
 
@@ -46,27 +49,51 @@ async def test_expired_exports_are_404_and_retention_deletes_only_the_agents_fil
     assert (await api.client.get(new["download_url"])).status_code == 200
 
 
-def test_settings_come_from_the_environment(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    default = settings_from({}, tmp_path)
+def _settings(tmp_path: Path, table: str = "", env: dict[str, str] | None = None) -> ExportSettings:
+    path = tmp_path / "export.toml"
+    path.write_text(f"[[listeners.export]]\n{table}")
+    (listener,) = load_config(path, env=env or {}).of_kind("listener")
+    return ExportSettings.resolve(listener.options, tmp_path)
+
+
+def test_settings_come_from_the_table_and_the_environment_wins(tmp_path: Path) -> None:
+    default = _settings(tmp_path)
     assert (default.directory, default.retention_days, default.wait_s) == (tmp_path / "exports", 7.0, 2.0)
     assert default.retention_ns == 7 * DAY_NS
-    chosen = settings_from({"EXPORTS_DIR": "/app/exports", "EXPORT_RETENTION_DAYS": "0.5", "EXPORT_WAIT": "0s"},
-                           tmp_path)
+    table = 'directory = "out"\nretention_days = 1\nwait = "5s"\n'
+    assert _settings(tmp_path, table).directory == tmp_path / "out"
+    chosen = _settings(tmp_path, table, {"EXPORTS_DIR": "/app/exports", "EXPORT_RETENTION_DAYS": "0.5",
+                                         "EXPORT_WAIT": "0s"})
     assert (chosen.directory, chosen.retention_ns, chosen.wait_s) == (Path("/app/exports"), DAY_NS // 2, 0.0)
-    assert settings_from({"EXPORTS_DIR": "out", "EXPORT_RETENTION_DAYS": "0"}, tmp_path).retention_ns is None
-    assert settings_from({"EXPORTS_DIR": "out"}, tmp_path).directory == tmp_path / "out"
-    bad = settings_from({"EXPORT_RETENTION_DAYS": "a week", "EXPORT_WAIT": "-1"}, tmp_path)
-    assert (bad.retention_days, bad.wait_s) == (7.0, 2.0)
-    assert "EXPORT_RETENTION_DAYS='a week' cannot be read" in caplog.text and "EXPORT_WAIT" in caplog.text
+    assert _settings(tmp_path, env={"EXPORT_RETENTION_DAYS": "0"}).retention_ns is None
 
 
-async def test_exports_dir_from_the_environment(
-    nursery: trio.Nursery, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(("variable", "value", "problem"), [
+    ("EXPORT_RETENTION_DAYS", "a week", "expected a number of days"),
+    ("EXPORT_RETENTION_DAYS", "-1", "expected 0 or more days"),
+    ("EXPORT_WAIT", "soon", "expected a duration"),
+])
+def test_a_bad_variable_stops_the_start_naming_it(tmp_path: Path, variable: str, value: str, problem: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        _settings(tmp_path, env={variable: value})
+    assert f"environment variable {variable}" in str(caught.value) and problem in str(caught.value)
+
+
+@pytest.mark.parametrize(("table", "key"), [("retention_days = -1", "retention_days"), ('wait = "later"', "wait"),
+                                            ("directory = 7", "directory")])
+def test_a_bad_key_exits_2_naming_the_file_and_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], table: str, key: str
 ) -> None:
-    monkeypatch.setenv("EXPORTS_DIR", str(tmp_path / "elsewhere"))
-    monkeypatch.setenv("EXPORT_RETENTION_DAYS", "2")
+    path = tmp_path / "export.toml"
+    path.write_text(f"[[listeners.export]]\n{table}\n")
+    assert main(["check", "-c", str(path)]) == 2
+    assert f"{path}: [listeners.export] key '{key}'" in capsys.readouterr().err
+
+
+async def test_exports_dir_from_the_environment(nursery: trio.Nursery, tmp_path: Path) -> None:
+    env = {"EXPORTS_DIR": str(tmp_path / "elsewhere"), "EXPORT_RETENTION_DAYS": "2"}
     with trio.fail_after(30):
-        api = await start_api(nursery, tmp_path / "data")
+        api = await start_api(nursery, tmp_path / "data", env)
         async with api.client:
             entry = (await api.export(format="json")).json()
         api.agent.stop()
@@ -81,7 +108,7 @@ async def fill(make_component: Callable[..., Any]) -> None:
 
 
 async def test_an_export_cut_short_by_shutdown_is_failed_and_its_parts_deleted(
-    tmp_path: Path, make_component: Callable[..., Any], clean_env: None
+    tmp_path: Path, make_component: Callable[..., Any]
 ) -> None:
     with trio.fail_after(30):
         await fill(make_component)
@@ -91,9 +118,9 @@ async def test_an_export_cut_short_by_shutdown_is_failed_and_its_parts_deleted(
             async with api.client, held_exports(api.service):
                 entry = (await api.export(format="csv")).json()
                 assert entry["status"] == "running"
-                api.agent.stop()  # the shutdown hook stops the service while the export waits for its slot
+                api.agent.stop()  # the shutdown stops the service while the export waits for its slot
         manifest = orjson.loads((api.service.settings.directory / MANIFEST).read_bytes())
-        (saved,) = manifest["exports"]  # marked by the hook itself, before the store closed
+        (saved,) = manifest["exports"]  # marked at shutdown, before the store closed
         assert saved["status"] == "failed" and "stopped before the export finished" in saved["error"]
         await api.service.stopped.wait()  # the cut export has cleaned up after itself
     assert not list(api.service.settings.directory.glob(f"*{entry['export_id']}*"))
@@ -102,7 +129,7 @@ async def test_an_export_cut_short_by_shutdown_is_failed_and_its_parts_deleted(
 
 
 async def test_a_restart_marks_an_unfinished_export_failed_and_deletes_its_parts(
-    tmp_path: Path, make_component: Callable[..., Any], clean_env: None
+    tmp_path: Path, make_component: Callable[..., Any]
 ) -> None:
     directory = tmp_path / "data" / "exports"
     directory.mkdir(parents=True)
@@ -126,13 +153,10 @@ async def test_a_restart_marks_an_unfinished_export_failed_and_deletes_its_parts
     assert sorted(p.name for p in directory.iterdir()) == [MANIFEST]
 
 
-async def test_an_unwritable_exports_dir_is_a_503_saying_why(
-    nursery: trio.Nursery, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_an_unwritable_exports_dir_is_a_503_saying_why(nursery: trio.Nursery, tmp_path: Path) -> None:
     (tmp_path / "a-file").write_text("not a directory")
-    monkeypatch.setenv("EXPORTS_DIR", str(tmp_path / "a-file" / "exports"))
     with trio.fail_after(30):
-        api = await start_api(nursery, tmp_path / "data")
+        api = await start_api(nursery, tmp_path / "data", {"EXPORTS_DIR": str(tmp_path / "a-file" / "exports")})
         async with api.client:
             refused = await api.export(format="json")
             listed = await api.client.get("/api/v1/exports")

@@ -129,10 +129,10 @@ async def test_the_newest_row_waits_one_poll_for_its_completion_events(
         fl_server.flush_events()
         second = await collect(monitor, records)
         await steps(fl_server, 1)
-        fl_server.malformed_endpoints = {"/events"}  # round 2's events never arrive: the row goes out anyway
+        fl_server.break_path("/events")  # round 2's events never arrive: the row goes out anyway
         await collect(monitor, records)
         third = await collect(monitor, records)
-        fl_server.malformed_endpoints = set()
+        fl_server.broken_paths.clear()
         await collect(monitor, records)
         await monitor.close()
     assert not named(first, "fl_round") and [m.round for m in named(second, "fl_round")] == [1]
@@ -267,9 +267,9 @@ async def test_one_malformed_endpoint_is_reported_and_the_rest_kept(
         await monitor.open()
         records: list[Record] = []
         await steps(fl_server, 2)
-        fl_server.malformed_endpoints = {endpoint}
+        fl_server.break_path(endpoint)
         bad = await collect(monitor, records)
-        fl_server.malformed_endpoints = set()
+        fl_server.broken_paths.clear()
         await steps(fl_server, 1)
         await collect(monitor, records)
         await monitor.close()

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import re
 import socket
-import tomllib
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
-import attrs
 import flcollector.plugins.probe as probe_plugin
 import pytest
 import trio
@@ -131,14 +127,3 @@ async def test_no_targets_emits_nothing(make_component: MakeComponent) -> None:
 
 def test_registered_through_the_hook() -> None:
     assert probe_plugin.register_monitors() == [ProbeMonitor]
-
-
-def test_sample_config_shows_every_option_at_its_default() -> None:
-    text = (Path(probe_plugin.__file__).parent / "sample.toml").read_text()
-    (table,) = tomllib.loads(text)["monitors"]["probe"]
-    assert build_options(ProbeOptions, table).targets == table["targets"]
-    uncommented = re.sub(r"^# (\w+ = )", r"\1", text, flags=re.MULTILINE)
-    (table,) = tomllib.loads(uncommented)["monitors"]["probe"]
-    assert table.keys() == attrs.fields_dict(ProbeOptions).keys()
-    defaults = attrs.evolve(build_options(ProbeOptions, table), targets=[], labels={})
-    assert defaults == ProbeOptions()

@@ -56,7 +56,7 @@ async def start_agent(tmp_path: Path, nursery: trio.Nursery, store: bool = True)
     sink = '[[sinks.sqlite]]\nflush_interval = "10ms"\n' if store else '[[sinks.jsonl]]\n'
     path.write_text(f'[agent]\ndata_dir = "{tmp_path / "data"}"\nself_metrics_interval = "0s"\n'
                     f'[[processors.rounds]]\nsettle = "2s"\nupdate_interval = "1s"\n{sink}'
-                    '[server]\nhost = "127.0.0.1"\nport = 0\n')
+                    '[[listeners.export]]\nwait = "20s"\n[server]\nhost = "127.0.0.1"\nport = 0\n')
     agent: Agent = await nursery.start(run_agent, load_config(path, env={}))
     return agent
 

@@ -6,9 +6,9 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import attrs
-from flcollector import Configured, Duration
+from flcollector import MASK, Configured, Duration, mask_secrets
 from flcollector.config import load_config
-from flcollector.plugins.rounds.config_doc import MASK, config_hash, mask, resolved_config
+from flcollector.plugins.rounds.config_doc import config_hash, resolved_config
 from flcollector.plugins.rounds.options import FLOPYNET_NODE_IPS
 from flcollector.plugins.rounds.sites import Sites
 
@@ -39,7 +39,7 @@ def test_sites_join_names_addresses_macs_and_switch_ports() -> None:
 def test_secrets_are_masked_and_the_hash_follows_the_masked_document() -> None:
     options = {"url": "http://admin:s3cret@gns3:3080/v2", "password": "pw", "token": "", "api_key": "k",
                "nested": [{"auth_token": "t"}], "username": "admin", "retries": 3}
-    masked = mask(options)
+    masked = mask_secrets(options)
     assert masked == {"url": f"http://admin:{MASK}@gns3:3080/v2", "password": MASK, "token": "", "api_key": MASK,
                       "nested": [{"auth_token": MASK}], "username": "admin", "retries": 3}
     assert config_hash(masked) == config_hash(dict(reversed(list(masked.items())))) and len(config_hash(masked)) == 64
@@ -57,9 +57,11 @@ class LabOptions:
 
 def test_the_resolved_config_lists_every_enabled_component_with_its_options_masked() -> None:
     monitor = Configured("monitor", "gns3", "lab", "gns3", LabOptions(), 5.0)
-    agent = SimpleNamespace(version="1.2.3", configured=lambda kind: [monitor] if kind == "monitor" else [])
+    agent = SimpleNamespace(version="1.2.3", configured=lambda kind: [monitor] if kind == "monitor" else [],
+                            settings={"interval": 5.0, "experiment": None})
     document = resolved_config(agent)
     assert document["version"] == "1.2.3" and document["sinks"] == document["processors"] == []
+    assert document["agent"] == {"interval": 5.0, "experiment": None}
     assert document["monitors"] == [{"name": "gns3", "instance": "lab", "plugin": "gns3", "interval_s": 5.0,
                                      "options": {"url": "http://gns3:3080", "password": MASK, "interval": 2.0,
                                                  "targets": ["a:1"]}}]

@@ -56,6 +56,7 @@ async def test_the_experiments_and_a_manifest(api: httpx.AsyncClient) -> None:
     manifest = (await api.get(f"/api/v1/experiments/{EXP}")).json()
     assert manifest["experiment_id"] == EXP and manifest["flcollector"]["versions"]
     assert len(manifest["config"]["hash"]) == 64 and manifest["config"]["resolved"]["processors"][0]["name"] == "rounds"
+    assert manifest["config"]["resolved"]["agent"]["interval"] > 0  # the [agent] settings the run had
     [link] = manifest["gns3"]["links"]
     assert link["conditions"]["rtt_added_ms"] == 160.0 and manifest["gns3"]["changes_applied"] == 1
     outages = [o for o in manifest["outages"] if o["source"] == "policy"]
