@@ -12,7 +12,9 @@ agent and the same libraries, sending the same payload one request at a time:
   cost per record is printed beside it).
 
 The sink coalesces queued batches into requests of up to ``max_request_records`` (5000) while a backlog waits, as
-it does here; ``single`` is the sink held to one batch per request, as the floors post.
+it does here; ``single`` is the sink held to one batch per request, as the floors post, and ``wide`` is the
+``floor`` loop posting requests as large as the sink's coalesced ones (5000 records), so that neither side gains
+from a request size the other does not use.
 
 Modes run interleaved, their order rotated run by run; a ratio is the median of each run's own ratio (modes of one
 run ran under the same load), records/s are medians. CPU columns are microseconds per record of this process (all
@@ -35,11 +37,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import attrs
 import cramjam
 import httpx
 import redis
 import trio
-from flcollector import Metric, Record, RunContext, Runtime, gzip_body
+from flcollector import Metric, Record, RemoteOptions, RunContext, Runtime, gzip_body
 from flcollector.options import build_options
 from flcollector.plugins.influxdb import InfluxSink
 from flcollector.plugins.redis import RedisSink
@@ -155,7 +158,9 @@ def bare_redis(port: int, prefix: str) -> Floor:
     return run
 
 
-MODES = ("floor", "bodies", "memory", "single", "disk", "fsync")
+MODES = ("floor", "wide", "bodies", "memory", "single", "disk", "fsync")
+#: Records per request of the "wide" floor: the sink's default ``max_request_records``.
+WIDE: int = attrs.fields(RemoteOptions).max_request_records.default
 SINK_OPTIONS: dict[str, dict[str, Any]] = {
     "memory": {}, "disk": {"buffer": "disk", "buffer_fsync": False}, "fsync": {"buffer": "disk", "buffer_fsync": True}}
 
@@ -185,9 +190,10 @@ def run_mode(mode: str, cls: type[Any], options: dict[str, Any], floor: Floor, r
              folder: Path, meter: Meter) -> None:
     """Run one mode once over ``records``, timing it with ``meter``."""
     batches = range(0, len(records), batch)
-    if mode == "floor":
+    if mode in ("floor", "wide"):
         encode = build(cls, folder, options).encode
-        floor(lambda i: encode(records[i * batch : (i + 1) * batch]), len(batches), meter)
+        size = batch if mode == "floor" else WIDE
+        floor(lambda i: encode(records[i * size : (i + 1) * size]), -(-len(records) // size), meter)
     elif mode == "bodies":
         sink = build(cls, folder, options)
         bodies = [sink.encode(records[i : i + batch]) for i in batches]
@@ -215,8 +221,9 @@ def run_all(args: Any, root: Path, influx: InfluxServer, prometheus: PrometheusS
     if "influxdb" in args.only:
         httpx.post(f"{influx.url}/query", params={"q": "CREATE DATABASE bench"}).raise_for_status()
     print(f"{args.count} metrics (3 fields, 2 tags), batches of {args.batch}, median of {args.runs} runs")
-    print(f"{'sink':<14}{'floor/s':>9}{'memory/s':>10}{'ratio':>7}{'single':>7}{'bodies/s':>10}{'ratio':>7}"
-          f"{'encode':>8}{'disk':>7}{'fsync':>7}   CPU us/record: floor, memory (this process / server)")
+    print(f"{'sink':<14}{'floor/s':>9}{'memory/s':>10}{'ratio':>7}{'single':>7}{'wide/s':>9}{'ratio':>7}"
+          f"{'bodies/s':>10}{'ratio':>7}{'encode':>8}{'disk':>7}{'fsync':>7}"
+          "   CPU us/record: floor, memory (this process / server)")
     for name in args.only.split(","):
         cls, options, floor, server = setups[name]
         assert server.process is not None
@@ -237,12 +244,13 @@ def run_all(args: Any, root: Path, influx: InfluxServer, prometheus: PrometheusS
         us = {mode: tuple(statistics.median(c[i] for c in values) for i in (0, 1)) for mode, values in cpu.items()}
         encode_us = encoding_cost(cls, options, args.batch, root / f"{name}-encode")
         print(f"{name:<14}{rate['floor']:>9,.0f}{rate['memory']:>10,.0f}{ratio('memory', 'floor'):>7.2f}"
-              f"{ratio('single', 'floor'):>7.2f}{rate['bodies']:>10,.0f}{ratio('memory', 'bodies'):>7.2f}"
+              f"{ratio('single', 'floor'):>7.2f}{rate['wide']:>9,.0f}{ratio('memory', 'wide'):>7.2f}"
+              f"{rate['bodies']:>10,.0f}{ratio('memory', 'bodies'):>7.2f}"
               f"{encode_us:>6.1f}us{ratio('disk', 'memory'):>7.2f}{ratio('fsync', 'memory'):>7.2f}"
               f"   {us['floor'][0]:.1f}/{us['floor'][1]:.1f}, {us['memory'][0]:.1f}/{us['memory'][1]:.1f}")
-    print("ratios, each the median of the runs' own: memory against floor, then against bodies; single (the sink "
-          "sending one batch per request, as the floors do) against floor;\ndisk and fsync against the same sink's "
-          "memory mode. Records/s: medians.")
+    print("ratios, each the median of the runs' own: memory against floor; single (the sink sending one batch per "
+          "request, as floor does) against floor;\nmemory against wide (the floor posting 5000 records a request) "
+          "and against bodies; disk and fsync against the same sink's memory mode. Records/s: medians.")
 
 
 def run_ratios(rates: dict[str, list[float]]) -> Callable[[str, str], float]:
