@@ -1,4 +1,4 @@
-"""Records/s through the influxdb, remote_write and redis sinks into local real servers, against bare-loop floors.
+"""Records/s through the influxdb, remote_write, redis and forward sinks into local real servers, against floors.
 
 Each sink runs with the core's own batcher and delivery (``SinkRunner``: buffer, batches, queue, acknowledgement),
 with ``buffer = "memory"`` and with ``buffer = "disk"`` (with and without fsync). Two floors, bare loops with no
@@ -19,8 +19,9 @@ from a request size the other does not use.
 Modes run interleaved, their order rotated run by run; a ratio is the median of each run's own ratio (modes of one
 run ran under the same load), records/s are medians. CPU columns are microseconds per record of this process (all
 threads) and of the server process, steadier than records/s on a shared machine.
-Servers: Debian's influxd, prometheus (remote-write receiver on) and redis-server, started on 127.0.0.1 under a
-temporary folder.
+Servers: Debian's influxd, prometheus (remote-write receiver on) and redis-server, and for ``forward`` a central
+agent (``flcollector run``: the server's ingest API into the sqlite sink), started on 127.0.0.1 under a temporary
+folder.
 Run: ``.venv/bin/python benchmarks/remote_sinks.py [--count 100000] [--batch 1000] [--runs 3] [--only influxdb]``.
 """
 
@@ -44,6 +45,8 @@ import redis
 import trio
 from flcollector import Metric, Record, RemoteOptions, RunContext, Runtime, gzip_body
 from flcollector.options import build_options
+from flcollector.plugins.forward import ForwardSink
+from flcollector.plugins.forward.sink import INGEST, ingest_document
 from flcollector.plugins.influxdb import InfluxSink
 from flcollector.plugins.redis import RedisSink
 from flcollector.plugins.redis.sink import SEP
@@ -53,7 +56,7 @@ from flcollector.sinks import SinkRunner
 from flcollector.stats import StatsRegistry
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from remote_servers import InfluxServer, PrometheusServer, RedisServer
+from remote_servers import InfluxServer, PrometheusServer, RedisServer, ServerProcess
 
 SERIES = 192  # 8 switches x 24 ports
 
@@ -122,14 +125,35 @@ def through_sink(cls: type[Any], options: dict[str, Any], records: list[Record],
 Floor = Callable[[Callable[[int], list[bytes]], int, Meter], None]
 
 
+class CentralAgent(ServerProcess):
+    """A central flcollector (its server's ingest API into the sqlite sink) as its own process: ``forward``'s remote."""
+
+    name = "forward"
+
+    def find_binary(self) -> str:
+        """This interpreter, running ``-m flcollector``."""
+        return sys.executable
+
+    def command(self) -> list[str]:
+        """``flcollector run`` with its data, store and port here."""
+        config = self.root / "central.toml"
+        config.write_text(f'[agent]\ndata_dir = "{self.root}"\nself_metrics_interval = "0s"\n\n'
+                          f'[[sinks.sqlite]]\nbatch_size = 5000\n\n[server]\nport = {self.port}\n')
+        return [self.binary, "-m", "flcollector", "run", "-c", str(config)]
+
+    def ready(self) -> bool:
+        """``/health`` answers."""
+        return self._http_ok("/health")
+
+
 def bare_http(url: str, params: dict[str, str], headers: dict[str, str], compress: Callable[[bytes], bytes],
-              sep: bytes) -> Floor:
+              join: Callable[[list[bytes]], bytes]) -> Floor:
     def run(units_of: Callable[[int], list[bytes]], batches: int, meter: Meter) -> None:
         async def main() -> None:
             async with httpx.AsyncClient(timeout=30) as client:
                 meter.start()
                 for i in range(batches):
-                    response = await client.post(url, content=compress(sep.join(units_of(i))), params=params,
+                    response = await client.post(url, content=compress(join(units_of(i))), params=params,
                                                  headers=headers)
                     response.raise_for_status()
                 meter.stop()
@@ -170,19 +194,17 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--only", default="influxdb,remote_write,redis")
+    parser.add_argument("--only", default=",".join(SERVERS))
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     root = Path(tempfile.mkdtemp(prefix="flc-remote-bench-"))
-    influx, prometheus, redis_server = InfluxServer(root / "i"), PrometheusServer(root / "p"), RedisServer(root / "r")
-    servers = [s for s, name in ((influx, "influxdb"), (prometheus, "remote_write"), (redis_server, "redis"))
-               if name in args.only]
-    for server in servers:
-        server.start()
+    servers = {name: SERVERS[name](root / name) for name in args.only.split(",")}
     try:
-        run_all(args, root, influx, prometheus, redis_server)
+        for server in servers.values():
+            server.start()
+        run_all(args, root, servers)
     finally:
-        for server in servers:
+        for server in servers.values():
             server.stop()
 
 
@@ -203,29 +225,40 @@ def run_mode(mode: str, cls: type[Any], options: dict[str, Any], floor: Floor, r
         through_sink(cls, options | extra, records, batch, folder, meter)
 
 
-def run_all(args: Any, root: Path, influx: InfluxServer, prometheus: PrometheusServer,
-            redis_server: RedisServer) -> None:
+#: The server each sink writes to, by sink name.
+SERVERS: dict[str, type[ServerProcess]] = {
+    "influxdb": InfluxServer, "remote_write": PrometheusServer, "redis": RedisServer, "forward": CentralAgent}
+
+
+def setup(name: str, server: ServerProcess) -> tuple[type[Any], dict[str, Any], Floor]:
+    """The sink class, its options and its floor for the sink ``name`` writing to ``server``."""
+    url = server.url
+    if name == "influxdb":
+        httpx.post(f"{url}/query", params={"q": "CREATE DATABASE bench"}).raise_for_status()
+        return InfluxSink, {"url": url, "database": "bench"}, bare_http(
+            f"{url}/write", {"db": "bench", "precision": "n"}, {"Content-Encoding": "gzip"}, gzip_body,
+            b"\n".join)
+    if name == "remote_write":
+        return RemoteWriteSink, {"url": f"{url}/api/v1/write"}, bare_http(
+            f"{url}/api/v1/write", {}, {"Content-Encoding": "snappy", "Content-Type": "application/x-protobuf",
+                                        "X-Prometheus-Remote-Write-Version": "0.1.0"},
+            lambda b: bytes(cramjam.snappy.compress_raw(b)), b"".join)
+    if name == "redis":
+        return (RedisSink, {"url": f"redis://127.0.0.1:{server.port}/0", "prefix": "bench"},
+                bare_redis(server.port, "bench"))
+    return ForwardSink, {"url": url, "node": "bench-node"}, bare_http(
+        f"{url}{INGEST}", {}, {"Content-Encoding": "gzip", "Content-Type": "application/json"}, gzip_body,
+        ingest_document)
+
+
+def run_all(args: Any, root: Path, servers: dict[str, ServerProcess]) -> None:
     base_ms = int(time.time() * 1000) - 3_600_000  # an hour back, moving forward run by run (Prometheus' order)
-    setups: dict[str, tuple[type[Any], dict[str, Any], Floor, Any]] = {
-        "influxdb": (InfluxSink, {"url": influx.url, "database": "bench"},
-                     bare_http(f"{influx.url}/write", {"db": "bench", "precision": "n"},
-                               {"Content-Encoding": "gzip"}, gzip_body, b"\n"), influx),
-        "remote_write": (RemoteWriteSink, {"url": f"{prometheus.url}/api/v1/write"},
-                         bare_http(f"{prometheus.url}/api/v1/write", {},
-                                   {"Content-Encoding": "snappy", "Content-Type": "application/x-protobuf",
-                                    "X-Prometheus-Remote-Write-Version": "0.1.0"},
-                                   lambda b: bytes(cramjam.snappy.compress_raw(b)), b""), prometheus),
-        "redis": (RedisSink, {"url": f"redis://127.0.0.1:{redis_server.port}/0", "prefix": "bench"},
-                  bare_redis(redis_server.port, "bench"), redis_server),
-    }
-    if "influxdb" in args.only:
-        httpx.post(f"{influx.url}/query", params={"q": "CREATE DATABASE bench"}).raise_for_status()
     print(f"{args.count} metrics (3 fields, 2 tags), batches of {args.batch}, median of {args.runs} runs")
     print(f"{'sink':<14}{'floor/s':>9}{'memory/s':>10}{'ratio':>7}{'single':>7}{'wide/s':>9}{'ratio':>7}"
           f"{'bodies/s':>10}{'ratio':>7}{'encode':>8}{'disk':>7}{'fsync':>7}"
           "   CPU us/record: floor, memory (this process / server)")
-    for name in args.only.split(","):
-        cls, options, floor, server = setups[name]
+    for name, server in servers.items():
+        cls, options, floor = setup(name, server)
         assert server.process is not None
         rates: dict[str, list[float]] = {mode: [] for mode in MODES}
         cpu: dict[str, list[tuple[float, float]]] = {mode: [] for mode in MODES}
