@@ -185,7 +185,7 @@ run_topology() {
 }
 
 # GET a path of the API; print the body.
-api() { curl --silent --show-error --fail --max-time 5 "$API$1"; }
+api() { curl --silent --show-error --fail-with-body --max-time 30 "$API$1"; }
 
 # Print a JSON value from stdin: json_get 'expression on d' (Python).
 json_get() { "$PYTHON" -c "import json, sys; d = json.load(sys.stdin); print($1)"; }
@@ -209,13 +209,22 @@ check_topology() {
 	[[ "$status" == healthy ]] || die "/health says $status"
 	log "compose: API on $published only, /health $status, $rounds fl_round records from the emulators"
 
-	# the export API writes into the image's exports volume, and the report (the report extra) is drawn
+	# the export API writes into the image's exports volume, and the report (the report extra) is drawn from the
+	# store: wait until the store has written what the API already showed (the cache answers before it flushes)
+	local written=0
+	deadline=$((SECONDS + 30))
+	while ((SECONDS < deadline)); do
+		written="$(api /health | json_get 'd["agent_components"]["sink:sqlite"]["counters"].get("records_out", 0)')" || written=0
+		((written > 0)) && break
+		sleep 1
+	done
+	((written > 0)) || die "the store wrote nothing within 30 s of the first fl_round record"
 	local export_id
 	export_id="$(curl --silent --show-error --fail --max-time 60 -X POST -d '{"format": "json"}' "$API/api/v1/export" |
 		json_get 'd["export_id"] if d["status"] == "completed" else ""')" || die "POST /api/v1/export failed"
 	[[ -n "$export_id" ]] || die "the export did not complete"
 	$ENGINE exec "$COLLECTOR" test -s "/app/exports/$export_id.json" || die "export $export_id is not in /app/exports"
-	api /api/v1/report >"$WORK/report.html" || die "/api/v1/report failed"
+	api /api/v1/report >"$WORK/report.html" || die "/api/v1/report failed: $(head -c 400 "$WORK/report.html")"
 	grep -q "<!doctype html>" "$WORK/report.html" || die "/api/v1/report gave no HTML report"
 	log "compose: an export in /app/exports ($export_id), /api/v1/report drawn: ok"
 

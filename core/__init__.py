@@ -13,10 +13,20 @@ from .components import Component, Exporter, Listener, Monitor, Processor, Runti
 from .context import RunContext
 from .counters import CounterDelta, CounterTracker
 from .durations import Duration
-from .errors import ConfigError, MalformedResponse, PluginError, SourceUnavailable
+from .errors import (
+    ConfigError,
+    MalformedResponse,
+    PluginError,
+    RecordsRejected,
+    SourceUnavailable,
+    StartupError,
+    StorageError,
+)
 from .export_tables import ExportSource, ExportTable, field_column, iso_time
 from .hookspecs import hookimpl, hookspec
+from .limits import MAX_ROUND, MAX_TIME_NS, InvalidRecord, check_record, split_valid
 from .options import NoOptions, OptionDoc, option_doc
+from .receipts import Receipt
 from .records import LEVELS, Event, Level, Metric, Record, now_ns, record_from_dict, record_to_dict
 from .redact import MASK, mask_secrets, masked
 from .remote import AXES, RemoteOptions, RemoteRejected, RemoteSink, RemoteUnavailable, check_axes
@@ -38,6 +48,8 @@ __all__ = [
     "COUNTERS",
     "LEVELS",
     "MASK",
+    "MAX_ROUND",
+    "MAX_TIME_NS",
     "NOT_FOUND",
     "SOURCE_COMPONENTS",
     "AgentView",
@@ -59,6 +71,7 @@ __all__ = [
     "FieldStats",
     "HttpRemoteSink",
     "HttpTarget",
+    "InvalidRecord",
     "Level",
     "Listener",
     "MalformedResponse",
@@ -69,7 +82,9 @@ __all__ = [
     "OptionDoc",
     "PluginError",
     "Processor",
+    "Receipt",
     "Record",
+    "RecordsRejected",
     "RemoteOptions",
     "RemoteRejected",
     "RemoteSink",
@@ -83,13 +98,16 @@ __all__ = [
     "SeriesSummary",
     "Sink",
     "SourceUnavailable",
+    "StartupError",
     "StatsRegistry",
+    "StorageError",
     "Store",
     "SummaryStore",
     "__version__",
     "agent_of",
     "auth_headers",
     "check_axes",
+    "check_record",
     "check_response",
     "component_name",
     "endpoint_error_event",
@@ -108,5 +126,6 @@ __all__ = [
     "record_to_dict",
     "settle",
     "source_name",
+    "split_valid",
     "summarize",
 ]

@@ -7,6 +7,7 @@ channel closes, and every sink drains its buffer within ``flush_grace`` before i
 
 from __future__ import annotations
 
+import functools
 import logging
 import signal
 import time
@@ -21,9 +22,11 @@ from . import __version__
 from .components import Component, Runtime, Schedule
 from .config import ComponentConfig, Config
 from .context import RunContext
-from .errors import FlcollectorError
+from .errors import FlcollectorError, StartupError
 from .ids import EventIds
+from .memory import trim_every
 from .pipeline import Pipeline
+from .receipts import Receipt
 from .records import Record
 from .scheduler import MonitorRunner
 from .settings import MonitorCommon
@@ -74,11 +77,32 @@ class Agent:
         """The first sink that answers queries, or None (found once, when the sinks open: the server asks often)."""
         return self._store
 
-    async def send(self, records: Sequence[Record]) -> None:
-        """Push records into the pipeline (stamped with the run context); waits while the pipeline is full."""
+    async def send(self, records: Sequence[Record], *, receipt: Receipt | None = None) -> None:
+        """Push records into the pipeline (stamped with the run context); waits while the pipeline is full.
+
+        A record no sink could store is refused (counted, named in a ``RECORD_REJECTED`` event); ``receipt`` is
+        settled once every durable sink wrote the records."""
         if self.pipeline is None:
             raise RuntimeError("the agent is not running")
-        await self.pipeline.send(list(records))
+        await self.pipeline.send(list(records), receipt=receipt)
+
+    @property
+    def durable_sinks(self) -> int:
+        """How many durable sinks (store, archive) are open: a receipt waits for each of them."""
+        return len(self.pipeline.durable) if self.pipeline is not None else 0
+
+    def storage_problem(self, within_s: float) -> str | None:
+        """Why records cannot be stored now: the durable sinks whose last write failed for lack of storage, within
+        the last ``within_s`` seconds (after that, a new write may probe whether it is back); None when all write."""
+        if self.pipeline is None:
+            return None
+        now = time.time_ns()
+        failing = [
+            f"{runner.name}: {runner.stats.last_error}"
+            for runner in self.pipeline.durable
+            if runner.failing_since_ns is not None and now - (runner.stats.last_error_ns or 0) <= within_s * 1e9
+        ]
+        return "; ".join(failing) or None
 
     def observe(self, size: int = 1000) -> AbstractAsyncContextManager[trio.MemoryReceiveChannel[list[Record]]]:
         """Async context manager yielding a receive channel of batches seen after the processors (never blocks)."""
@@ -90,8 +114,12 @@ class Agent:
         """Overall status (healthy, degraded, unhealthy), version, uptime and every component's stats."""
         components = self.stats.snapshot()
         sinks = [c for c in components.values() if c["kind"] == "sink"]
+        durable = [r.stats.status for r in self.pipeline.durable] if self.pipeline is not None else []
         bad = [c for c in components.values() if c["status"] in ("down", "error")]
-        if sinks and all(c["status"] == "error" for c in sinks):
+        # Unhealthy when nothing can keep records: no durable sink works (or, without any, no sink at all).
+        if (durable and all(s == "error" for s in durable)) or (
+            not durable and sinks and all(c["status"] == "error" for c in sinks)
+        ):
             status = "unhealthy"
         elif bad or self.stats.dropped_total:
             status = "degraded"
@@ -159,13 +187,16 @@ class Agent:
         return list(self._instances.get(kind, []))
 
     async def open_components(self, stack: AsyncExitStack, kind: str) -> None:
-        """Open every enabled component of ``kind``; one that fails to open is reported and left out."""
+        """Open every enabled component of ``kind``; one that fails to open is reported and left out, except a
+        durable sink (store, archive): the agent must not run without it, so that raises :class:`StartupError`."""
         opened: list[tuple[ComponentConfig, Component]] = []
         for cfg in self.config.of_kind(kind):
             try:
                 component = self._make(cfg)
                 await stack.enter_async_context(component)
             except Exception as exc:
+                if getattr(cfg.cls, "durable", False):
+                    raise StartupError(f"{kind} {cfg.instance!r} cannot start: {exc}") from None
                 stats = self.stats.register(cfg.kind, cfg.instance, cfg.plugin)
                 stats.failure(f"failed to start: {type(exc).__name__}: {exc}")
                 log.error("%s %r failed to start: %s", kind, cfg.instance, exc)
@@ -174,11 +205,11 @@ class Agent:
         self._instances[kind] = opened
 
     def prepare_data_dir(self) -> None:
-        """Create the data dir; raise a FlcollectorError naming it and the cause when that is impossible."""
+        """Create the data dir; raise a StartupError naming it and the cause when that is impossible."""
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise FlcollectorError(f"data dir {str(self.data_dir)!r} cannot be created: {exc.strerror}") from None
+            raise StartupError(f"data dir {str(self.data_dir)!r} cannot be created: {exc.strerror}") from None
 
     # -- running -------------------------------------------------------------------------------------------------
 
@@ -208,15 +239,20 @@ class Agent:
         assert self.pipeline is not None
         async with trio.open_nursery() as listeners:
             for cfg, listener in self._instances["listener"]:
-                await listeners.start(self._guard, cfg, listener.run, self.pipeline.send)  # type: ignore[attr-defined]
+                send = functools.partial(self.pipeline.send, stats=listener.runtime.stats)  # refusals count on it
+                await listeners.start(self._guard, cfg, listener.run, send)  # type: ignore[attr-defined]
             if self.registry.pm:
                 self.registry.pm.hook.startup(agent=self.view)
             async with trio.open_nursery() as monitors:
+                monitors.start_soon(self.pipeline.forward_notices)
                 for cfg, monitor in self._instances["monitor"]:
-                    runner = MonitorRunner(monitor, cfg.common, self.settings, self.pipeline.send)  # type: ignore[arg-type]
+                    emit = functools.partial(self.pipeline.send, stats=monitor.runtime.stats)
+                    runner = MonitorRunner(monitor, cfg.common, self.settings, emit)  # type: ignore[arg-type]
                     monitors.start_soon(self._guard, cfg, runner.run, None)
                 if float(self.settings.self_metrics_interval) > 0:
                     monitors.start_soon(self._self_metrics)
+                if float(self.settings.memory_trim_interval) > 0:  # a long run's RSS follows what is really held
+                    monitors.start_soon(trim_every, float(self.settings.memory_trim_interval))
                 log.info("running: %d monitors, %d sinks, %d listeners",
                          len(self._instances["monitor"]), len(self._instances["sink"]),
                          len(self._instances["listener"]))
@@ -283,13 +319,31 @@ async def run_agent(config: Config, *, handle_signals: bool = True,
     """
     agent = Agent(config)
     agent.prepare_data_dir()  # before any task starts, so the error reaches the caller as itself
-    async with trio.open_nursery() as nursery:
-        if handle_signals:
-            nursery.start_soon(_stop_on_signal, agent)
+    try:
+        async with trio.open_nursery() as nursery:
+            if handle_signals:
+                nursery.start_soon(_stop_on_signal, agent)
 
-        async def run_then_stop_waiting(task_status: trio.TaskStatus[Agent]) -> None:
-            await agent.run(task_status=task_status)
-            nursery.cancel_scope.cancel()
+            async def run_then_stop_waiting(task_status: trio.TaskStatus[Agent]) -> None:
+                await agent.run(task_status=task_status)
+                nursery.cancel_scope.cancel()
 
-        await nursery.start(run_then_stop_waiting)
-        task_status.started(agent)
+            await nursery.start(run_then_stop_waiting)
+            task_status.started(agent)
+    except BaseExceptionGroup as group:
+        raise _sole_error(group) from None
+
+
+def _sole_error(group: BaseExceptionGroup) -> BaseException:
+    """The one FlcollectorError a failed start-up raised (so the CLI names it, exit 2), else the group itself."""
+    leaves: list[BaseException] = []
+    pending: list[BaseException] = [group]
+    while pending:
+        error = pending.pop()
+        if isinstance(error, BaseExceptionGroup):
+            pending.extend(error.exceptions)
+        else:
+            leaves.append(error)
+    if len(leaves) == 1 and isinstance(leaves[0], FlcollectorError):
+        return leaves[0]
+    return group

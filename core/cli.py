@@ -1,6 +1,7 @@
 """The ``flcollector`` command line: run, check, once, plugins, demo, export, report.
 
-Exit codes: 0 success, 1 a runtime failure (with one clear message), 2 a config or start-up error.
+Exit codes: 0 success, 1 a runtime failure (with one clear message), 2 a config or start-up error (a bad config, a
+plugin that cannot load, a data dir, store or archive that cannot be written).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import trio
 
 from . import __version__
 from .config import Config, load_config
-from .errors import ConfigError, FlcollectorError, PluginError
+from .errors import ConfigError, FlcollectorError, PluginError, StartupError
 from .loader import load_registry
 
 log = logging.getLogger("flcollector.cli")
@@ -230,6 +231,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except PluginError as exc:
         print(f"flcollector: plugin error: {exc}", file=sys.stderr)
+        return 2
+    except StartupError as exc:  # nothing ran: the store, the archive or the data dir cannot be written
+        print(f"flcollector: cannot start: {exc}", file=sys.stderr)
         return 2
     except FlcollectorError as exc:
         print(f"flcollector: {exc}", file=sys.stderr)

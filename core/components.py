@@ -142,9 +142,16 @@ class Sink(Component):
     """An output. The core batches records for it and calls :meth:`write` with each batch."""
 
     kind = "sink"
+    #: A sink that keeps records for good (the sqlite store, the jsonl archive): the durable ingest acknowledgement
+    #: waits for every durable sink to commit, the agent refuses to start when one cannot be opened, and it is
+    #: unhealthy when none can write.
+    durable: ClassVar[bool] = False
 
     async def write(self, batch: Sequence[Record]) -> None:
-        """Write one batch; raise to have it counted as an error (the batch is counted as dropped)."""
+        """Write one batch. Raise :class:`~flcollector.errors.StorageError` (or an ``OSError``) when the storage
+        cannot write now: the core retries with back-off, then counts the batch as dropped. Raise
+        :class:`~flcollector.errors.RecordsRejected` after writing all but some bad records. Any other exception:
+        the core retries, then splits the batch to keep the records it can write (each lost one is counted)."""
         raise NotImplementedError
 
 

@@ -366,7 +366,9 @@ def _components(label: str, tables: dict[str, Any], registry: Registry) -> list[
             if not isinstance(instances, list):
                 raise ConfigError(label, "expected a table or an array of tables", table=f"{section}.{component}")
             for index, table in enumerate(instances):
-                where = f"{section}.{component}" + (f"[{index}]" if len(instances) > 1 else "")
+                # [server] is written as its own table (the single listener named "server"): name it so
+                base = "server" if (section, component) == ("listeners", "server") else f"{section}.{component}"
+                where = base + (f"[{index}]" if len(instances) > 1 else "")
                 out.append(_component(label, where, kind, component, cls, table, registry, used))
     return out
 

@@ -6,9 +6,15 @@ CPU sample or a port counter taken during round 7 says round 7.
 
 from __future__ import annotations
 
+import logging
+
 import attrs
 
 from .records import Event, Metric, Record
+
+log = logging.getLogger("flcollector.context")
+#: The largest round the context takes (the same bound every record's round is held to, flcollector.limits).
+_MAX_ROUND = 2**31 - 1
 
 
 @attrs.define
@@ -20,11 +26,19 @@ class RunContext:
     phase: str | None = None
 
     def update(self, *, experiment: str | None = None, round: int | None = None, phase: str | None = None) -> None:
-        """Set any of the given values; ``None`` leaves a value unchanged."""
+        """Set any of the given values; ``None`` leaves a value unchanged. A round that is not an integer in
+        ``[0, 2**31 - 1]`` (or an experiment that is not a string) is ignored with a warning: it is stamped on every
+        record, so one bad value from a source must not make every record unstorable."""
         if experiment is not None:
-            self.experiment = experiment
+            if isinstance(experiment, str):
+                self.experiment = experiment
+            else:
+                log.warning("run context: experiment %r ignored (not a string)", experiment)
         if round is not None:
-            self.round = round
+            if type(round) is int and 0 <= round <= _MAX_ROUND:
+                self.round = round
+            else:
+                log.warning("run context: round %r ignored (not an integer in [0, %d])", round, _MAX_ROUND)
         if phase is not None:
             self.phase = phase
 

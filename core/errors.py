@@ -40,3 +40,26 @@ class MalformedResponse(FlcollectorError):
 
     It becomes an error Event and a ``malformed`` counter; the monitor keeps its normal interval.
     """
+
+
+class StartupError(FlcollectorError):
+    """The agent cannot start as configured (the store or the archive cannot be opened for writing): names the path
+    and the cause. Exit code 2, like a config error: nothing ran."""
+
+
+class StorageError(FlcollectorError):
+    """Raised by a sink whose storage cannot write now (disk full, read-only, locked, gone): nothing of the batch was
+    written. The core retries the batch with back-off (never splits it: the records are not to blame), marks the
+    sink failing, and records a ``STORAGE_FAILED`` event (a ``STORAGE_RECOVERED`` one when it writes again).
+    An ``OSError`` from a sink's ``write`` is treated the same way."""
+
+
+class RecordsRejected(FlcollectorError):
+    """Raised by a sink's ``write`` after it wrote every record of the batch but the ones in ``rejected``:
+    ``(index in the batch, reason)`` pairs. The core counts them as ``rejected`` and ``dropped`` and logs them; the
+    rest of the batch counts as written."""
+
+    def __init__(self, rejected: list[tuple[int, str]]) -> None:
+        first = rejected[0][1] if rejected else ""
+        super().__init__(f"{len(rejected)} records rejected (first: {first})")
+        self.rejected = rejected

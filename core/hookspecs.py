@@ -70,8 +70,21 @@ def register_sinks() -> list[type]:
     Enabled with ``[[sinks.<name>]]``. The core gives each sink instance its own bounded buffer (``buffer_size``) and
     batcher (``batch_size``, ``flush_interval``), and applies ``when_full = "block" | "drop_oldest" |
     "drop_newest"``; every dropped record is counted and shown in ``/health``. A failed write is retried ``retries``
-    times, then its batch is counted as dropped. A sink that also implements the ``Store`` protocol
-    (``query_metrics``, ``query_events``, ``latest_metrics``, ...) is what the server reads.
+    times (with back-off); then what happens depends on what ``write`` raised: ``flcollector.StorageError`` (or an
+    ``OSError``), the storage cannot write now (disk full, read-only, locked): the batch is counted as dropped, and
+    for a durable sink a ``STORAGE_FAILED`` event says so, a ``STORAGE_RECOVERED`` event (the error, when it began,
+    what was dropped meanwhile) when it writes again; ``flcollector.RecordsRejected([(index, reason), ...])``, the
+    sink wrote the batch but these records, which it could not hold: they are counted (``rejected``, ``dropped``)
+    and logged, the rest counts as written; anything else may be one bad record: the core splits the batch in halves,
+    and halves of halves (a bounded number of extra writes), so every record that can be written is, and one that
+    still fails alone is rejected and counted.
+
+    Records reaching a sink passed ``flcollector.check_record`` where they entered, so a sink rarely sees a bad
+    one (a processor may still add one). ``durable = True`` on a sink class that keeps records for good (``sqlite``
+    and ``jsonl`` are): the server's durable ingest acknowledgement waits for it, the agent refuses to start when it
+    cannot be opened (exit 2, naming its path), and ``/health`` is ``unhealthy`` when no durable sink can write. A
+    sink that also implements the ``Store`` protocol (``query_metrics``, ``query_events``, ``latest_metrics``, ...)
+    is what the server reads.
     """
     raise NotImplementedError
 

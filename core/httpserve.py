@@ -8,6 +8,11 @@ holds its connection's task, and with it the server's shutdown, for as long as t
 nothing in the app can cancel that write. ``stall_timeout`` sets ``TCP_USER_TIMEOUT`` on the listening socket
 (inherited by every accepted one, Linux): a peer that acknowledges no data for that long is disconnected by the
 kernel, the write fails, and the task ends.
+
+One client must never take the server down: hypercorn lets an error of one connection's protocol handling escape
+into the task that serves every connection (hypercorn issue #225: a WebSocket upgrade request followed at once by
+more bytes makes h11 raise ``LocalProtocolError`` from hypercorn's own cleanup, and the whole server stops). Each
+connection runs in :class:`_IsolatedConnection` instead, which logs such an error and ends only that connection.
 """
 
 from __future__ import annotations
@@ -18,8 +23,27 @@ from typing import Any
 
 import trio
 from hypercorn.config import Config as HypercornConfig
+from hypercorn.trio import run as hypercorn_run
 from hypercorn.trio.run import worker_serve
+from hypercorn.trio.tcp_server import TCPServer
 from hypercorn.utils import wrap_app
+
+log = logging.getLogger("flcollector.http")
+
+
+class _IsolatedConnection(TCPServer):
+    """hypercorn's connection handler, with an error of one connection kept to that connection (see above)."""
+
+    async def run(self) -> None:
+        """Serve the connection; a protocol error ends it (logged), never the server."""
+        try:
+            await super().run()
+        except Exception:
+            log.warning("a connection failed and was closed; the server goes on", exc_info=True)
+
+
+# worker_serve builds each connection's handler from this module-level name.
+hypercorn_run.TCPServer = _IsolatedConnection  # type: ignore[misc]
 
 
 def hypercorn_config(host: str, port: int, *, graceful_timeout: float = 3.0) -> HypercornConfig:

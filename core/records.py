@@ -19,6 +19,7 @@ Level = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 LEVELS: tuple[str, ...] = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
+
 def now_ns() -> int:
     """Return the wall-clock time in integer nanoseconds since the Unix epoch."""
     return time.time_ns()
@@ -72,6 +73,7 @@ class Event:
 
 Record = Metric | Event
 
+
 #: The converter for records: unstructures to plain dicts (fast, generated code) and back.
 converter = cattrs.Converter()
 
@@ -80,10 +82,31 @@ def _structure_field_value(value: Any, _type: Any) -> FieldValue:
     """Accept a field value as it is (cattrs cannot structure the union by itself); refuse other types."""
     if isinstance(value, bool | int | float | str):
         return value
-    raise TypeError(f"a field value must be a number, a boolean or a string, got {type(value).__name__}")
+    raise TypeError(f"must be a number, a boolean or a string, got {type(value).__name__} {_preview(value)}")
+
+
+def _structure_int(value: Any, _type: Any) -> int:
+    """Only a JSON integer is an integer: ``"5"``, ``5.0`` and ``true`` are refused, never converted."""
+    if type(value) is int:
+        return value
+    raise TypeError(f"must be an integer, got {type(value).__name__} {_preview(value)}")
+
+
+def _structure_str(value: Any, _type: Any) -> str:
+    """Only a string is a string: an object or a number is refused, never turned into its text."""
+    if type(value) is str:
+        return value
+    raise TypeError(f"must be a string, got {type(value).__name__} {_preview(value)}")
+
+
+def _preview(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 converter.register_structure_hook(FieldValue, _structure_field_value)
+converter.register_structure_hook(int, _structure_int)
+converter.register_structure_hook(str, _structure_str)
 
 
 def record_to_dict(record: Record) -> dict[str, Any]:
@@ -100,12 +123,30 @@ def record_to_dict(record: Record) -> dict[str, Any]:
 def record_from_dict(data: Mapping[str, Any]) -> Record:
     """Build a record from a dict made by :func:`record_to_dict` (``kind`` chooses the class).
 
-    Raises ``ValueError`` with a message naming the problem when the dict has the wrong shape.
+    Strict: an integer must be a JSON integer and a string a string (nothing is converted), and the record must
+    pass :func:`~flcollector.limits.check_record`. Raises ``ValueError`` with a message naming the field when the
+    dict is wrong (an ``InvalidRecord`` for a value out of range).
     """
     body = {k: v for k, v in data.items() if k != "kind"}
     kind = data.get("kind") or ("event" if "type" in data else "metric")
     cls: type[Metric] | type[Event] = Event if kind == "event" else Metric
     try:
-        return converter.structure(body, cls)
+        record = converter.structure(body, cls)
     except Exception as exc:  # cattrs raises ExceptionGroups; flatten to one clear message
-        raise ValueError(f"not a valid {kind}: {'; '.join(cattrs.transform_error(exc))}") from None
+        problems = cattrs.transform_error(exc, format_exception=_why)
+        raise ValueError(f"not a valid {kind}: {'; '.join(problems)}") from None
+    from .limits import check_record  # limits imports this module
+
+    check_record(record)
+    return record
+
+
+def _why(exc: BaseException, _type: Any) -> str:
+    """cattrs' message for one error, with our own reason when a structure hook gave one."""
+    if isinstance(exc, TypeError) and str(exc).startswith("must be"):
+        return str(exc)
+    if isinstance(exc, KeyError):
+        return "required field missing"
+    if "not in literal" in str(exc):
+        return f"must be one of {', '.join(LEVELS)}" if "DEBUG" in str(_type) else str(exc)
+    return cattrs.v.format_exception(exc, _type)

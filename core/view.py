@@ -1,9 +1,10 @@
 """The running agent as plugins see it: a narrow, typed view (``runtime.agent``, and the hooks' ``agent``).
 
 Narrow on purpose: it offers what plugins really use (the store, ``send``, ``observe``, ``health``, the run context,
-the stats, the data dir, the version, the shutdown signal and the open components) and nothing of the agent's
-building and running machinery, so the core can change behind it. A plugin never reads the config through it: what
-a component needs from the config reaches it as its options (and, for monitors, its schedule).
+the stats, the data dir, the version, the shutdown signal, the open components and whether storage works) and
+nothing of the agent's building and running machinery, so the core can change behind it. A plugin never reads the
+config through it: what a component needs from the config reaches it as its options (and, for monitors, its
+schedule).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import trio
 
 from .components import Exporter
 from .context import RunContext
+from .receipts import Receipt
 from .records import Record
 from .redact import masked
 from .stats import StatsRegistry
@@ -89,9 +91,23 @@ class AgentView:
         """The first sink that answers queries, or None when no store is configured."""
         return self._agent.store
 
-    async def send(self, records: Sequence[Record]) -> None:
-        """Push records into the pipeline (stamped with the run context); waits while the pipeline is full."""
-        await self._agent.send(records)
+    async def send(self, records: Sequence[Record], *, receipt: Receipt | None = None) -> None:
+        """Push records into the pipeline (stamped with the run context); waits while the pipeline is full.
+
+        A record no sink could store (see :func:`flcollector.check_record`) is refused: counted, and named in a
+        ``RECORD_REJECTED`` event. ``receipt`` (a new :class:`~flcollector.Receipt`) is settled once every durable
+        sink (the store, the archive) wrote the records: ``await receipt.wait()`` is the durable acknowledgement."""
+        await self._agent.send(records, receipt=receipt)
+
+    @property
+    def durable_sinks(self) -> int:
+        """How many durable sinks (the store, the archive) are open; a receipt waits for each of them."""
+        return self._agent.durable_sinks
+
+    def storage_problem(self, within_s: float = 5.0) -> str | None:
+        """Why records cannot be stored now (a durable sink's last write failed for lack of storage within the last
+        ``within_s`` seconds: disk full, read-only, locked), or None. Ingest answers 503 while it is not None."""
+        return self._agent.storage_problem(within_s)
 
     def observe(self, size: int = 1000) -> AbstractAsyncContextManager[trio.MemoryReceiveChannel[list[Record]]]:
         """A receive channel of the batches leaving the processors; when it is full, batches are dropped (counted),

@@ -2,7 +2,10 @@
 
 It answers "latest" and WebSocket backfill instantly, without touching the store. Each key keeps a bounded deque
 (``max_per_name``); when more than ``max_names`` keys exist, the key updated least recently is evicted (counted as
-``evicted_names``). Metrics are keyed by ``name`` and events by ``type`` in two separate key spaces; lookups without
+``evicted_names``). All keys together keep at most ``max_records`` records: beyond it, the keys updated least recently
+give up their older records first (each keeps at least its latest), so memory is bounded by records, whatever the
+number of names (issue 13: 1,000 per name for ~50 names was ~100 MiB, filling for half an hour of a steady run).
+Metrics are keyed by ``name`` and events by ``type`` in two separate key spaces; lookups without
 ``kind`` try metrics first, then events. Everything runs on the Trio thread: a write is a few deque appends.
 """
 
@@ -23,10 +26,13 @@ Kind = Literal["metric", "event"]
 class CacheOptions:
     """Options of the ``cache`` sink."""
 
-    max_per_name: int = attrs.field(default=1000, validator=attrs.validators.gt(0), metadata=option_doc(
+    max_per_name: int = attrs.field(default=100, validator=attrs.validators.gt(0), metadata=option_doc(
         "records kept per metric name / event type"))
     max_names: int = attrs.field(default=10_000, validator=attrs.validators.gt(0), metadata=option_doc(
         "metric names plus event types kept; beyond it the least recently updated one is evicted"))
+    max_records: int = attrs.field(default=10_000, validator=attrs.validators.gt(0), metadata=option_doc(
+        "records kept in all; beyond it the names updated least recently lose their older records (each keeps its "
+        "latest), so memory is bounded whatever the number of names"))
 
 
 class RecentCache(Sink):
@@ -40,6 +46,7 @@ class RecentCache(Sink):
         # Oldest-updated key first, so eviction pops from the front.
         self._order: OrderedDict[tuple[Kind, str], deque[Record]] = OrderedDict()
         self.evicted_names = 0
+        self.records = 0  # held in all deques together
 
     async def write(self, batch: Sequence[Record]) -> None:
         """Append ``batch`` to the deques of its names and types (no I/O, no await)."""
@@ -50,17 +57,40 @@ class RecentCache(Sink):
             records = order.get(key)
             if records is None:
                 records = order[key] = deque(maxlen=limit)
+            self.records += len(records) < limit  # a full deque drops its oldest as it takes the new one
             records.append(record)
             touched[key] = None
         for key in touched:  # once per key and batch, not per record
             order.move_to_end(key)
         excess = len(order) - self.options.max_names
-        for _ in range(max(excess, 0)):
-            order.popitem(last=False)
         if excess > 0:
-            self.evicted_names += excess
-            self.runtime.stats.count("evicted_names", excess)
-        self.runtime.stats.extra["cache"] = {"names": len(order), "evicted_names": self.evicted_names}
+            self._evict_names(excess)
+        if self.records > self.options.max_records:
+            self._trim(self.options.max_records * 9 // 10)  # a tenth below, so trimming is rare
+        self.runtime.stats.extra["cache"] = {
+            "names": len(order), "records": self.records, "evicted_names": self.evicted_names
+        }
+
+    def _evict_names(self, count: int) -> None:
+        """Drop the ``count`` keys updated least recently, with their records."""
+        for _ in range(count):
+            _, records = self._order.popitem(last=False)
+            self.records -= len(records)
+        self.evicted_names += count
+        self.runtime.stats.count("evicted_names", count)
+
+    def _trim(self, target: int) -> None:
+        """Hold at most ``target`` records: older records of the least recently updated keys go first (each key
+        keeps its latest); only if that is not enough, whole keys go."""
+        for records in self._order.values():
+            if self.records <= target:
+                return
+            drop = min(len(records) - 1, self.records - target)
+            for _ in range(drop):
+                records.popleft()
+            self.records -= drop
+        if self.records > target:
+            self._evict_names(self.records - target)
 
     def _records(self, name: str, kind: Kind | None) -> deque[Record] | None:
         if kind is not None:

@@ -110,6 +110,8 @@ async def report(request: Request) -> Response:
     experiment = request.query_params.get("experiment_id") or await latest_experiment(store)
     facts = await store.selection_facts(Selection(experiment=experiment))
     if not facts["metrics"] and not facts["events"]:
+        if experiment is None:
+            return error(404, "no records stored yet: nothing to report")
         return error(404, f"no records of experiment {experiment!r}", "experiment_id")
     reports = service_of(request).reports
     key = (experiment, facts["metrics"], facts["events"], facts["last_ns"])

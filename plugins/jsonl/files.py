@@ -111,23 +111,29 @@ class DailyFiles:
         self.handles[key] = handle
         return handle
 
-    def write(self, batch: Sequence[Record]) -> int:
-        """Append every record of ``batch`` and flush to the OS; return how many lines were written.
+    def write(self, batch: Sequence[Record]) -> tuple[int, list[tuple[int, str]]]:
+        """Append every record of ``batch`` and flush to the OS; return the lines written and ``(index, reason)`` of
+        each record that could not be (a timestamp beyond any file's day: the others are written all the same).
 
         On an OSError (disk full, file too large) the files touched are cut back to their size before the batch
         and the error is raised again with the path in its message.
         """
         dumps, option, to_dict = orjson.dumps, orjson.OPT_APPEND_NEWLINE, record_dict
         starts: dict[tuple[str, int], int] = {}
+        rejected: list[tuple[int, str]] = []
         key: tuple[str, int] | None = None
         handle: BufferedWriter | None = None
         try:
-            for record in batch:
-                record_key = (record.kind, record.time_ns // DAY_NS)
-                if record_key != key or handle is None:
-                    key = record_key
-                    handle = self.handles.get(key) or self._open(key)
-                    starts.setdefault(key, handle.tell())
+            for index, record in enumerate(batch):
+                try:
+                    record_key = (record.kind, record.time_ns // DAY_NS)
+                    if record_key != key or handle is None:
+                        handle = self.handles.get(record_key) or self._open(record_key)
+                        key = record_key
+                        starts.setdefault(key, handle.tell())
+                except (TypeError, ValueError, OverflowError, AttributeError) as exc:  # no file can hold it
+                    rejected.append((index, f"no archive file for it: {type(exc).__name__}: {exc}"))
+                    continue
                 try:
                     handle.write(dumps(to_dict(record), option=option))
                 except TypeError:
@@ -143,7 +149,7 @@ class DailyFiles:
             ) from exc
         self.unsynced.update(starts)
         self._close_idle(set(starts))
-        return len(batch)
+        return len(batch) - len(rejected), rejected
 
     def _cut_back(self, starts: dict[tuple[str, int], int]) -> None:
         for key, size in starts.items():

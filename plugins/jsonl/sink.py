@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import attrs
 import trio
-from flcollector import Duration, Record, Sink, option_doc
+from flcollector import Duration, Record, RecordsRejected, Sink, option_doc
 
 from .files import DailyFiles
 
@@ -39,6 +39,7 @@ class JsonlSink(Sink):
 
     name = "jsonl"
     Options = JsonlOptions
+    durable = True  # the archive: durable ingest acknowledgements wait for it; the agent does not start without it
 
     def __init__(self, options: JsonlOptions, runtime: Any) -> None:
         super().__init__(options, runtime)
@@ -66,7 +67,8 @@ class JsonlSink(Sink):
         self.runtime.stats.extra["archive"] = {"directory": str(self.directory), "fsync": self.options.fsync}
 
     async def write(self, batch: Sequence[Record]) -> None:
-        """Append ``batch`` (and fsync per the policy) in a worker thread."""
+        """Append ``batch`` (and fsync per the policy) in a worker thread; raise RecordsRejected after writing all but
+        records no archive file can hold (a timestamp beyond year 9999), an OSError when the disk refused."""
         files = self._files
         if files is None:
             raise RuntimeError(f"jsonl archive {str(self.directory)!r} is not open")
@@ -74,7 +76,7 @@ class JsonlSink(Sink):
             now = trio.current_time()
             policy = self.options.fsync
             sync = policy == "batch" or (policy == "interval" and now - self._last_sync >= self.options.fsync_interval)
-            lines = await trio.to_thread.run_sync(self._write_and_sync, files, batch, sync)
+            lines, rejected = await trio.to_thread.run_sync(self._write_and_sync, files, batch, sync)
             if sync:
                 self._last_sync = now
         stats = self.runtime.stats
@@ -85,14 +87,18 @@ class JsonlSink(Sink):
             encode_fallbacks=files.fallbacks,
             fsyncs=files.fsyncs,
         )
+        if rejected:
+            raise RecordsRejected(rejected)
 
-    def _write_and_sync(self, files: DailyFiles, batch: Sequence[Record], sync: bool) -> int:
-        lines = files.write(batch)
+    def _write_and_sync(
+        self, files: DailyFiles, batch: Sequence[Record], sync: bool
+    ) -> tuple[int, list[tuple[int, str]]]:
+        written = files.write(batch)
         if sync:
             files.sync()
         elif self.options.fsync == "never":
             files.unsynced.clear()  # nothing to remember: files are never fsynced, not even when closed
-        return lines
+        return written
 
     async def close(self) -> None:
         """Flush and close every file (fsync too, unless the policy is "never")."""

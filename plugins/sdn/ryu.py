@@ -9,13 +9,17 @@ Both serve ``rest_topology``'s ``/v1.0/topology/*``. They differ in the statisti
   and has no ``/stats/flows``: it gets decimal DPIDs and one flow request per switch.
 
 Which one answers is told once, by whether ``/stats/flows`` exists, and remembered. It is told again after the
-controller went away (it may come back as another one), when FLOPY-NET's uptime goes back (a restart), and when a
-route the remembered API has answers 404.
+controller went away (it may come back as another one), when FLOPY-NET's controller restarted, and when a route the
+remembered API has answers 404. A restart shows in FLOPY-NET's uptime: the time it implies the controller started
+(the time of the answer minus the uptime) moves forward. Comparing the uptimes alone misses a restart whenever the
+next poll comes later after it than the previous poll came after the previous start (a busy machine, a long
+interval): the uptime then reads higher than before.
 """
 
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable, Hashable
 from typing import Any, Literal
 
@@ -28,6 +32,10 @@ from .poll import Poll, parse, take
 
 Api = Literal["flopynet", "ofctl_rest"]
 
+#: FLOPY-NET rounds ``uptime_seconds`` to a tenth of a second; a start time moving by more than this (plus the time
+#: the request took) is a restart.
+UPTIME_RESOLUTION_S = 0.1
+
 
 class RyuSource:
     """Polls a Ryu controller; ``api`` is the detected spelling (None until known)."""
@@ -37,7 +45,8 @@ class RyuSource:
         self.concurrency = concurrency
         self.api: Api | None = None
         self.detections = 0  # how often the API was (re)detected, for /health
-        self._uptime: float | None = None  # FLOPY-NET's controller uptime at the last poll
+        self._started: tuple[float, float] | None = None  # when FLOPY-NET's controller started: earliest, latest
+        self._asked: tuple[float, float] = (0.0, 0.0)  # wall-clock times the last performance request went, came
 
     def dpid_in_path(self, dpid: str) -> str:
         """How this controller wants a (16-hex) DPID in a stats path."""
@@ -108,7 +117,9 @@ class RyuSource:
         return []  # the controller does not track hosts
 
     async def _performance(self) -> dict[str, Any] | None:
+        sent = time.time()
         body = await get_json(self.client, "/api/performance/metrics", allow_404=True)
+        self._asked = (sent, time.time())
         if body is NOT_FOUND:
             return None
         if not isinstance(body, dict):
@@ -116,13 +127,15 @@ class RyuSource:
         return body
 
     def _watch_uptime(self, performance: dict[str, Any] | None) -> None:
-        """A FLOPY-NET uptime that went back is a controller restart: tell the API again next poll."""
+        """A FLOPY-NET controller that started again since the last poll: tell the API again next poll."""
         totals = (performance or {}).get("totals")
         uptime = totals.get("uptime_seconds") if isinstance(totals, dict) else None
         if isinstance(uptime, int | float) and not isinstance(uptime, bool):
-            if self._uptime is not None and uptime < self._uptime:
+            sent, received = self._asked  # the controller read its uptime between these two moments
+            started = (sent - uptime - UPTIME_RESOLUTION_S, received - uptime + UPTIME_RESOLUTION_S)
+            if self._started is not None and started[0] > self._started[1]:
                 self.api = None
-            self._uptime = float(uptime)
+            self._started = started
 
     async def _ports(self, dpid: str) -> tuple[int, list[dict[str, Any]]] | None:
         key = self.dpid_in_path(dpid)  # both controllers key the answer by the DPID as requested

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import trio
 from flcollector import AgentView
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -14,11 +15,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from .acceptance import StorageUnavailable, storage_unavailable
 from .auth import AuthMiddleware
 from .jsonio import error_response
 from .params import ParamError
 from .routes import SPEC_ROUTES
-from .routes.ingest import BodyTooLarge
+from .routes.ingest import BodyTooLarge, TooManyPoints
 from .state import ServerState, StoreMissing
 
 log = logging.getLogger("flcollector.listener.server")
@@ -65,6 +67,10 @@ async def _too_large(request: Request, exc: Exception) -> Response:
     return error_response(
         413, f"request body larger than max_body_bytes ({limit} bytes)", headers={"connection": "close"}
     )
+
+
+async def _too_many(request: Request, exc: Exception) -> Response:
+    return error_response(413, str(exc))
 
 
 async def _crash(request: Request, exc: Exception) -> Response:
@@ -114,10 +120,13 @@ def build_app(state: ServerState) -> Starlette:
             ParamError: _param_error,
             StoreMissing: _store_missing,
             BodyTooLarge: _too_large,
+            TooManyPoints: _too_many,
+            StorageUnavailable: storage_unavailable,
             Exception: _crash,
         },
     )
     app.state.server = state  # the spec routes' typed view (state_of)
     app.state.agent = state.agent  # every plugin route's view of the agent (flcollector.agent_of)
     app.state.openapi = None
+    app.state.big_json = trio.CapacityLimiter(1)  # big JSON ingest bodies parsed one at a time (memory)
     return app

@@ -21,6 +21,7 @@ from flcollector import (
     Metric,
     MetricQuery,
     Record,
+    RecordsRejected,
     SeriesSummary,
     Sink,
     now_ns,
@@ -58,6 +59,7 @@ class SqliteStore(BulkReads, Sink):
 
     name = "sqlite"
     Options = SqliteOptions
+    durable = True  # the store: durable ingest acknowledgements wait for it; the agent does not start without it
 
     def __init__(self, options: SqliteOptions, runtime: Any) -> None:
         super().__init__(options, runtime)
@@ -92,11 +94,12 @@ class SqliteStore(BulkReads, Sink):
     # -- writing -----------------------------------------------------------------------------------------------
 
     async def write(self, batch: Sequence[Record]) -> None:
-        """Store ``batch`` in one transaction (off the Trio thread); raise StoreWriteError if it was rolled back."""
+        """Store ``batch`` in one transaction (off the Trio thread); raise StoreWriteError if the storage failed (all
+        rolled back), RecordsRejected after storing all but records with values SQLite cannot hold."""
         writer = self._require_writer()
         async with self._write_lock:
             due = self.options.retention > 0 and trio.current_time() >= self._next_cleanup
-            metrics, events = await trio.to_thread.run_sync(writer.write, batch)
+            metrics, events, rejected = await trio.to_thread.run_sync(writer.write, batch)
             stats = self.runtime.stats
             stats.count("metrics_written", metrics)
             stats.count("events_written", events)
@@ -106,6 +109,8 @@ class SqliteStore(BulkReads, Sink):
                 full = deleted >= self.options.cleanup_chunk
                 self._next_cleanup = trio.current_time() + (0.0 if full else float(self.options.cleanup_interval))
             self._publish_counts()
+        if rejected:
+            raise RecordsRejected(rejected)
 
     async def cleanup(self) -> int:
         """Run one retention step now; return how many rows it deleted (0 when retention is 0)."""

@@ -3,6 +3,12 @@
 Everything here is synchronous and runs in a worker thread (``trio.to_thread.run_sync``); the sink serialises the
 calls, so the connection is only ever used by one thread at a time. The write path does the least Python work it
 can: one pass over the batch builds plain tuples (JSON via orjson), then a few multi-row INSERTs per table.
+
+A batch that SQLite refuses because of a value (an integer beyond 64 bits: "Python int too large to convert to
+SQLite INTEGER", a value it cannot bind) is rolled back, its bad records are found with
+:func:`flcollector.check_record`, and the others are written in a second transaction: one bad record never costs
+the good ones around it (they are returned as rejected, for the sink to count). A failure of the storage itself
+(disk full, read-only, I/O error, locked) raises :class:`StoreWriteError`, a :class:`flcollector.StorageError`.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from itertools import chain
 from pathlib import Path
 
 import orjson
-from flcollector import Event, Metric, Record
+from flcollector import Event, Metric, Record, StorageError, split_valid
 
 from .schema import open_writer
 
@@ -64,8 +70,19 @@ def _event_row(event: Event, event_id: int) -> tuple[object, ...]:
     return (*head, details, event.experiment, event.round, event.origin_id)
 
 
-class StoreWriteError(RuntimeError):
-    """A batch could not be written; the transaction was rolled back, so nothing of it (and nothing older) changed."""
+class StoreWriteError(StorageError):
+    """The storage could not write a batch (disk full, read-only, I/O error, locked); the transaction was rolled
+    back, so nothing of it (and nothing older) changed."""
+
+
+#: Errors SQLite raises because of a value in the batch, not because of the storage: isolate the bad records.
+_VALUE_ERRORS = (
+    OverflowError, TypeError, ValueError, sqlite3.InterfaceError, sqlite3.ProgrammingError, sqlite3.DataError,
+    sqlite3.IntegrityError,
+)
+
+#: What :meth:`StoreWriter.write` returns: metrics stored, events stored, and ``(index, reason)`` of rejected records.
+Written = tuple[int, int, list[tuple[int, str]]]
 
 
 class StoreWriter:
@@ -91,8 +108,23 @@ class StoreWriter:
         created.append((name, tags))
         return sid
 
-    def write(self, batch: Sequence[Record]) -> tuple[int, int]:
-        """Write ``batch`` in one transaction; return ``(metrics, events)`` stored. Raise StoreWriteError."""
+    def write(self, batch: Sequence[Record]) -> Written:
+        """Write ``batch`` in one transaction; return ``(metrics, events, rejected)``. Raise StoreWriteError.
+
+        When a value makes SQLite refuse the batch, the records that fail :func:`flcollector.check_record` are left
+        out and the rest written in a new transaction (``rejected`` names them); when none fails the check, the
+        error is raised as it is (the core then splits the batch to find what it cannot write).
+        """
+        try:
+            return (*self._write(batch), [])
+        except _VALUE_ERRORS as exc:
+            good, bad = split_valid(batch)
+            if not bad:
+                raise
+            rejected = [(index, f"{error} (SQLite: {type(exc).__name__}: {exc})") for index, error in bad]
+            return (*self._write(good), rejected)
+
+    def _write(self, batch: Sequence[Record]) -> tuple[int, int]:
         conn = self.conn
         created: list[tuple[str, str]] = []
         max_event_id = self.max_event_id
@@ -137,7 +169,7 @@ class StoreWriter:
             conn.execute("COMMIT")
         except BaseException as exc:
             self._rollback(created)
-            if isinstance(exc, sqlite3.Error | TypeError | ValueError):
+            if isinstance(exc, sqlite3.Error) and not isinstance(exc, _VALUE_ERRORS):
                 raise StoreWriteError(self._explain(exc, len(batch))) from exc
             raise
         self.max_event_id = max_event_id

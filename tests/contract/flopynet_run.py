@@ -37,6 +37,9 @@ flush_interval = "5ms"
 [server]
 port = 0
 auth_enabled = true
+# the dashboard's fixed Basic login, configured as a deployment for it does (no login is built in)
+username = "admin"
+password = "securepassword"
 """
 MONITOR = '\n[[monitors.{name}]]\nurl = "{url}"\ninterval = "50ms"\ntimeout = "5s"\n'
 

@@ -64,6 +64,9 @@ host = "127.0.0.1"
 port = 0
 auth_enabled = true
 token = "{token}"
+# the dashboard's fixed Basic login, configured as a deployment for it does (no login is built in)
+username = "admin"
+password = "securepassword"
 """
 
 

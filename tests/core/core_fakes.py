@@ -15,7 +15,7 @@ class ScriptOptions:
     """Options of the scripted monitor."""
 
     count: int = 3
-    script: list[str] = attrs.field(factory=list)  # per collection: ok | down | malformed | crash | slow
+    script: list[str] = attrs.field(factory=list)  # per collection: ok | down | malformed | crash | slow | huge
     slow_s: float = 10.0
 
 
@@ -46,6 +46,8 @@ class ScriptedMonitor(Monitor):
             for i in range(self.options.count)
         ]
         batch.append(Event(type="SCRIPTED", message=f"call {self.calls}", source=self.runtime.instance))
+        if step == "huge":  # an upstream counter beyond 64 bits, as a switch's uint64 counter can be
+            batch.insert(1, Metric(name="scripted", fields={"bytes": 2**64 - 1}, source=self.runtime.instance))
         self.produced.extend(batch)
         return batch
 
@@ -87,6 +89,13 @@ class MemorySink(Sink):
         self.closed = True
 
 
+class DurableMemorySink(MemorySink):
+    """A memory sink that counts as durable (a store's stand-in): receipts wait for it."""
+
+    name = "durable_memory"
+    durable = True
+
+
 class TagProcessor(Processor):
     """Adds a tag to every metric; raises on a batch that holds a metric named 'poison'."""
 
@@ -107,7 +116,7 @@ class TestPlugin:
 
     @hookimpl
     def register_sinks(self) -> list[type]:
-        return [MemorySink]
+        return [MemorySink, DurableMemorySink]
 
     @hookimpl
     def register_processors(self) -> list[type]:

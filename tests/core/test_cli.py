@@ -65,7 +65,7 @@ def test_data_dir_that_cannot_be_created_is_one_clear_error(tmp_path: Path, caps
     blocker.write_text("not a folder")
     config = tmp_path / "ok.toml"
     config.write_text("[[monitors.system]]\n[[sinks.jsonl]]\n")
-    assert main(["run", "-c", str(config), "--data-dir", str(blocker / "data")]) == 1
+    assert main(["run", "-c", str(config), "--data-dir", str(blocker / "data")]) == 2
     err = capsys.readouterr().err
     assert f"data dir '{blocker / 'data'}' cannot be created" in err and "Traceback" not in err
 

@@ -61,6 +61,7 @@ class MemoryStore(Sink):
     """A list-backed store; ``wait_for(n)`` awaits until ``n`` records were written (no sleeps in tests)."""
 
     name = "memstore"
+    durable = True  # a store's stand-in: the durable ingest acknowledgement waits for it, as for sqlite
 
     async def open(self) -> None:
         self.metrics: list[Metric] = []

@@ -1,30 +1,51 @@
 """Push inputs: ``POST /api/v1/ingest`` (JSON records) and InfluxDB line protocol on ``/write`` and ``/api/v2/write``.
 
-A request is validated whole before anything is sent on, so a 400 means nothing from it was accepted. Records go
-through ``agent.send()``, which stamps the run context and assigns event ids, exactly like monitored records.
+A request is validated whole before anything is sent on, so a 400 means nothing from it was accepted; it names the
+line (or the record and field) and the problem, including a value no sink could store (see ``flcollector.limits``).
+Records go through ``agent.send()``, which stamps the run context and assigns event ids, exactly like monitored
+records; what a 2xx then promises is ``[server] ingest_ack`` (see :mod:`..acceptance`): by default, that the store
+and the archive committed them.
+
+Bounded work per request: at most ``max_body_bytes`` (413) and ``max_points`` points (413). Line protocol is parsed
+``PIECE_LINES`` lines at a time, and every other task (``/health``, the other clients) runs between two pieces: a
+piece takes a few milliseconds, while a worker thread would hold the GIL against the event loop for as long. A body
+of more than ``KEEP_POINTS`` points is checked whole first, then parsed again a piece at a time, each piece sent on
+before the next is parsed: memory holds one piece, not the whole body as records (a 10 MB body is up to 1.75 million
+records, 900 MB as Python objects). A JSON body cannot be read in pieces: a big one is decoded in a worker thread,
+one at a time until its records are handed on, and its records are built a thousand at a time.
 """
 
 from __future__ import annotations
 
+import contextlib
 import zlib
 from typing import Any
 
 import orjson
-from flcollector import Record, record_from_dict
+import trio
+from flcollector import Metric, Record, now_ns, record_from_dict
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..acceptance import AnsweredOnceAccepted, Delivery
 from ..jsonio import JSONResponse, error_response
-from ..lineprotocol import PRECISION_NS, LineProtocolError, parse
+from ..lineprotocol import PRECISION_NS, LineProtocolError, chunks, parse
 from ..params import ParamError, parse_time
 from ..state import state_of
 
 MAX_ERRORS = 20  # errors listed per rejected request; enough to fix a batch without flooding the client
+PIECE_LINES = 500  # line-protocol lines parsed (and sent on) at a time: a few ms of work, about 250 KB of records
+KEEP_POINTS = 20_000  # a body of at most this many points is parsed once; a bigger one twice (checked, then sent)
+INLINE_BYTES = 256 * 1024  # a JSON body up to this size is parsed at once; a bigger one in a worker thread
 
 
 class BodyTooLarge(Exception):
     """The request body exceeds ``max_body_bytes``; answered with 413."""
+
+
+class TooManyPoints(Exception):
+    """The request holds more than ``max_points`` points or records; answered with 413."""
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -32,13 +53,14 @@ async def read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge
-    chunks, size = [], 0
+    chunks_read, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
             raise BodyTooLarge
-        chunks.append(chunk)
-    body = b"".join(chunks)
+        chunks_read.append(chunk)
+    body = b"".join(chunks_read)
+    del chunks_read
     if request.headers.get("content-encoding", "").lower() == "gzip":
         inflater = zlib.decompressobj(wbits=31)
         try:
@@ -65,21 +87,19 @@ def _record(kind: str, index: int, item: Any, errors: list[dict[str, Any]]) -> R
             return None
     try:
         return record_from_dict(data)
-    except ValueError as exc:
+    except ValueError as exc:  # names the field: "$.time_ns: must be an integer", "round: -1 is out of range"
         errors.append({"index": where, "message": str(exc)})
         return None
 
 
-async def ingest_json(request: Request) -> Response:
-    """Accept ``{"metrics": [...], "events": [...]}`` in the record dict shape; all or nothing."""
-    server = state_of(request)
-    body = await read_body(request, server.options.max_body_bytes)
-    try:
-        document = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        return error_response(400, f"body is not JSON: {exc}")
+async def _records(document: Any, max_points: int) -> tuple[list[Record], list[dict[str, Any]]]:
+    """Every record of the document, or the errors (all or nothing); raises TooManyPoints first. Built a piece at a
+    time, the other tasks running in between."""
     if not isinstance(document, dict) or not set(document) <= {"metrics", "events"}:
-        return error_response(400, "expected a JSON object with 'metrics' and/or 'events' lists")
+        return [], [{"index": "body", "message": "expected a JSON object with 'metrics' and/or 'events' lists"}]
+    total = sum(len(v) for v in document.values() if isinstance(v, list))
+    if total > max_points:
+        raise TooManyPoints(f"{total} records in one request; at most max_points ({max_points})")
     records: list[Record] = []
     errors: list[dict[str, Any]] = []
     for kind in ("metric", "event"):
@@ -91,43 +111,91 @@ async def ingest_json(request: Request) -> Response:
             record = _record(kind, index, item, errors)
             if record is not None:
                 records.append(record)
-    if errors:
-        first = errors[0]
-        return error_response(
-            400,
-            f"{first['index']}: {first['message']} (nothing was accepted)",
-            errors=errors[:MAX_ERRORS],
-            error_count=len(errors),
-        )
-    await server.agent.send(records)
-    server.stats.count("records_in", len(records))
-    metrics = sum(1 for r in records if r.kind == "metric")
-    return JSONResponse({"accepted": {"metrics": metrics, "events": len(records) - metrics}})
+            if index % PIECE_LINES == PIECE_LINES - 1:
+                await trio.lowlevel.checkpoint()
+    return records, errors
 
 
-async def write_lines(request: Request) -> Response:
+async def ingest_json(request: Request, delivery: Delivery) -> Response:
+    """Accept ``{"metrics": [...], "events": [...]}`` in the record dict shape; all or nothing."""
+    server = state_of(request)
+    delivery.refuse_if_storage_fails()
+    body = await read_body(request, server.options.max_body_bytes)
+    big = len(body) > INLINE_BYTES
+    # one big JSON body at a time, from decoding until its records are handed on: its decoded form and its records
+    # are each about ten times its size, so three concurrent 10 MB bodies held at once reached 390 MiB
+    async with request.app.state.big_json if big else contextlib.nullcontext():
+        try:
+            document = await trio.to_thread.run_sync(orjson.loads, body) if big else orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            return error_response(400, f"body is not JSON: {exc}")
+        del body
+        records, errors = await _records(document, server.options.max_points)
+        del document
+        if errors:
+            first = errors[0]
+            return error_response(
+                400,
+                f"{first['index']}: {first['message']} (nothing was accepted)",
+                errors=errors[:MAX_ERRORS],
+                error_count=len(errors),
+            )
+        for start in range(0, len(records), PIECE_LINES):  # pieces: the pipeline's channel holds batches
+            await delivery.send(records[start : start + PIECE_LINES])
+        metrics = sum(1 for r in records if r.kind == "metric")
+        events = len(records) - metrics
+        del records  # the sinks hold them now; the answer may wait for their commit
+    return await delivery.answer(JSONResponse({"accepted": {"metrics": metrics, "events": events}}))
+
+
+async def _check(text: str, precision: str, default_ns: int, max_points: int) -> list[list[Metric]] | None:
+    """Parse every piece of ``text`` (letting the other tasks in between pieces): the parsed pieces when the body holds
+    at most ``KEEP_POINTS`` points, None when it holds more (they are parsed again as they are sent, so memory holds
+    one piece at a time). Raises the first bad line's LineProtocolError, or TooManyPoints."""
+    pieces: list[list[Metric]] | None = []
+    points = 0
+    for number, piece in chunks(text, PIECE_LINES):
+        metrics = parse(piece, precision, first_line=number, default_ns=default_ns)
+        points += len(metrics)
+        if points > max_points:
+            raise TooManyPoints(f"more than max_points ({max_points}) points in one request")
+        if pieces is not None and points <= KEEP_POINTS:
+            pieces.append(metrics)
+        else:
+            pieces = None  # too many to keep: parsed again as they are sent
+        await trio.lowlevel.checkpoint()  # a piece is a few milliseconds: /health and the other clients go next
+    return pieces
+
+
+async def write_lines(request: Request, delivery: Delivery) -> Response:
     """Accept InfluxDB line protocol (v1 ``/write`` or v2 ``/api/v2/write``); 204 when every line was valid."""
     server = state_of(request)
     precision = request.query_params.get("precision") or "ns"
     if precision not in PRECISION_NS:
         raise ParamError("precision", f"expected one of {', '.join(PRECISION_NS)}, got {precision!r}")
+    delivery.refuse_if_storage_fails()
     body = await read_body(request, server.options.max_body_bytes)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         return error_response(400, f"body is not UTF-8: {exc}")
+    del body
+    default_ns = now_ns()
     try:
-        metrics = parse(text, precision)
+        pieces = await _check(text, precision, default_ns, server.options.max_points)
+        if pieces is not None:
+            for metrics in pieces:
+                await delivery.send(metrics)
+        else:
+            for number, piece in chunks(text, PIECE_LINES):
+                await delivery.send(parse(piece, precision, first_line=number, default_ns=default_ns))
     except LineProtocolError as exc:
         return error_response(400, f"{exc} (nothing was accepted)", line=exc.line)
-    if metrics:
-        await server.agent.send(metrics)
-        server.stats.count("records_in", len(metrics))
-    return Response(status_code=204)
+    return await delivery.answer(Response(status_code=204))
 
 
 ROUTES = [
-    Route("/api/v1/ingest", ingest_json, methods=["POST"]),
-    Route("/write", write_lines, methods=["POST"]),
-    Route("/api/v2/write", write_lines, methods=["POST"]),
+    Route("/api/v1/ingest", AnsweredOnceAccepted(ingest_json), methods=["POST"]),
+    Route("/write", AnsweredOnceAccepted(write_lines), methods=["POST"]),
+    Route("/api/v2/write", AnsweredOnceAccepted(write_lines), methods=["POST"]),
 ]

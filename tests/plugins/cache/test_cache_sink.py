@@ -50,4 +50,20 @@ async def test_least_recently_updated_name_is_evicted_and_counted(make_component
     assert cache.names() == ["a", "c"]
     assert cache.recent("a") == [cpu(1, "a"), cpu(2, "a")]
     assert cache.runtime.stats.counters["evicted_names"] == 1
-    assert cache.runtime.stats.snapshot()["cache"] == {"names": 2, "evicted_names": 1}
+    assert cache.runtime.stats.snapshot()["cache"] == {"names": 2, "records": 3, "evicted_names": 1}
+
+
+async def test_all_names_together_hold_at_most_max_records(make_component: Callable[..., Any]) -> None:
+    """Issue 13: 1,000 records for each of ~50 names (topology documents among them) grew the agent for half an hour.
+    The total is bounded; the names updated least recently give up their older records first, never their latest."""
+    cache = make_component(RecentCache, {"max_per_name": 50, "max_records": 100})
+    with trio.fail_after(10):
+        await cache.write([cpu(i, "old") for i in range(50)])
+        await cache.write([cpu(i, f"n{i % 5}") for i in range(200)])  # 5 busy names, 40 each
+    assert cache.records == sum(len(cache.recent(n)) for n in cache.names()) <= 100
+    assert cache.recent("old") == [cpu(49, "old")]  # least recently updated: only its latest is left
+    assert all(cache.latest(f"n{k}") == cpu(195 + k, f"n{k}") for k in range(5))
+    with trio.fail_after(10):
+        await cache.write([cpu(i, f"many{i}") for i in range(500)])  # more names than records: whole names go
+    assert cache.records <= 100 and len(cache.names()) <= 100 and cache.evicted_names > 0
+    assert cache.latest("many499") == cpu(499, "many499")

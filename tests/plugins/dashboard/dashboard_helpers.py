@@ -93,7 +93,8 @@ async def running_dashboard(
     if registry.get("sink", "cache") is not None:
         text += '\n[[sinks.cache]]\nflush_interval = "5ms"\n'
     if served:
-        text += "\n[server]\nport = 0\nauth_enabled = true\n"
+        # the dashboard's fixed Basic login, configured as a deployment for it must (nothing is built in)
+        text += '\n[server]\nport = 0\nauth_enabled = true\nusername = "admin"\npassword = "securepassword"\n'
     path = tmp_path / "collector.toml"
     path.write_text(text + extra)
     config = load_config(path, env={}, registry=registry)

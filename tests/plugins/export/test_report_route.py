@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
+import trio
 from experiment_records import EXPERIMENT
-from export_api_helpers import Api
+from export_api_helpers import Api, start_api
 
 pytest.importorskip("matplotlib")
 _WRITTEN_AT = re.compile(r"Written by flcollector [^<]* at [^<]*\.")
@@ -25,3 +27,14 @@ async def test_report_route(api: Api) -> None:
     assert latest.status_code == 200 and f"report: {EXPERIMENT}" in latest.text
     missing = await api.client.get("/api/v1/report", params={"experiment_id": "nope"})
     assert missing.status_code == 404 and missing.json()["error"]["param"] == "experiment_id"
+
+
+async def test_report_of_an_empty_store_says_nothing_is_stored_yet(
+    nursery: trio.Nursery, tmp_path: Path
+) -> None:
+    running = await start_api(nursery, tmp_path / "data")  # a store with no record at all
+    async with running.client:
+        response = await running.client.get("/api/v1/report")
+    running.agent.stop()
+    assert response.status_code == 404
+    assert response.json()["error"]["message"] == "no records stored yet: nothing to report"

@@ -157,3 +157,19 @@ async def test_interval_policy_syncs_once_the_interval_passed(
         await sink.write(records_at(AFTER, 1)[:1])
         after = sink.runtime.stats.extra["archive"]["fsyncs"]
     assert (before, after) == (0, 1)
+
+
+async def test_a_timestamp_no_file_can_hold_costs_only_its_record(make_component: Callable[..., Any]) -> None:
+    """Issue 13: a timestamp beyond int64 failed the whole batch in the archive; now only that record is refused."""
+    from flcollector import RecordsRejected
+
+    good = records_at(AFTER, 3)
+    with trio.fail_after(10):
+        async with make_component(JsonlSink) as sink:
+            with pytest.raises(RecordsRejected) as caught:
+                await sink.write([good[0], Metric("pp", {"v": 1}, 99999999999999999999999), *good[1:]])
+    assert [index for index, _ in caught.value.rejected] == [1]
+    lines = (sink.directory / "metrics-2025-11-28.jsonl").read_text().splitlines()
+    events = (sink.directory / "events-2025-11-28.jsonl").read_text().splitlines()
+    assert len(lines) == 3 and len(events) == 1
+    assert sink.runtime.stats.counters["lines_written"] == 4

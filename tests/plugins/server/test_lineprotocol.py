@@ -112,13 +112,13 @@ def test_round_trip(name: str, tags: dict, fields: dict, ts: int) -> None:
 
 FAST_PATH_CORPUS = [
     "cpu usage=1.5",
-    "cpu,host=n1,region=eu usage=1.5,count=3i,big=7u,ok=t,bad=FALSE 1700000000000000000",
-    "cpu,host=n1,region=eu usage=-2e3,n=-4i,x=.5 1700000000",
+    "cpu,host=n1,region=eu usage=1.5,count=3i,big=7u,ok=t,bad=FALSE 1700000",
+    "cpu,host=n1,region=eu usage=-2e3,n=-4i,x=.5 1700001",
     "cpu,source=fl_server,experiment=e1,round=3 acc=0.9 17",
     r"my\ meas,tag\,k=v\=1\ x f\=x=1i",
     r'log,host=a msg="a b, c=d \"q\" \\" 5',
     'log msg="plain"',
-    "mem,host=n2 free=10u,t=true,f=false,T=T,F=F -5",
+    "mem,host=n2 free=10u,t=true,f=false,T=T,F=F 5",
     "disk,host=n3 used=1_000 1_000",
     "net,host=n1,a=b=c rx=1",
     "net,host=n1 rx=1 +10",
@@ -149,7 +149,11 @@ def test_fast_path_records_do_not_share_tags() -> None:
         ("cpu,host=a v=1e999", "not a finite number"),
         ("cpu,host=a v=inf", "not a finite number"),
         ("cpu,host=a v=1 12x", "bad timestamp"),
-        ("cpu,round=²,host=a v=1", "tag 'round' must be a non-negative integer"),
+        ("cpu,round=²,host=a v=1", "tag 'round' must be an integer"),
+        ("cpu,host=a v=1 99999999999999999999999", "out of range"),
+        ("cpu,host=a v=1 -5", "out of range"),
+        ("cpu,host=a v=18446744073709551615i", "beyond 64 bits"),
+        (f"cpu,round={'9' * 5000},host=a v=1", "tag 'round' must be an integer"),
         ("cpu,host=a v=abc", "bad value"),
     ],
 )
@@ -174,3 +178,47 @@ def test_plain_lines_skip_the_full_parser(monkeypatch: pytest.MonkeyPatch) -> No
     metrics = parse('cpu,host=a v=1,n=2i,ok=t 5\ncpu,host=a v=2\nlog msg="x y"')
     assert [m.fields for m in metrics] == [{"v": 1.0, "n": 2, "ok": True}, {"v": 2.0}, {"msg": "x y"}]
     assert slow_lines == ['log msg="x y"']
+
+
+@pytest.mark.parametrize(
+    ("body", "precision", "words"),
+    [
+        ("pp v=1 99999999999999999999999", "ns", "timestamp '99999999999999999999999' is out of range"),
+        ("pp v=1 3000000", "h", "out of range: at this precision"),  # 3,000,000 h is past 2262
+        ("pp,round=1e23 v=1", "ns", "tag 'round' must be an integer in [0, 2147483647]"),
+        ("pp,round=99999999999 v=1", "ns", "tag 'round'"),
+        (f"pp,round={'9' * 5000} v=1", "ns", "tag 'round'"),  # int() of 5,000 digits raised: a 500
+        ("pp v=18446744073709551615u", "ns", "beyond 64 bits"),
+        ("pp v=-9223372036854775809i", "ns", "beyond 64 bits"),
+        (f"pp v={'9' * 5000}i", "ns", "bad integer"),
+        (f"pp v=1 {'9' * 5000}", "ns", "bad timestamp"),
+    ],
+)
+def test_values_no_sink_can_store_are_errors_naming_the_line(body: str, precision: str, words: str) -> None:
+    """Issue 13: these were answered 2xx, then failed the SQLite batch they landed in (or a 500)."""
+    with pytest.raises(LineProtocolError) as caught:
+        parse(f"ok v=1\n{body}", precision)
+    assert caught.value.line == 2 and words in str(caught.value)
+    assert len(str(caught.value)) < 200  # a huge value is cut in the message
+
+
+def test_the_edges_of_the_ranges_are_accepted() -> None:
+    top, bottom = parse("m,round=2147483647 a=9223372036854775807i,b=-9223372036854775808i,c=9223372036854775807u 0\n"
+                        "m v=1 9223372036854775807")
+    assert top.round == 2147483647 and top.time_ns == 0 and top.fields["c"] == 2**63 - 1
+    assert bottom.time_ns == 2**63 - 1
+
+
+def test_chunks_cover_the_body_in_order_with_their_line_numbers() -> None:
+    from flcollector.plugins.server.lineprotocol import chunks
+
+    text = "\n".join(f"m v={i}" for i in range(10)) + "\n"
+    pieces = list(chunks(text, 3))
+    assert "".join(piece for _, piece in pieces) == text
+    assert [number for number, _ in pieces] == [1, 4, 7, 10]
+    parsed = [m for number, piece in pieces for m in parse(piece, first_line=number, default_ns=5)]
+    assert [m.fields["v"] for m in parsed] == [float(i) for i in range(10)]
+    with pytest.raises(LineProtocolError) as caught:
+        for number, piece in chunks("m v=1\n" * 7 + "bad\n", 3):
+            parse(piece, first_line=number)
+    assert caught.value.line == 8

@@ -9,15 +9,15 @@ from trio_websocket import ConnectionRejected, open_websocket_url
 
 
 async def test_auth_accepts_bearer_and_basic_and_leaves_health_open(start_server) -> None:
-    agent = await start_server('auth_enabled = true\ntoken = "s3cret"\n')
+    agent = await start_server('auth_enabled = true\ntoken = "s3cret"\nusername = "alice"\npassword = "wonder"\n')
     url = agent.find("listener", "server").url
     with trio.fail_after(10):
         async with httpx.AsyncClient(base_url=url) as client:
             anonymous = await client.get("/api/v1/events")
             bearer = await client.get("/api/v1/events", headers={"Authorization": "Bearer s3cret"})
             wrong = await client.get("/api/v1/events", headers={"Authorization": "Bearer nope"})
-            basic = await client.get("/api/v1/events", auth=("admin", "securepassword"))
-            bad_basic = await client.get("/api/v1/events", auth=("admin", "guess"))
+            basic = await client.get("/api/v1/events", auth=("alice", "wonder"))
+            bad_basic = await client.get("/api/v1/events", auth=("alice", "guess"))
             garbage = await client.get("/api/v1/events", headers={"Authorization": "Basic !!!"})
             health = await client.get("/health")
     assert anonymous.status_code == 401
@@ -26,6 +26,18 @@ async def test_auth_accepts_bearer_and_basic_and_leaves_health_open(start_server
     assert bearer.status_code == 200 and basic.status_code == 200
     assert wrong.status_code == bad_basic.status_code == garbage.status_code == 401
     assert health.status_code == 200
+    agent.stop()
+
+
+async def test_no_default_credentials_ever_grant_access(start_server) -> None:
+    """Issue 13: with only a token set, the built-in Basic login admin:securepassword still got in."""
+    agent = await start_server('auth_enabled = true\ntoken = "s3cret"\n')
+    url = agent.find("listener", "server").url
+    with trio.fail_after(10):
+        async with httpx.AsyncClient(base_url=url) as client:
+            upstream_default = await client.get("/api/v1/events", auth=("admin", "securepassword"))
+            empty = await client.get("/api/v1/events", auth=("", ""))
+    assert upstream_default.status_code == empty.status_code == 401
     agent.stop()
 
 

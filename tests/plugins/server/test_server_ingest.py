@@ -117,3 +117,37 @@ async def test_body_limit_is_413(start_server) -> None:
     assert streamed.status_code == 413 and bomb.status_code == 413
     assert small.status_code == 200
     agent.stop()
+
+
+async def test_poison_values_are_400s_naming_the_line_or_field(running) -> None:
+    """Issue 13, items 1 and 8: each of these was a 2xx whose batch the store then dropped, or a 500."""
+    lines = {
+        "pp v=1 99999999999999999999999": "line 1: timestamp",
+        "pp v=1 3000000": "line 1: timestamp",  # with precision=h: beyond 2262 once scaled
+        "pp,round=1e23 v=1": "line 1: tag 'round'",
+        f"pp,round={'9' * 5000} v=1": "line 1: tag 'round'",
+        "pp v=18446744073709551615u": "line 1: field 'v'",
+    }
+    records = {
+        '{"metrics": [{"name": "m", "fields": {"v": 1}, "tags": {"a": {"b": 1}}}]}':
+            "metrics[0]: not a valid metric: must be a string",
+        '{"metrics": [{"name": "m", "fields": {"v": 1}, "time_ns": "1700000000000000000"}]}': "$.time_ns",
+        '{"metrics": [{"name": "m", "fields": {"v": 1}, "time_ns": 1.7e18}]}': "$.time_ns",
+        '{"metrics": [{"name": "m", "fields": {"v": 1}, "time_ns": -1}]}': "metrics[0]: time_ns: -1 is out of range",
+        '{"metrics": [{"name": "m", "fields": {"v": 1}, "round": -1}]}': "metrics[0]: round: -1 is out of range",
+        '{"metrics": [{"name": "m", "fields": {"v": 1}, "round": 18446744073709551615}]}':
+            "round: 18446744073709551615",
+        '{"events": [{"type": "X", "time_ns": 18446744073709551615}]}': "events[0]: time_ns",
+    }
+    with trio.fail_after(20):
+        for body, words in lines.items():
+            precision = "h" if body.endswith(" 3000000") else "ns"
+            response = await running.client.post("/write", params={"precision": precision}, content=body)
+            assert response.status_code == 400, (body, response.text)
+            assert words in response.json()["error"]["message"], response.text
+        for body, words in records.items():
+            response = await running.client.post("/api/v1/ingest", content=body)
+            assert response.status_code == 400, (body, response.text)
+            assert words in response.json()["error"]["message"], response.text
+        total = (await running.client.get("/api/v1/metrics", params={"total": "1"})).json()["total"]
+    assert total == 0

@@ -23,6 +23,6 @@ def test_sample_shows_every_option_at_its_default() -> None:
     own = text.split("Keys every listener accepts")[0]
     shown = tomllib.loads("\n".join(m.group(1) for m in re.finditer(r"^# (\w+ = .+?)(?:[ \t]+#.*)?$", own, re.M)))
     assert sorted(shown) == sorted(f.name for f in attrs.fields(ServerListener.Options))
-    token = shown.pop("token")  # default None has no TOML spelling: the sample shows an example value
-    assert isinstance(token, str)
+    for example in ("token", "username", "password"):  # default None has no TOML spelling: an example is shown
+        assert isinstance(shown.pop(example), str)
     assert build_options(ServerListener.Options, shown) == ServerListener.Options()

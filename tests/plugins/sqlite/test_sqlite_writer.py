@@ -65,3 +65,22 @@ async def test_values_orjson_cannot_encode_do_not_cost_the_batch(store: SqliteSt
         cpu = await store.count_metrics(MetricQuery(names=["cpu"]))
     assert big.fields == {"v": float(2**70), "n": 1}  # JSON readers see a number beyond 64 bits as a float
     assert event.details == {"when": T0, "what": "{1, 2}"} and cpu == 1
+
+
+async def test_a_value_sqlite_cannot_hold_costs_only_its_record(store: SqliteStore) -> None:
+    """Issue 13: one timestamp or round beyond 64 bits made SQLite refuse the whole batch, three times, and the
+    300-1,000 good records around it were dropped. Now the bad ones are named and the others stored."""
+    from flcollector import RecordsRejected
+
+    good = [metric("cpu", i) for i in range(300)]
+    batch: list[Any] = [*good[:100], Metric("pp", {"v": 1}, 99999999999999999999999), *good[100:200],
+                        Metric("pp", {"v": 1}, T0, round=10**23), Event("E", id=2**64 - 1), *good[200:]]
+    with trio.fail_after(10):
+        with pytest.raises(RecordsRejected) as caught:
+            await store.write(batch)
+        stored = await store.query_metrics(MetricQuery(order="asc", limit=1000))
+        events = await store.count_events(EventQuery())
+    assert [index for index, _ in caught.value.rejected] == [100, 201, 202]
+    assert "time_ns" in caught.value.rejected[0][1] and "too large" in caught.value.rejected[0][1]
+    assert stored == good and events == 0
+    assert store.runtime.stats.counters["metrics_written"] == 300

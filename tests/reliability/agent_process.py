@@ -1,0 +1,85 @@
+"""The agent as a user runs it: ``flcollector run -c FILE`` in its own process, killed or stopped by signals.
+
+The reliability tests (crash under load, disk full, SIGTERM during ingest) need a real process: ``kill -9`` cannot be
+simulated in-process, and a full disk must fail the real writes of the real store.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import sqlite3
+import sys
+from pathlib import Path
+
+import trio
+
+_SERVING = re.compile(r"serving on (http://\S+)")
+
+
+class AgentProcess:
+    """One ``flcollector run`` process; its log (stderr) goes to ``<folder>/agent.log``."""
+
+    def __init__(self, folder: Path, config: str) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
+        self.config = folder / "collector.toml"
+        self.config.write_text(config)
+        self.log_path = folder / "agent.log"
+        self.process: trio.Process | None = None
+        self.url = ""
+
+    async def start(self, timeout: float = 30.0) -> str:
+        """Start the process and return the API's base URL once it serves (or fail with its log)."""
+        log = open(self.log_path, "ab")  # noqa: SIM115, ASYNC230 - handed to the child, closed right after
+        try:
+            self.process = await trio.lowlevel.open_process(
+                [sys.executable, "-m", "flcollector", "run", "-c", str(self.config)], stdout=log, stderr=log,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+        finally:
+            log.close()
+        with trio.move_on_after(timeout):
+            while True:
+                match = _SERVING.search(self.log())
+                if match:
+                    self.url = match.group(1)
+                    return self.url
+                if self.process.poll() is not None:
+                    raise AssertionError(f"the agent exited with {self.process.returncode}:\n{self.log()}")
+                await trio.sleep(0.05)  # another process's log: there is no event to await
+        raise AssertionError(f"the agent did not serve within {timeout}s:\n{self.log()}")
+
+    def log(self) -> str:
+        """The agent's log so far."""
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def signal(self, signum: signal.Signals) -> None:
+        """Send ``signum`` to the agent (SIGKILL: a crash; SIGTERM: a stop)."""
+        assert self.process is not None
+        self.process.send_signal(signum)
+
+    async def wait(self, timeout: float = 60.0) -> int:
+        """Wait for the process to end; return its exit code."""
+        assert self.process is not None
+        with trio.fail_after(timeout):
+            return await self.process.wait()
+
+    async def kill_now(self) -> None:
+        """Make sure the process is gone (a test's cleanup)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            with trio.move_on_after(10):
+                await self.process.wait()
+
+
+def stored_values(db: Path, name: str, field: str) -> list[float]:
+    """Every value of ``field`` of metric ``name`` in the sqlite store at ``db`` (read after the agent ended)."""
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            "SELECT json_extract(fields, ?) FROM metrics JOIN series ON series.id = metrics.series_id "
+            "WHERE series.name = ?",
+            (f"$.{field}", name),
+        ).fetchall()
+    return [row[0] for row in rows]
