@@ -1,4 +1,5 @@
-"""ONOS's REST API (``/onos/v1``): everything but per-device ports in one request per kind."""
+"""ONOS's REST API (``/onos/v1``): everything but per-device ports in one request per kind; the flows are read before
+and after the port statistics (ONOS answers both from its stats loop: see :mod:`.snapshot`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import httpx
 import trio
 from flcollector import EndpointError, gather_endpoints, get_json, now_ns
 
-from . import stats, topology
+from . import snapshot, stats, topology
 from .poll import Poll, parse, take
 
 
@@ -28,20 +29,27 @@ class OnosSource:
         body = await get_json(self.client, "/onos/v1/statistics/ports")
         return now_ns(), parse("/onos/v1/statistics/ports", body, stats.onos_port_counters)
 
+    async def _flows(self) -> tuple[int, dict[str, list[dict[str, Any]]]]:
+        """The flow counters and when they were read (the traffic of an interval is timed by its counters)."""
+        body = await get_json(self.client, "/onos/v1/flows")
+        return now_ns(), parse("/onos/v1/flows", body, stats.onos_flows)
+
     async def poll(self) -> Poll:
-        """Poll devices, then links, hosts, flows, port statistics and per-device ports concurrently."""
+        """Poll devices and the flows, then links, hosts, port statistics and per-device ports concurrently, then the
+        flows again until they read as before the port statistics (one snapshot, see :mod:`.snapshot`)."""
         result = Poll()
-        devices: Any = None
+        first: dict[Hashable, Callable[[], Any]] = {"devices": self._devices, "flows": self._flows}
+        got = await gather_endpoints(first)
+        devices, opened = take(result, got, "devices"), take(result, got, "flows")
         ids: list[str] | None = None
-        try:
-            devices = await get_json(self.client, "/onos/v1/devices", main=True)
-            ids = parse("/onos/v1/devices", devices, lambda b: [str(d["id"]) for d in b["devices"]])
-        except EndpointError as exc:
-            result.errors.append(exc)
+        if devices is not None:
+            try:
+                ids = parse("/onos/v1/devices", devices, lambda b: [str(d["id"]) for d in b["devices"]])
+            except EndpointError as exc:
+                result.errors.append(exc)
         jobs: dict[Hashable, Callable[[], Any]] = {
             "links": lambda: self._get("/onos/v1/links", topology.onos_links),
             "hosts": lambda: self._get("/onos/v1/hosts", topology.onos_hosts),
-            "flows": lambda: self._get("/onos/v1/flows", stats.onos_flows),
             "statistics": self._statistics,
         }
         for device in ids or []:
@@ -57,11 +65,25 @@ class OnosSource:
             except EndpointError as exc:
                 result.errors.append(exc)
         result.links, result.hosts = take(result, results, "links"), take(result, results, "hosts")
-        result.flows = take(result, results, "flows")
-        result.flows_at_ns = now_ns()
+        self._take_statistics(result, results)
+
+        async def statistics_again() -> None:
+            again: dict[Hashable, Callable[[], Any]] = {"statistics": self._statistics}
+            self._take_statistics(result, await gather_endpoints(again))
+
+        if opened is not None and (timed := await snapshot.settle(result, opened[1], self._flows, statistics_again)):
+            result.flows_at_ns, result.flows = timed
         if result.flows is not None and result.switches is not None:
             result.flows = {s["dpid"]: result.flows.get(s["dpid"], []) for s in result.switches}
-        if (statistics := take(result, results, "statistics")) is not None:
-            time_ns, by_switch = statistics
-            result.port_counters = {dpid: (time_ns, ports) for dpid, ports in by_switch.items()}
         return result
+
+    async def _devices(self) -> Any:
+        return await get_json(self.client, "/onos/v1/devices", main=True)
+
+    @staticmethod
+    def _take_statistics(poll: Poll, results: dict[Hashable, Any]) -> None:
+        """The port counters of every device, timed by the answer (none when it failed)."""
+        poll.port_counters = {}
+        if (statistics := take(poll, results, "statistics")) is not None:
+            time_ns, by_switch = statistics
+            poll.port_counters = {dpid: (time_ns, ports) for dpid, ports in by_switch.items()}

@@ -14,6 +14,13 @@ remembered API has answers 404. A restart shows in FLOPY-NET's uptime: the time 
 (the time of the answer minus the uptime) moves forward. Comparing the uptimes alone misses a restart whenever the
 next poll comes later after it than the previous poll came after the previous start (a busy machine, a long
 interval): the uptime then reads higher than before.
+
+The flow counters become traffic per interval and are set beside the port counters of the same interval (the round
+table compares a client's bytes with its switch port's). FLOPY-NET's controller answers both from its stats loop's
+last refresh, so its ``/stats/flows`` is read before the port counters (with the switches; that request also tells
+the API) and again after them, until both reads agree (:mod:`.snapshot`): flows and ports are then one snapshot,
+timed by when the port counters answered. Stock Ryu reads the switches' live counters: a switch's flows and ports are
+asked together, each timed by its own answer.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ import httpx
 import trio
 from flcollector import NOT_FOUND, EndpointError, SourceUnavailable, gather_endpoints, get_json, now_ns
 
-from . import stats, topology
+from . import snapshot, stats, topology
 from .poll import Poll, parse, take
 
 Api = Literal["flopynet", "ofctl_rest"]
@@ -53,7 +60,8 @@ class RyuSource:
         return dpid if self.api == "flopynet" else str(int(dpid, 16))
 
     async def poll(self) -> Poll:
-        """Poll the switches (and, unless stock Ryu is known, ``/stats/flows``), then the rest concurrently."""
+        """Poll the switches (and, unless stock Ryu is known, ``/stats/flows``), then the rest concurrently, then
+        FLOPY-NET's flows again (see the module docstring)."""
         try:
             return await self._poll()
         except SourceUnavailable:
@@ -64,36 +72,58 @@ class RyuSource:
         result = Poll()
         first: dict[Hashable, Callable[[], Any]] = {"switches": self._switches}
         if self.api != "ofctl_rest":
-            first["all_flows"] = self._all_flows
+            first["all_flows"] = self._all_flows  # its 404 or its answer tells the API; FLOPY-NET's opens a snapshot
         got = await gather_endpoints(first)
         result.switches = take(result, got, "switches")
-        all_flows = take(result, got, "all_flows") if "all_flows" in got else None
+        opened = take(result, got, "all_flows") if "all_flows" in got else None
         dpids = [s["dpid"] for s in result.switches or [] if len(s["dpid"]) == 16]
         api = self.api  # as detected by the first requests (a later 404 changes it for the next poll only)
+        counted = dpids if api is not None else []  # an unknown API: a DPID could name the wrong switch
+        limiter = trio.CapacityLimiter(self.concurrency)
         jobs: dict[Hashable, Callable[[], Any]] = {
             "links": lambda: self._get("/v1.0/topology/links", topology.ryu_links),
             "hosts": self._hosts,
+            **self._port_jobs(counted),
         }
         if api == "flopynet":
             jobs["performance"] = self._performance
-        for dpid in dpids if api is not None else []:  # an unknown API: a DPID could name the wrong switch
-            jobs["ports", dpid] = functools.partial(self._ports, dpid)
-            if api == "ofctl_rest":
-                jobs["flows", dpid] = functools.partial(self._flows, dpid)
-        results = await gather_endpoints(jobs, trio.CapacityLimiter(self.concurrency))
+        for dpid in counted if api == "ofctl_rest" else []:
+            jobs["flows", dpid] = functools.partial(self._flows, dpid)
+        results = await gather_endpoints(jobs, limiter)
         result.links, result.hosts = take(result, results, "links"), take(result, results, "hosts")
         result.performance = take(result, results, "performance")
         self._watch_uptime(result.performance)
-        for dpid in dpids if api is not None else []:
-            if (ports := take(result, results, ("ports", dpid))) is not None:
-                result.port_counters[dpid] = ports
-        result.flows_at_ns = now_ns()
+        self._take_ports(result, results, counted)
         if api == "ofctl_rest":
-            result.flows = self._per_switch_flows(result, results, dpids)
-        elif all_flows is not None and result.switches is not None:
-            known = set(dpids)  # FLOPY-NET never forgets the flows of a switch that left
-            result.flows = {dpid: [f for f in all_flows.get(dpid, []) if f["switch_dpid"] in known] for dpid in dpids}
+            self._per_switch_flows(result, results, dpids)
+        elif api == "flopynet" and opened is not None:
+            await self._settle_flows(result, opened[1], dpids, limiter)
         return result
+
+    def _port_jobs(self, dpids: list[str]) -> dict[Hashable, Callable[[], Any]]:
+        return {("ports", dpid): functools.partial(self._ports, dpid) for dpid in dpids}
+
+    @staticmethod
+    def _take_ports(poll: Poll, results: dict[Hashable, Any], dpids: list[str]) -> None:
+        for dpid in dpids:
+            if (ports := take(poll, results, ("ports", dpid))) is not None:
+                poll.port_counters[dpid] = ports
+
+    async def _settle_flows(
+        self, poll: Poll, opened: dict[str, list[dict[str, Any]]], dpids: list[str], limiter: trio.CapacityLimiter
+    ) -> None:
+        """FLOPY-NET's flows read again after the port counters, as one snapshot with them (see the module)."""
+
+        async def ports_again() -> None:
+            results = await gather_endpoints(self._port_jobs(dpids), limiter)
+            poll.port_counters = {}
+            self._take_ports(poll, results, dpids)
+
+        timed = await snapshot.settle(poll, opened, functools.partial(self._all_flows, detect=False), ports_again)
+        if timed is not None and poll.switches is not None:
+            poll.flows_at_ns, all_flows = timed
+            known = set(dpids)  # FLOPY-NET never forgets the flows of a switch that left
+            poll.flows = {dpid: [f for f in all_flows.get(dpid, []) if f["switch_dpid"] in known] for dpid in dpids}
 
     async def _get(self, path: str, parser: Callable[[Any], Any], **kwargs: Any) -> Any:
         return parse(path, await get_json(self.client, path, **kwargs), parser)
@@ -101,13 +131,17 @@ class RyuSource:
     async def _switches(self) -> list[dict[str, Any]]:
         return await self._get("/v1.0/topology/switches", topology.ryu_switches, main=True)
 
-    async def _all_flows(self) -> dict[str, list[dict[str, Any]]] | None:
-        """FLOPY-NET's ``/stats/flows``; its absence (404) is stock Ryu. Sets :attr:`api`."""
+    async def _all_flows(self, detect: bool = True) -> tuple[int, dict[str, list[dict[str, Any]]]] | None:
+        """FLOPY-NET's ``/stats/flows`` and when it answered; its absence (404) is stock Ryu. Sets :attr:`api` (when
+        not ``detect``: only forgets it on a 404, to be told again next poll)."""
         body = await get_json(self.client, "/stats/flows", allow_404=True)
+        read_at = now_ns()
         detected: Api = "ofctl_rest" if body is NOT_FOUND else "flopynet"
-        if detected != self.api:
+        if not detect:
+            self.api = None if body is NOT_FOUND else self.api
+        elif detected != self.api:
             self.api, self.detections = detected, self.detections + 1
-        return None if body is NOT_FOUND else parse("/stats/flows", body, stats.flopynet_flows)
+        return None if body is NOT_FOUND else (read_at, parse("/stats/flows", body, stats.flopynet_flows))
 
     async def _hosts(self) -> list[dict[str, Any]]:
         for path in ("/v1.0/topology/hosts", "/stats/hosts"):
@@ -145,22 +179,22 @@ class RyuSource:
             return None
         return now_ns(), parse(path, body, lambda b: stats.ryu_port_counters(b, key))
 
-    async def _flows(self, dpid: str) -> list[dict[str, Any]] | None:
+    async def _flows(self, dpid: str) -> tuple[int, list[dict[str, Any]]] | None:
         key = self.dpid_in_path(dpid)
         path = f"/stats/flow/{key}"
         body = await get_json(self.client, path, allow_404=True)
         if body is NOT_FOUND:
             return None
-        return parse(path, body, lambda b: stats.ryu_flows(b, key, dpid))
+        return now_ns(), parse(path, body, lambda b: stats.ryu_flows(b, key, dpid))
 
-    def _per_switch_flows(
-        self, poll: Poll, results: dict[Hashable, Any], dpids: list[str]
-    ) -> dict[str, list[dict[str, Any]]] | None:
-        """Stock Ryu's flows by switch; unknown as a whole if one switch's are. A 404 from ``ofctl_rest``'s own
-        route means another controller answers now: tell the API again next poll."""
+    def _per_switch_flows(self, poll: Poll, results: dict[Hashable, Any], dpids: list[str]) -> None:
+        """Stock Ryu's flows by switch into ``poll`` (timed by the last answer); unknown as a whole if one switch's
+        are. A 404 from ``ofctl_rest``'s own route means another controller answers now: tell the API again next
+        poll."""
         answers = {dpid: take(poll, results, ("flows", dpid)) for dpid in dpids}
         if any(results.get(("flows", dpid)) is None for dpid in dpids):
             self.api = None
         if poll.switches is None or any(answer is None for answer in answers.values()):
-            return None
-        return answers
+            return
+        poll.flows = {dpid: flows for dpid, (_, flows) in answers.items()}
+        poll.flows_at_ns = max((read_at for read_at, _ in answers.values()), default=0)

@@ -41,7 +41,7 @@ async def test_flopynet_counters_and_flows_reach_the_monitor(flopynet: Harness) 
     assert not events(h.records, "MALFORMED_RESPONSE") and h.monitor.source.api == "flopynet"
     requested = emulator.requested
     assert all(requested[f"/stats/port/{dpid:016x}"] == 3 for dpid in emulator.dpids)
-    assert requested["/stats/flows"] == 3  # one request for every flow, each poll
+    assert requested["/stats/flows"] == 3 * 2  # one request for every flow, before and after the port counters
     assert not any(path.startswith(("/stats/flowentry/", "/stats/flow/")) for path in requested)
 
 
