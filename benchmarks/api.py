@@ -126,6 +126,33 @@ def event(i: int, now: int) -> Any:
     )
 
 
+async def fill(agent: Any, metrics: int, events: int) -> None:
+    """Send ``metrics`` records of :func:`records` then ``events`` of :func:`event` through ``agent``'s pipeline, in
+    batches of 5,000, and return once its sqlite sink has written them all."""
+    from flcollector import now_ns
+
+    now = now_ns()
+    for start in range(0, metrics, 5000):
+        await agent.send([records(i, now) for i in range(start, min(start + 5000, metrics))])
+    for start in range(0, events, 5000):
+        await agent.send([event(i, now) for i in range(start, min(start + 5000, events))])
+    sqlite = agent.stats.get("sink", "sqlite")
+    assert sqlite is not None
+    while sqlite.counters["records_out"] < metrics + events:  # noqa: ASYNC110 - a poll of a counter
+        await trio.sleep(0.1)
+
+
+async def answer_lifespan(scope: dict[str, Any], receive: Any, send: Any) -> bool:
+    """For a bare ASGI app: complete the lifespan messages when ``scope`` is the lifespan's (then True)."""
+    if scope["type"] != "lifespan":
+        return False
+    while True:
+        message = await receive()
+        await send({"type": message["type"] + ".complete"})
+        if message["type"] == "lifespan.shutdown":
+            return True
+
+
 async def serve(args: argparse.Namespace) -> None:
     """Fill the store through the pipeline, print the URL, then obey commands on stdin until ``stop``."""
     from flcollector import Metric, now_ns
@@ -138,14 +165,8 @@ async def serve(args: argparse.Namespace) -> None:
     async with trio.open_nursery() as nursery:
         await nursery.start(agent.run)
         server = agent.find("listener", "server")
-        sqlite = agent.stats.get("sink", "sqlite")
-        started, now = time.perf_counter(), now_ns()
-        for start in range(0, args.metrics, 5000):
-            await agent.send([records(i, now) for i in range(start, min(start + 5000, args.metrics))])
-        for start in range(0, args.events, 5000):
-            await agent.send([event(i, now) for i in range(start, min(start + 5000, args.events))])
-        while sqlite.counters["records_out"] < args.metrics + args.events:  # noqa: ASYNC110 - a poll of a counter
-            await trio.sleep(0.1)
+        started = time.perf_counter()
+        await fill(agent, args.metrics, args.events)
         fill_s = time.perf_counter() - started
         print(json.dumps({"url": server.url, "fill_s": fill_s}), flush=True)
         stdin = trio.lowlevel.FdStream(os.dup(0))
@@ -191,13 +212,7 @@ async def floor(args: argparse.Namespace) -> None:
     body = b'{"ok":true}'
 
     async def app(scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                await send({"type": message["type"] + ".complete"})
-                if message["type"] == "lifespan.shutdown":
-                    return
-        if scope["type"] != "http":
+        if await answer_lifespan(scope, receive, send) or scope["type"] != "http":
             return
         more = True
         while more:

@@ -59,7 +59,6 @@ async def cost(app: Any, path: str, requests: int, rounds: int) -> float:
 
 
 async def main(args: argparse.Namespace) -> None:
-    from flcollector import now_ns
     from flcollector.agent import Agent
     from flcollector.config import load_config
 
@@ -69,15 +68,7 @@ async def main(args: argparse.Namespace) -> None:
         agent = Agent(load_config(path, env={}))
         async with trio.open_nursery() as nursery:
             await nursery.start(agent.run)
-            now = now_ns()
-            for start in range(0, args.metrics, 5000):
-                await agent.send([api.records(i, now) for i in range(start, min(start + 5000, args.metrics))])
-            for start in range(0, args.events, 5000):
-                await agent.send([api.event(i, now) for i in range(start, min(start + 5000, args.events))])
-            sqlite = agent.stats.get("sink", "sqlite")
-            assert sqlite is not None
-            while sqlite.counters["records_out"] < args.metrics + args.events:  # noqa: ASYNC110 - a counter
-                await trio.sleep(0.1)
+            await api.fill(agent, args.metrics, args.events)
             app = agent.find("listener", "server").app
             floor = await cost(bare, "/", args.requests, args.rounds)
             results: dict[str, Any] = {"floor_us": floor}

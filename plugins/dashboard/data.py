@@ -11,8 +11,11 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from weakref import WeakKeyDictionary
 
 from flcollector import AgentView, Event, EventQuery, Metric, MetricQuery, Record, Sink, Store, agent_of
+from flcollector.plugins.server.pages import Page, event_page, metric_page
 from flcollector.plugins.server.state import monitor_stats
 from starlette.requests import HTTPConnection
+
+from .contract import event_item, metric_item
 
 #: How many rows one query may read for routes that must look at every round or decision.
 SCAN_LIMIT = 100_000
@@ -97,6 +100,10 @@ class DataView:
         """Return the metrics matching ``query`` (none without a store)."""
         return [] if self.store is None else await self.store.query_metrics(query)
 
+    async def metric_rows(self, query: MetricQuery) -> Page:
+        """The metrics of ``query`` as the dashboard's rows (none without a store)."""
+        return Page([], 0) if self.store is None else await metric_page(self.store, query, "dashboard", metric_item)
+
     async def count_metrics(self, query: MetricQuery) -> int:
         """Count the metrics matching ``query``."""
         return 0 if self.store is None else await self.store.count_metrics(query)
@@ -104,6 +111,10 @@ class DataView:
     async def events(self, query: EventQuery) -> list[Event]:
         """Return the events matching ``query`` (none without a store)."""
         return [] if self.store is None else await self.store.query_events(query)
+
+    async def event_rows(self, query: EventQuery) -> Page:
+        """The events of ``query`` as the dashboard's rows (none without a store)."""
+        return Page([], 0) if self.store is None else await event_page(self.store, query, "dashboard", event_item)
 
     async def count_events(self, query: EventQuery) -> int:
         """Count the events matching ``query``."""

@@ -11,11 +11,12 @@ from typing import Any
 
 import trio
 from flcollector import LEVELS, EventQuery, component_name
+from flcollector.plugins.server.pages import Page
 from flcollector.plugins.server.params import ParamError, Params
 from starlette.requests import Request
 from starlette.routing import Route
 
-from .contract import endpoint, event_item, limit, listing, now_iso, source_filter
+from .contract import endpoint, limit, listing, now_iso, source_filter
 from .data import DataView
 
 MAX_EVENTS_LIMIT = 1000
@@ -57,18 +58,16 @@ async def list_events(request: Request) -> dict[str, Any]:
         sort="id" if since_id is not None else "time",  # the dashboard shows a page newest first by time
         **event_filter(params),
     )
-    rows = await view.events(query) if count else []
+    page = await view.event_rows(query) if count else Page([], 0)
     total = await view.count_events(query)
-    items = [event_item(e) for e in rows]
-    ids = [e.id for e in rows if e.id is not None]
     return {
-        "events": items,
+        "events": page.rows,
         "total": total,
         "limit": count,
         "offset": offset,
-        "count": len(items),
+        "count": page.count,
         "since_id": since_id,
-        "latest_id": max(ids) if ids else since_id,
+        "latest_id": page.max_id if page.max_id is not None else since_id,
     }
 
 

@@ -95,6 +95,7 @@ async def fl_metrics(request: Request) -> dict[str, Any]:
         body["training_summary"] = summary
     return body
 
+
 @endpoint
 async def fl_summary(request: Request) -> dict[str, Any]:
     """The compact per-round list (round, accuracy, loss, clients_count, model size) the dashboard prefers."""
@@ -113,6 +114,7 @@ async def fl_summary(request: Request) -> dict[str, Any]:
     if include_summary:
         body["summary"] = training_summary(items) or {}
     return body
+
 
 @endpoint
 async def fl_rounds(request: Request) -> dict[str, Any]:
@@ -139,19 +141,23 @@ async def fl_rounds(request: Request) -> dict[str, Any]:
     rows = [
         m
         for m in everything
-        if m.round >= low
-        and (end_round is None or m.round <= end_round)
-        and (since_ns is None or m.time_ns > since_ns)
-    ]
-    items = [round_item(m, is_complete(m)) for m in rows]
-    items = [
-        i
-        for i in items
-        if (min_acc is None or i["accuracy"] >= min_acc) and (max_acc is None or i["accuracy"] <= max_acc)
+        if m.round >= low and (end_round is None or m.round <= end_round) and (since_ns is None or m.time_ns > since_ns)
     ]
     if order == "desc":
-        items.reverse()
-    page = items[offset : offset + count]
+        rows.reverse()
+    items: list[dict[str, Any]] = []
+    if min_acc is None and max_acc is None and not include_stats:  # only the page's items are read: build those
+        total = len(rows)
+        page = [round_item(m, is_complete(m)) for m in rows[offset : offset + count]]
+    else:
+        items = [round_item(m, is_complete(m)) for m in rows]
+        items = [
+            i
+            for i in items
+            if (min_acc is None or i["accuracy"] >= min_acc) and (max_acc is None or i["accuracy"] <= max_acc)
+        ]
+        total = len(items)
+        page = items[offset : offset + count]
     if polling:
         return {
             "new_rounds": page,
@@ -159,21 +165,20 @@ async def fl_rounds(request: Request) -> dict[str, Any]:
             "latest_round_collector": latest_round,
             "latest_round_fl_server": latest_round,
             "since_round": since_round,
-            "has_more": offset + len(page) < len(items),
+            "has_more": offset + len(page) < total,
             "timestamp": now_iso(),
             "polling_mode": True,
         }
     if form == "summary":
         page = [
-            {k: v for k, v in i.items() if k not in ("raw_metrics", "training_duration", "model_size_mb")}
-            for i in page
+            {k: v for k, v in i.items() if k not in ("raw_metrics", "training_duration", "model_size_mb")} for i in page
         ]
     body: dict[str, Any] = {
         "rounds": page,
-        "total_rounds": len(items),
+        "total_rounds": total,
         "returned_rounds": len(page),
         "latest_round": latest_round,
-        "pagination": {"limit": count, "offset": offset, "has_more": offset + len(page) < len(items)},
+        "pagination": {"limit": count, "offset": offset, "has_more": offset + len(page) < total},
         "filters": {
             "start_round": start_round,
             "end_round": end_round,
@@ -183,7 +188,7 @@ async def fl_rounds(request: Request) -> dict[str, Any]:
             "format": form,
             "sort_order": order,
         },
-        "sources_used": {"fl_server_rounds": 0, "collector_rounds": len(items), "merged_rounds": len(items)},
+        "sources_used": {"fl_server_rounds": 0, "collector_rounds": total, "merged_rounds": total},
         "metadata": {
             "execution_time_ms": (time.perf_counter() - started) * 1000,
             "query_optimization": "collector_store",
@@ -202,6 +207,7 @@ async def fl_rounds(request: Request) -> dict[str, Any]:
     if include_stats:
         body["statistics"] = round_statistics(items)
     return body
+
 
 def round_statistics(items: list[dict[str, Any]]) -> dict[str, Any]:
     """Upstream's ``statistics`` block over the selected rounds (in round order, whatever the sort)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flcollector import MetricQuery
+from flcollector.plugins.server.pages import Page
 from flcollector.plugins.server.params import Params
 from starlette.requests import Request
 from starlette.routing import Route
@@ -42,15 +43,15 @@ async def list_metrics(request: Request) -> dict[str, Any]:
         offset=offset,
         order="desc" if sort_desc else "asc",
     )
-    rows = await view.metrics(query) if count else []
+    page = await view.metric_rows(query) if count else Page([], 0)
     total = await view.count_metrics(query)  # unlike upstream, the time filters count too
     return {
         "status": "success",
-        "count": len(rows),
+        "count": page.count,
         "offset": offset,
         "limit": count,
         "total": total,
-        "metrics": [metric_item(m) for m in rows],
+        "metrics": page.rows,
     }
 
 

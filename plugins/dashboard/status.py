@@ -7,10 +7,11 @@ and URLs, the server's port), through the agent's view, never by reading the con
 from __future__ import annotations
 
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from flcollector import AgentView, agent_of
 from starlette.requests import Request
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from .contract import endpoint, now_iso
 
@@ -53,11 +54,10 @@ async def status(request: Request) -> dict[str, Any]:
     return collector_status(agent_of(request))
 
 
-@endpoint
-async def api_docs(request: Request) -> dict[str, Any]:
-    """This list: every route of the app with its methods and a one-line description."""
+def _endpoints(routes: list[BaseRoute]) -> list[dict[str, Any]]:
+    """Every route with its methods and the first line of its handler's docstring."""
     endpoints = []
-    for route in request.app.routes:
+    for route in routes:
         if isinstance(route, Route | WebSocketRoute):
             doc = (route.endpoint.__doc__ or "").strip()
             methods = sorted(route.methods or ()) if isinstance(route, Route) else ["WEBSOCKET"]
@@ -66,6 +66,19 @@ async def api_docs(request: Request) -> dict[str, Any]:
         else:
             continue
         endpoints.append({"path": route.path, "methods": methods, "description": doc.splitlines()[0] if doc else ""})
+    return endpoints
+
+
+#: Per app, its list of endpoints: the routes are fixed once the app is built, so it is written once.
+_ENDPOINTS: WeakKeyDictionary[Any, list[dict[str, Any]]] = WeakKeyDictionary()
+
+
+@endpoint
+async def api_docs(request: Request) -> dict[str, Any]:
+    """This list: every route of the app with its methods and a one-line description."""
+    endpoints = _ENDPOINTS.get(request.app)
+    if endpoints is None:
+        endpoints = _ENDPOINTS[request.app] = _endpoints(request.app.routes)
     return {
         "name": "flcollector (FLOPY-NET Collector API)",
         "version": agent_of(request).version,

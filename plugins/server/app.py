@@ -21,6 +21,7 @@ from .jsonio import error_response
 from .params import ParamError
 from .routes import SPEC_ROUTES
 from .routes.ingest import BodyTooLarge, TooManyPoints
+from .routing import IndexedRouter
 from .state import ServerState, StoreMissing
 
 log = logging.getLogger("flcollector.listener.server")
@@ -125,6 +126,7 @@ def build_app(state: ServerState) -> Starlette:
             Exception: _crash,
         },
     )
+    app.router = IndexedRouter(app.router.routes)  # before the first request builds the middleware stack
     app.state.server = state  # the spec routes' typed view (state_of)
     app.state.agent = state.agent  # every plugin route's view of the agent (flcollector.agent_of)
     app.state.openapi = None

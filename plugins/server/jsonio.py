@@ -7,6 +7,7 @@ The faces differ only where their contracts do: the spec's API writes times with
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -62,11 +63,15 @@ def error_response(
     return JSONResponse(shape(status, message, **extra), status_code=status, headers=headers)
 
 
+@functools.lru_cache(maxsize=4096)  # a page of records, and the status routes, write times of the same few seconds
+def _second(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
 def format_time(time_ns: int, zone: str = "Z") -> str:
     """Integer nanoseconds since the epoch as ISO-8601 UTC with microseconds, ending in ``zone`` (exact: no float)."""
     seconds, rest = divmod(time_ns, 1_000_000_000)
-    moment = datetime.fromtimestamp(seconds, UTC).replace(microsecond=rest // 1000, tzinfo=None)
-    return moment.isoformat(timespec="microseconds") + zone
+    return f"{_second(seconds)}.{rest // 1000:06d}{zone}"
 
 
 def iso(time_ns: int | None) -> str | None:

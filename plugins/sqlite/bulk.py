@@ -27,12 +27,12 @@ class BulkReads:
     """Mixin of :class:`~flcollector.plugins.sqlite.SqliteStore` implementing the BulkStore protocol."""
 
     path: Path
-    _read: Callable[..., Any]  # SqliteStore._read: run a query function on a pooled reader, in a thread
+    _read: Callable[..., Any]  # SqliteStore._read: run a query function on a reader (inline=False: in a thread)
     _require_writer: Callable[[], Any]  # SqliteStore._require_writer: raises when the store is not open
 
     async def metric_layout(self, selection: Selection) -> MetricLayout:
         """Return the tag keys, field keys (with their types) and count of the selected metrics."""
-        layout: MetricLayout = await self._read(bulk_sql.metric_layout, selection)
+        layout: MetricLayout = await self._read(bulk_sql.metric_layout, selection, inline=False)
         return layout
 
     async def metric_rows(
@@ -58,7 +58,7 @@ class BulkReads:
 
     async def count_events_in(self, selection: Selection) -> int:
         """Return how many events the selection holds."""
-        count: int = await self._read(bulk_sql.count_events, selection)
+        count: int = await self._read(bulk_sql.count_events, selection, inline=False)
         return count
 
     async def event_rows(self, selection: Selection, chunk: int = 20_000) -> AsyncIterator[list[Row]]:
@@ -71,17 +71,17 @@ class BulkReads:
 
     async def event_tally(self, selection: Selection, bucket_ns: int | None = None) -> list[Row]:
         """Return event counts per bucket (or round), type, level, source and experiment."""
-        rows: list[Row] = await self._read(bulk_sql.event_tally, selection, bucket_ns)
+        rows: list[Row] = await self._read(bulk_sql.event_tally, selection, bucket_ns, inline=False)
         return rows
 
     async def selection_facts(self, selection: Selection) -> dict[str, Any]:
         """Return the selection's counts, time and round bounds and sources."""
-        facts: dict[str, Any] = await self._read(bulk_sql.selection_facts, selection)
+        facts: dict[str, Any] = await self._read(bulk_sql.selection_facts, selection, inline=False)
         return facts
 
     async def experiments(self) -> list[dict[str, Any]]:
         """Return every experiment stored with its first and last time and record count, newest last."""
-        found: list[dict[str, Any]] = await self._read(bulk_sql.experiments)
+        found: list[dict[str, Any]] = await self._read(bulk_sql.experiments, inline=False)
         return found
 
     async def _stream(

@@ -66,16 +66,20 @@ def metric_where(query: MetricQuery) -> tuple[str, list[Any]]:
     return (" AND ".join(clauses) or "1"), params
 
 
-def query_metrics(conn: sqlite3.Connection, query: MetricQuery) -> list[Metric]:
-    """Return the metrics matching ``query`` ordered by time (ties by insertion), after offset, at most limit."""
+def metric_select(query: MetricQuery) -> tuple[str, list[Any]]:
+    """The SELECT (and its parameters) of the metrics matching ``query``: the columns of :func:`metric_from_row`."""
     where, params = metric_where(query)
     direction = _DIRECTION[query.order]
     sql = (
         f"SELECT {_METRIC_COLUMNS} FROM metrics m JOIN series s ON s.id = m.series_id WHERE {where} "
         f"ORDER BY m.time_ns {direction}, m.id {direction} LIMIT ? OFFSET ?"
     )
-    rows = conn.execute(sql, [*params, query.limit, query.offset]).fetchall()
-    return [metric_from_row(row) for row in rows]
+    return sql, [*params, query.limit, query.offset]
+
+
+def query_metrics(conn: sqlite3.Connection, query: MetricQuery) -> list[Metric]:
+    """Return the metrics matching ``query`` ordered by time (ties by insertion), after offset, at most limit."""
+    return [metric_from_row(row) for row in conn.execute(*metric_select(query)).fetchall()]
 
 
 def count_metrics(conn: sqlite3.Connection, query: MetricQuery) -> int:
@@ -129,14 +133,19 @@ def event_where(query: EventQuery) -> tuple[str, list[Any]]:
     return (" AND ".join(clauses) or "1"), params
 
 
-def query_events(conn: sqlite3.Connection, query: EventQuery) -> list[Event]:
-    """Return the events matching ``query`` ordered by id (or by time, ties by id), after offset, at most limit."""
+def event_select(query: EventQuery) -> tuple[str, list[Any]]:
+    """The SELECT (and its parameters) of the events matching ``query``: the columns of :func:`event_from_row`."""
     where, params = event_where(query)
     direction = _DIRECTION[query.order]
     # events_time (time_ns) holds the rowid too, so ordering by time then id walks that index
     order = f"time_ns {direction}, id {direction}" if query.sort == "time" else f"id {direction}"
     sql = f"SELECT {_EVENT_COLUMNS} FROM events WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
-    return [event_from_row(row) for row in conn.execute(sql, [*params, query.limit, query.offset])]
+    return sql, [*params, query.limit, query.offset]
+
+
+def query_events(conn: sqlite3.Connection, query: EventQuery) -> list[Event]:
+    """Return the events matching ``query`` ordered by id (or by time, ties by id), after offset, at most limit."""
+    return [event_from_row(row) for row in conn.execute(*event_select(query))]
 
 
 def count_events(conn: sqlite3.Connection, query: EventQuery) -> int:
@@ -145,7 +154,12 @@ def count_events(conn: sqlite3.Connection, query: EventQuery) -> int:
     return int(conn.execute(f"SELECT count(*) FROM events WHERE {where}", params).fetchone()[0])
 
 
-def _unfiltered(query: EventQuery) -> bool:
+def selects_all_metrics(query: MetricQuery) -> bool:
+    """True when ``query`` selects every metric (limit, offset and order do not filter)."""
+    return query == MetricQuery(limit=query.limit, offset=query.offset, order=query.order)
+
+
+def selects_all_events(query: EventQuery) -> bool:
     """True when ``query`` selects every event (limit, offset and order do not filter)."""
     return all(
         value is None
@@ -166,7 +180,7 @@ def event_counts(conn: sqlite3.Connection, query: EventQuery, by: str) -> dict[s
     """Return ``{value: count}`` of the events matching ``query``, grouped by the column ``by``."""
     if by not in GROUP_COLUMNS:
         raise ValueError(f"cannot group events by {by!r}; choose one of {', '.join(sorted(GROUP_COLUMNS))}")
-    if _unfiltered(query):  # the running counts the triggers keep (see schema.py)
+    if selects_all_events(query):  # the running counts the triggers keep (see schema.py)
         rows = conn.execute("SELECT key, n FROM event_counts WHERE dim = ? AND n > 0 ORDER BY key", (by,))
         return dict(rows.fetchall())
     where, params = event_where(query)

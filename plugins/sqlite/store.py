@@ -7,7 +7,6 @@ writes, at most every ``cleanup_interval`` (immediately again while a backlog re
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -28,13 +27,12 @@ from flcollector import (
     option_doc,
 )
 
-from . import queries, summary_sql
+from . import json_rows, queries, summary_sql
 from .bulk import BulkReads
-from .schema import connect
+from .readers import Readers
 from .writer import StoreWriter
 
 T = TypeVar("T")
-_KEEP_IDLE_READERS = 4
 
 
 @attrs.define
@@ -67,14 +65,17 @@ class SqliteStore(BulkReads, Sink):
         self.path = configured if configured.is_absolute() else runtime.data_dir / configured
         self._writer: StoreWriter | None = None
         self._write_lock = trio.Lock()
-        self._idle_readers: list[sqlite3.Connection] = []
+        self._readers = Readers(self.path, runtime.stats)  # replaced at each open()
         self._next_cleanup = float("-inf")  # Trio clock seconds; the first write runs a first step
+        self._info: tuple[tuple[int, ...], dict[str, Any]] | None = None  # info() as last read, by write version
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
 
     async def open(self) -> None:
         """Create or open the database file; raises an OSError naming the path when it cannot be written."""
         self._writer = await trio.to_thread.run_sync(StoreWriter, self.path)
+        self._readers = Readers(self.path, self.runtime.stats)
+        self._info = None
         self.runtime.stats.extra["store"] = {"path": str(self.path)}
         self._publish_counts()
         self.log.info(
@@ -84,9 +85,7 @@ class SqliteStore(BulkReads, Sink):
     async def close(self) -> None:
         """Close every connection; the last close checkpoints the WAL into the main file."""
         async with self._write_lock:
-            readers, self._idle_readers = self._idle_readers, []
-            for conn in readers:
-                conn.close()
+            self._readers.close()
             if self._writer is not None:
                 writer, self._writer = self._writer, None
                 await trio.to_thread.run_sync(writer.close)
@@ -143,32 +142,19 @@ class SqliteStore(BulkReads, Sink):
 
     # -- reading (Store protocol) ------------------------------------------------------------------------------
 
-    async def _read(self, query: Callable[..., T], *args: Any) -> T:
-        """Run ``query(conn, *args)`` in a worker thread on an idle reader connection (opening one if none)."""
+    async def _read(self, query: Callable[..., T], *args: Any, inline: bool = True) -> T:
+        """Run ``query(conn, *args)`` on a reader: inline when it is quick, else in a worker thread (see readers)."""
         self._require_writer()
-        conn = self._idle_readers.pop() if self._idle_readers else None
-
-        def run() -> tuple[sqlite3.Connection, T]:
-            reader = conn if conn is not None else connect(self.path, writer=False)
-            try:
-                return reader, query(reader, *args)
-            except BaseException:
-                reader.close()
-                raise
-
-        reader, result = await trio.to_thread.run_sync(run)
-        if len(self._idle_readers) < _KEEP_IDLE_READERS and self._writer is not None:
-            self._idle_readers.append(reader)
-        else:
-            reader.close()
-        return result
+        return await self._readers.read(query, *args, inline=inline)
 
     async def query_metrics(self, query: MetricQuery) -> list[Metric]:
         """Return the metrics matching ``query``, ordered by time as asked, after offset, at most limit."""
         return await self._read(queries.query_metrics, query)
 
     async def count_metrics(self, query: MetricQuery) -> int:
-        """Return how many metrics match ``query`` (ignoring limit and offset)."""
+        """Return how many metrics match ``query`` (ignoring limit and offset); all of them are counted already."""
+        if queries.selects_all_metrics(query):
+            return self._require_writer().metric_rows
         return await self._read(queries.count_metrics, query)
 
     async def query_events(self, query: EventQuery) -> list[Event]:
@@ -176,8 +162,24 @@ class SqliteStore(BulkReads, Sink):
         return await self._read(queries.query_events, query)
 
     async def count_events(self, query: EventQuery) -> int:
-        """Return how many events match ``query`` (ignoring limit and offset)."""
+        """Return how many events match ``query`` (ignoring limit and offset); all of them are counted already."""
+        if queries.selects_all_events(query):
+            return self._require_writer().event_rows
         return await self._read(queries.count_events, query)
+
+    async def metrics_json(self, query: MetricQuery, shape: str) -> tuple[list[dict[str, Any]], int | None] | None:
+        """The metrics of ``query`` as rows of ``shape`` (``record`` or ``dashboard``, see :mod:`.json_rows`), ready
+        to encode, and None; None for a shape this store does not build."""
+        if shape not in json_rows.SHAPES:
+            return None
+        return await self._read(json_rows.metrics_json, query, shape)
+
+    async def events_json(self, query: EventQuery, shape: str) -> tuple[list[dict[str, Any]], int | None] | None:
+        """The events of ``query`` as rows of ``shape``, ready to encode, and their highest id; None for a shape
+        this store does not build."""
+        if shape not in json_rows.SHAPES:
+            return None
+        return await self._read(json_rows.events_json, query, shape)
 
     async def latest_metrics(
         self, names: Sequence[str] | None = None, source: str | None = None, experiment: str | None = None
@@ -199,25 +201,34 @@ class SqliteStore(BulkReads, Sink):
 
     async def summarize_metrics(self, query: MetricQuery, fields: Sequence[str]) -> list[SeriesSummary]:
         """One summary per series of ``query``'s window, computed in SQL (``flcollector.SummaryStore``)."""
-        return await self._read(summary_sql.summarize_metrics, query, list(fields))
+        return await self._read(summary_sql.summarize_metrics, query, list(fields), inline=False)
 
     async def max_event_id(self) -> int:
         """Return the highest event id stored (0 when there is none)."""
         return self._require_writer().max_event_id
 
     async def info(self) -> dict[str, Any]:
-        """Return store facts for ``/health``: path, size in bytes, row counts, oldest and newest times."""
+        """Return store facts for ``/health``: path, size in bytes, row counts, oldest and newest times.
+
+        ``/health`` asks on every request, and nothing here changes until the store writes or deletes rows: the
+        facts are read again (an index lookup, two ``stat``) only after a write, else given as last read. The WAL
+        file's size may shrink at a checkpoint in between; it is read again with the next write.
+        """
         writer = self._require_writer()
-        bounds = await self._read(queries.time_bounds)
-        size = sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
-        return {
-            "path": str(self.path),
-            "size_bytes": size,
-            "metrics": writer.metric_rows,
-            "events": writer.event_rows,
-            "series": len(writer.series_ids),
-            "max_event_id": writer.max_event_id,
-            "retention_s": float(self.options.retention),
-            "deleted": writer.deleted_rows,
-            **bounds,
-        }
+        version = (writer.metric_rows, writer.event_rows, writer.deleted_rows, writer.max_event_id)
+        if self._info is None or self._info[0] != version:
+            bounds = await self._read(queries.time_bounds)
+            size = sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
+            facts = {
+                "path": str(self.path),
+                "size_bytes": size,
+                "metrics": writer.metric_rows,
+                "events": writer.event_rows,
+                "series": len(writer.series_ids),
+                "max_event_id": writer.max_event_id,
+                "retention_s": float(self.options.retention),
+                "deleted": writer.deleted_rows,
+                **bounds,
+            }
+            self._info = (version, facts)
+        return dict(self._info[1])

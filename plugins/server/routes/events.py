@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from ..jsonio import JSONResponse, record_json
+from ..pages import event_page
 from ..params import Params, listing_query
 from ..state import state_of
 
@@ -29,14 +30,13 @@ async def list_events(request: Request) -> JSONResponse:
     query = event_query(params, server.options.max_limit)
     with_total = params.flag("total", default=False)
     store = server.store
-    events = await store.query_events(query)
-    ids = [e.id for e in events if e.id is not None]
+    page = await event_page(store, query, "record", record_json)
     body: dict[str, object] = {
-        "events": [record_json(e) for e in events],
-        "count": len(events),
+        "events": page.rows,
+        "count": page.count,
         "limit": query.limit,
         "offset": query.offset,
-        "last_id": max(ids) if ids else query.since_id,
+        "last_id": page.max_id if page.max_id is not None else query.since_id,
     }
     if with_total:
         body["total"] = await store.count_events(query)

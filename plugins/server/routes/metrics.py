@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from ..jsonio import JSONResponse, record_json
+from ..pages import metric_page
 from ..params import Params, listing_query
 from ..state import state_of
 
@@ -31,10 +32,10 @@ async def list_metrics(request: Request) -> JSONResponse:
     query = metric_query(params, server.options.max_limit)
     with_total = params.flag("total", default=False)
     store = server.store
-    metrics = await store.query_metrics(query)
+    page = await metric_page(store, query, "record", record_json)
     body: dict[str, object] = {
-        "metrics": [record_json(m) for m in metrics],
-        "count": len(metrics),
+        "metrics": page.rows,
+        "count": page.count,
         "limit": query.limit,
         "offset": query.offset,
     }
