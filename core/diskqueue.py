@@ -2,10 +2,12 @@
 
 Layout under ``directory``: ``<number>.seg`` files holding frames (a 20-byte header ``length, crc32, records,
 enqueued_ns`` and the units, each length-prefixed), and ``ack``, the position ``(segment, offset)`` before which the
-remote acknowledged everything (written to a temporary file and renamed, so it is never torn). A restart resumes
-at the acknowledged position, so duplicates are bounded to the frames in flight when the agent died. A torn tail
-(the agent killed mid-write) is cut off at recovery. Segments wholly before the acknowledged position are deleted,
-so the disk holds the backlog plus at most one segment already delivered.
+remote acknowledged everything (two slots overwritten in turn, so it is never torn: :mod:`.ackfile`). A restart
+resumes at the acknowledged position, so duplicates are bounded to the frames in flight when the agent died. A torn
+tail (the agent killed mid-write) is cut off at recovery. Segments wholly before the acknowledged position are
+deleted, so the disk holds the backlog plus at most one segment already delivered. The newest frames are also kept
+in memory once written (:mod:`.framecache`): a delivery that keeps up sends them without reading them back, and an
+acknowledgement costs one hop to a worker thread.
 """
 
 from __future__ import annotations
@@ -18,14 +20,15 @@ from pathlib import Path
 
 import trio
 
+from .ackfile import AckFile
+from .framecache import CachedFrame, FrameCache, Position
 from .sendqueue import SendQueue, Taken
 from .stats import ComponentStats
 
 HEADER = struct.Struct("<IIIQ")  # payload length, crc32 of the payload, records, enqueued_ns
 UNIT = struct.Struct("<I")
-ACK = struct.Struct("<QQI")  # segment, offset, crc32 of both
-Position = tuple[int, int]  # (segment number, byte offset)
 MiB = 1 << 20
+CACHE_BYTES = 8 * MiB  # the newest frames kept in memory (see framecache)
 
 
 def encode_frame(units: list[bytes], records: int, enqueued_ns: int) -> bytes:
@@ -49,7 +52,7 @@ class DiskQueue(SendQueue):
     """A :class:`SendQueue` that survives restarts; file I/O runs in worker threads, state changes on Trio's."""
 
     def __init__(self, directory: Path, max_bytes: int, when_full: str, stats: ComponentStats, log: logging.Logger,
-                 *, fsync: bool = True, segment_bytes: int | None = None) -> None:
+                 *, fsync: bool = True, segment_bytes: int | None = None, cache_bytes: int = CACHE_BYTES) -> None:
         super().__init__(max_bytes, when_full, stats, log)
         self.directory = directory
         self.fsync = fsync
@@ -59,6 +62,8 @@ class DiskQueue(SendQueue):
         self._read_pos: Position = (1, 0)
         self._fd: int | None = None  # append descriptor of the last segment
         self._lock = trio.Lock()  # reads and evictions both move the read position
+        self._cache = FrameCache(cache_bytes)
+        self._ack_file = AckFile(directory / "ack", fsync=fsync)
 
     def _path(self, number: int) -> Path:
         return self.directory / f"{number:020d}.seg"
@@ -88,18 +93,10 @@ class DiskQueue(SendQueue):
             self.log.info("disk buffer %s holds %d records (%d bytes) from a previous run; delivering them",
                           self.directory, self.pending_records, self.pending_bytes)
 
-    def _read_ack(self) -> Position | None:
-        try:
-            data = (self.directory / "ack").read_bytes()
-            segment, offset, crc = ACK.unpack(data)
-        except (OSError, struct.error):
-            return None
-        return (segment, offset) if zlib.crc32(data[:16]) == crc else None
-
     def _recover(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         numbers = sorted(int(p.stem) for p in self.directory.glob("*.seg") if p.stem.isdigit())
-        ack = self._read_ack() or ((numbers[0], 0) if numbers else (1, 0))
+        ack = self._ack_file.open() or ((numbers[0], 0) if numbers else (1, 0))
         for number in [n for n in numbers if n < ack[0]]:
             self._path(number).unlink(missing_ok=True)
         numbers = [n for n in numbers if n >= ack[0]]
@@ -146,7 +143,9 @@ class DiskQueue(SendQueue):
             self._sizes[number] = 0
         assert self._fd is not None
         await trio.to_thread.run_sync(self._write, self._fd, frame)
-        self._sizes[self._last] += len(frame)
+        number, start = self._last, self._sizes[self._last]
+        self._sizes[number] = end = start + len(frame)
+        self._cache.add(CachedFrame((number, start), (number, end), units, records, len(frame), enqueued_ns))
 
     def _roll(self, number: int) -> int:
         if self._fd is not None:
@@ -158,13 +157,18 @@ class DiskQueue(SendQueue):
         while view:
             view = view[os.write(fd, view) :]
         if self.fsync:
-            os.fsync(fd)
+            os.fdatasync(fd)  # the data and the file's new length; its times need not be forced
 
     # -- reading, acknowledging, evicting -----------------------------------------------------------------------
 
     async def _read(self, max_records: int, max_bytes: int) -> Taken:
         async with self._lock:
             pos = self._normalize(self._read_pos)
+            cached = self._cache.take(pos, max_records, max_bytes)
+            if cached:  # written by this process and still in memory: no need to read it back
+                units = cached[0].units if len(cached) == 1 else [u for frame in cached for u in frame.units]
+                self._read_pos = cached[-1].end
+                return Taken(units, sum(f.records for f in cached), sum(f.size for f in cached))
             taken, pos = await trio.to_thread.run_sync(self._read_frames, pos, dict(self._sizes), max_records,
                                                        max_bytes)
             self._read_pos = pos
@@ -203,20 +207,18 @@ class DiskQueue(SendQueue):
         finished = [n for n in self._sizes if n < pos[0]]
         for number in finished:
             del self._sizes[number]
-        await trio.to_thread.run_sync(self._persist_ack, pos, finished)
-        self.oldest_ns = await trio.to_thread.run_sync(self._enqueued_at, pos, self._sizes.get(pos[0], 0))
+        cached = self._cache.at(pos)
+        size = None if cached is not None else self._sizes.get(pos[0], 0)  # None: no need to read the next header
+        oldest = await trio.to_thread.run_sync(self._persist_ack, pos, finished, size)
+        self.oldest_ns = cached.enqueued_ns if cached is not None else oldest
 
-    def _persist_ack(self, ack: Position, finished: list[int]) -> None:
-        data = struct.pack("<QQ", *ack)
-        tmp = self.directory / "ack.tmp"
-        with tmp.open("wb") as f:
-            f.write(data + struct.pack("<I", zlib.crc32(data)))
-            if self.fsync:
-                f.flush()
-                os.fsync(f.fileno())
-        os.replace(tmp, self.directory / "ack")
+    def _persist_ack(self, ack: Position, finished: list[int], size: int | None) -> int | None:
+        """Write the acknowledged position, delete finished segments, and (given ``size``) return the enqueue
+        time of the frame at ``ack`` read from its header."""
+        self._ack_file.write(ack)
         for number in finished:
             self._path(number).unlink(missing_ok=True)
+        return None if size is None else self._enqueued_at(ack, size)
 
     def _enqueued_at(self, pos: Position, size: int) -> int | None:
         number, offset = pos
@@ -231,16 +233,22 @@ class DiskQueue(SendQueue):
             if not self.has_unread():
                 return None
             number, offset = self._normalize(self._read_pos)
-            with self._path(number).open("rb") as f:  # one 20-byte header, from the page cache
-                f.seek(offset)
-                length, _, records, _ = HEADER.unpack(f.read(HEADER.size))
-            self._read_pos = self._normalize((number, offset + HEADER.size + length))
+            cached = self._cache.at((number, offset))
+            if cached is not None:
+                records, size = cached.records, cached.size
+            else:
+                with self._path(number).open("rb") as f:  # one 20-byte header, from the page cache
+                    f.seek(offset)
+                    length, _, records, _ = HEADER.unpack(f.read(HEADER.size))
+                size = HEADER.size + length
+            self._read_pos = self._normalize((number, offset + size))
             if self.in_flight is None:  # nothing to wait for: the dropped frames are behind us now
                 await self._acknowledge(self._read_pos)
-            return records, HEADER.size + length
+            return records, size
 
     async def close(self) -> None:
-        """Close the append file; what is pending stays for the next run."""
+        """Close the append file and the ack file; what is pending stays for the next run."""
+        self._ack_file.close()
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None

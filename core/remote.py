@@ -6,8 +6,9 @@ two methods: ``encode(batch)`` turns records into units (one per record, or none
 :class:`RemoteRejected` (retrying cannot fix it). The core does the rest:
 
 - ``write`` only queues the encoded batch; with ``buffer = "disk"`` it is on disk before ``write`` returns.
-- The delivery task sends whole frames (up to ``batch_size`` records and ``max_request_bytes``), one request at a
-  time, and acknowledges them only after the remote's 2xx: at-least-once, duplicates bounded to the frames in flight.
+- The delivery task sends whole frames (the sink's batches, coalesced while a backlog waits, up to
+  ``max_request_records`` and ``max_request_bytes``), one request at a time, and acknowledges them only after the
+  remote's 2xx: at-least-once, duplicates bounded to the frames in flight.
 - Unavailable (refused, timed out, 5xx, 429, a wrong token or database): retried forever with exponential back-off
   and jitter while the queue holds the backlog; ``when_full`` decides once it is full.
 - Rejected (400, 413, 422): the request is split in halves until the bad record is alone; it is dropped, counted
@@ -86,6 +87,8 @@ class RemoteOptions:
         "still survives a crash of the agent"))
     max_request_bytes: int = attrs.field(default=4 * MiB, validator=attrs.validators.gt(0), metadata=option_doc(
         "uncompressed bytes per request; bigger backlogs go in several requests"))
+    max_request_records: int = attrs.field(default=5000, validator=attrs.validators.gt(0), metadata=option_doc(
+        "records per request while a backlog waits (queued batches coalesced)"))
     timeout: Duration = attrs.field(default=Duration(10.0), metadata=option_doc("per request"))
     backoff_initial: Duration = attrs.field(default=Duration(0.5), metadata=option_doc(
         "the first wait after a failed request; it doubles up to `backoff_max`"))
@@ -105,7 +108,6 @@ class RemoteSink(Sink):
         self.stats = runtime.stats
         self.queue: SendQueue | None = None
         self.when_full = "block"
-        self.batch_size = 1000
         self.remote_status = "unknown"  # healthy | unhealthy | unreachable, once a request was made
         self.backoff = Backoff(float(options.backoff_initial), float(options.backoff_max))
 
@@ -131,9 +133,8 @@ class RemoteSink(Sink):
     # -- lifecycle ----------------------------------------------------------------------------------------------
 
     def bind(self, common: SinkCommon) -> None:
-        """Take the core-owned keys this sink needs (``when_full``, ``batch_size``); called by the sink runner."""
+        """Take the core-owned keys this sink needs (``when_full``); called by the sink runner."""
         self.when_full = common.when_full
-        self.batch_size = common.batch_size
         if self.queue is not None:
             self.queue.when_full = common.when_full
 
@@ -199,7 +200,7 @@ class RemoteSink(Sink):
         queue = self.queue
         assert queue is not None, "deliver() before open()"
         while True:
-            taken = await queue.take(self.batch_size, self.options.max_request_bytes)
+            taken = await queue.take(self.options.max_request_records, self.options.max_request_bytes)
             if taken is None:
                 return
             await self._deliver_all(taken.units)

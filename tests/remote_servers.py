@@ -59,12 +59,16 @@ class ServerProcess:
     name = ""
 
     def __init__(self, root: Path) -> None:
-        self.binary = binary_or_skip(self.name)
+        self.binary = self.find_binary()
         self.root = root
         self.root.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self.log = self.root / "server.log"
+
+    def find_binary(self) -> str:
+        """The server's executable (skips or fails the test when it is not installed)."""
+        return binary_or_skip(self.name)
 
     @property
     def url(self) -> str:

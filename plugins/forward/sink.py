@@ -83,7 +83,11 @@ class ForwardSink(HttpRemoteSink):
 
     async def send(self, units: list[bytes]) -> None:
         """POST one ingest document holding every unit."""
-        metrics = b",".join(u[1:] for u in units if u[:1] == b"m")
-        events = b",".join(u[1:] for u in units if u[:1] == b"e")
-        body = b'{"metrics":[' + metrics + b'],"events":[' + events + b"]}"
-        await self.http.post(INGEST, body, "central /api/v1/ingest", content_type="application/json")
+        await self.http.post(INGEST, ingest_document(units), "central /api/v1/ingest", content_type="application/json")
+
+
+def ingest_document(units: list[bytes]) -> bytes:
+    """The ingest API's JSON body (``{"metrics": [...], "events": [...]}``) holding ``units`` from ``encode``."""
+    metrics = b",".join(u[1:] for u in units if u[:1] == b"m")
+    events = b",".join(u[1:] for u in units if u[:1] == b"e")
+    return b'{"metrics":[' + metrics + b'],"events":[' + events + b"]}"

@@ -24,6 +24,7 @@ import trio
 from flcollector import Metric, Record, RemoteOptions, RemoteSink, RemoteUnavailable, option_doc, record_to_dict
 from flcollector.plugins.websocket.streams import classify
 
+CACHE_SIZE = 50_000  # unit heads kept (cleared when full: a churn of tags must not grow memory)
 SEP = b"\x00"  # between a unit's kind+streams, its latest-hash field, and its JSON (JSON never holds a raw NUL)
 
 
@@ -51,6 +52,13 @@ def series_key(metric: Metric) -> str:
     return f"{metric.name}{tags}".replace("\x00", "")
 
 
+def unit_head(record: Record) -> bytes:
+    """A unit's part before the JSON: ``m`` or ``e``, the record's streams, and its field in the latest hash."""
+    _, streams = classify(record)
+    kind, field = (b"m", series_key(record)) if isinstance(record, Metric) else (b"e", record.type)
+    return SEP.join((kind + ",".join(sorted(streams)).encode(), field.encode(), b""))
+
+
 class RedisSink(RemoteSink):
     """Latest values, pub/sub and optional streams in Redis; see the module docstring."""
 
@@ -62,17 +70,24 @@ class RedisSink(RemoteSink):
         self.client: redis.Redis | None = None
         host = options.url.rsplit("@", 1)[-1]  # never show a password in /health or logs
         self.endpoint = host if "://" in host else f"redis://{host}"
+        self._heads: dict[tuple[object, ...], bytes] = {}  # a series' or event kind's unit head
 
     def encode(self, batch: Sequence[Record]) -> list[bytes]:
-        """``<m|e><streams>\\0<latest field>\\0<JSON>`` per record."""
+        """``<m|e><streams>\\0<latest field>\\0<JSON>`` per record (the part before the JSON cached per series)."""
         units = []
+        heads = self._heads
+        dumps = orjson.dumps
         for record in batch:
-            _, streams = classify(record)
             if isinstance(record, Metric):
-                head, field = b"m" + ",".join(sorted(streams)).encode(), series_key(record)
+                key: tuple[object, ...] = (record.name, tuple(record.tags.items()))
             else:
-                head, field = b"e" + ",".join(sorted(streams)).encode(), record.type
-            units.append(SEP.join((head, field.encode(), orjson.dumps(record_to_dict(record)))))
+                key = (record.type, record.level, record.source)
+            head = heads.get(key)
+            if head is None:
+                if len(heads) >= CACHE_SIZE:
+                    heads.clear()
+                head = heads[key] = unit_head(record)
+            units.append(head + dumps(record_to_dict(record)))
         return units
 
     async def connect(self) -> None:

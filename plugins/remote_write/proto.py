@@ -6,7 +6,7 @@ samples = 2; }``, ``Label { string name = 1; string value = 2; }``, ``Sample { d
 }`` (milliseconds). Building the descriptor here spares a generated ``_pb2`` module and a protoc step. A serialised
 WriteRequest is the concatenation of its ``timeseries`` entries, so the serialisations of two requests, joined, are
 one request holding both: each record is encoded once, and any run of them is a valid body. See
-:class:`SeriesEncoder` for the fast path.
+:func:`entry_prefix` for the fast path.
 """
 
 from __future__ import annotations
@@ -58,34 +58,29 @@ def _varint(value: int) -> bytes:
     return bytes(out)
 
 
-_DOUBLE = struct.Struct("<d")
+#: A sample's value as protobuf writes a double (fixed 64 bits, little-endian).
+DOUBLE = struct.Struct("<d")
 
 
-class SeriesEncoder:
-    """Serialises one-sample series as WriteRequest entries, fast: the labels part of each series is serialised
-    once by the protobuf library and kept; the sample (a double and a varint) is framed by hand around it, which is
-    the same wire format the library writes (a test decodes the result with the library)."""
+def timestamp_part(timestamp_ms: int) -> bytes:
+    """A sample's timestamp field (number 2, a varint; negative times as protobuf writes an int64)."""
+    return b"\x10" + _varint(timestamp_ms & 0xFFFFFFFFFFFFFFFF)
 
-    def __init__(self, cache_size: int = 50_000) -> None:
-        self.cache_size = cache_size
-        self._labels: dict[tuple[str, tuple[tuple[str, str], ...]], bytes] = {}
 
-    def labels_part(self, name: str, labels: tuple[tuple[str, str], ...]) -> bytes:
-        """The ``labels`` fields of a TimeSeries: ``__name__`` and ``labels``, sorted as Prometheus requires."""
-        key = (name, labels)
-        part = self._labels.get(key)
-        if part is None:
-            series = TimeSeries()
-            for label, value in sorted((("__name__", name), *labels)):
-                series.labels.add(name=label, value=value)
-            part = bytes(series.SerializeToString())
-            if len(self._labels) >= self.cache_size:  # a churn of label sets must not grow memory
-                self._labels.clear()
-            self._labels[key] = part
-        return part
+def entry_prefix(name: str, labels: tuple[tuple[str, str], ...], stamp_length: int) -> bytes:
+    """The bytes of a one-sample ``WriteRequest.timeseries`` entry up to its sample's value.
 
-    def entry(self, name: str, labels: tuple[tuple[str, str], ...], value: float, timestamp_ms: int) -> bytes:
-        """One ``WriteRequest.timeseries`` entry holding one sample of series ``name{labels}``."""
-        sample = b"\x09" + _DOUBLE.pack(value) + b"\x10" + _varint(timestamp_ms & 0xFFFFFFFFFFFFFFFF)
-        series = self.labels_part(name, labels) + b"\x12" + _varint(len(sample)) + sample
-        return b"\x0a" + _varint(len(series)) + series
+    That is the entry's tag and length, the labels (``__name__`` and ``labels``, sorted as Prometheus requires,
+    serialised by the protobuf library), and the sample's tag, length and value tag. ``prefix +
+    DOUBLE.pack(value) + stamp`` is the whole entry for any ``stamp = timestamp_part(ms)`` of ``stamp_length``
+    bytes, so a sink builds the prefix once per series and frames each sample around it.
+    """
+    series = TimeSeries()
+    for label, value in sorted((("__name__", name), *labels)):
+        series.labels.add(name=label, value=value)
+    labels_part = bytes(series.SerializeToString())
+    sample_length = 1 + DOUBLE.size + stamp_length
+    sample_head = b"\x12" + _varint(sample_length)
+    return (b"\x0a" + _varint(len(labels_part) + len(sample_head) + sample_length) + labels_part + sample_head
+            + b"\x09")
+

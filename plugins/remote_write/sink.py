@@ -11,9 +11,12 @@ import cramjam
 from flcollector import HttpRemoteSink, HttpTarget, Metric, Record, RemoteOptions, auth_headers, check_axes, option_doc
 
 from .naming import Namer, label_name
-from .proto import SeriesEncoder
+from .proto import DOUBLE, entry_prefix, timestamp_part
 
 HEADERS = {"Content-Encoding": "snappy", "X-Prometheus-Remote-Write-Version": "0.1.0"}
+CACHE_SIZE = 50_000  # plans kept (cleared when full: a churn of tag sets must not grow memory)
+#: One step of a record's plan per field: the entry's bytes before the value, and the factor to base units.
+Step = tuple[bytes, float]
 
 
 @attrs.define
@@ -53,20 +56,11 @@ class RemoteWriteSink(HttpRemoteSink):
         headers = auth_headers(options.bearer_token, options.username, options.password)
         self.http = HttpTarget(options.url, timeout=float(options.timeout), headers=headers, gzip=False)
         self.endpoint = options.url
-        self.series = SeriesEncoder()
-        self._label_cache: dict[tuple[object, ...], tuple[tuple[str, str], ...]] = {}
+        #: (name, tags, axes, field names, timestamp length) -> one step per field
+        self._plans: dict[tuple[object, ...], list[Step]] = {}
 
     def _labels(self, metric: Metric) -> tuple[tuple[str, str], ...]:
-        """The record's labels (without ``__name__``); cached per tag set and axes."""
-        key = (tuple(metric.tags.items()), metric.source, metric.experiment, metric.round)
-        cached = self._label_cache.get(key)
-        if cached is None:
-            if len(self._label_cache) >= 50_000:
-                self._label_cache.clear()
-            cached = self._label_cache[key] = self._build_labels(metric)
-        return cached
-
-    def _build_labels(self, metric: Metric) -> tuple[tuple[str, str], ...]:
+        """The record's labels (without ``__name__``)."""
         labels = dict(self.static)
         for axis in self.options.axis_labels:
             value = getattr(metric, axis)
@@ -80,22 +74,44 @@ class RemoteWriteSink(HttpRemoteSink):
                 labels[label] = value
         return tuple(labels.items())
 
+    def _plan(self, metric: Metric, stamp_length: int) -> list[Step]:
+        """Each field's entry prefix and unit factor, for records with this name, tags, axes and field names."""
+        labels = self._labels(metric)
+        steps = []
+        for field in metric.fields:
+            name, factor = self.namer.series(metric.name, field)
+            steps.append((entry_prefix(name, labels, stamp_length), factor))
+        return steps
+
     def encode(self, batch: Sequence[Record]) -> list[bytes]:
-        """One unit per metric with a numeric field: its series serialised as a WriteRequest."""
+        """One unit per metric with a numeric field: its series serialised as a WriteRequest.
+
+        The hot path: a record's entries are its plan's prefixes (built once per series by the protobuf library,
+        see :func:`entry_prefix`) each followed by the value and the timestamp, which records of one poll share.
+        """
         units = []
+        plans, pack = self._plans, DOUBLE.pack
+        stamp_ms, stamp = None, b""
         for record in batch:
             if not isinstance(record, Metric):
                 continue
-            labels = self._labels(record)
             timestamp_ms = record.time_ns // 1_000_000
-            entries = []
-            for field, value in record.fields.items():
-                if isinstance(value, str):
-                    continue
-                name, factor = self.namer.series(record.name, field)
-                entries.append(self.series.entry(name, labels, float(value) * factor, timestamp_ms))
-            if entries:
-                units.append(b"".join(entries))
+            if timestamp_ms != stamp_ms:
+                stamp_ms, stamp = timestamp_ms, timestamp_part(timestamp_ms)
+            fields = record.fields
+            key = (record.name, tuple(record.tags.items()), record.source, record.experiment, record.round,
+                   tuple(fields), len(stamp))
+            plan = plans.get(key)
+            if plan is None:
+                if len(plans) >= CACHE_SIZE:
+                    plans.clear()
+                plan = plans[key] = self._plan(record, len(stamp))
+            parts: list[bytes] = []
+            for (prefix, factor), value in zip(plan, fields.values(), strict=True):
+                if not isinstance(value, str):
+                    parts += (prefix, pack(float(value) * factor), stamp)
+            if parts:
+                units.append(b"".join(parts))
         return units
 
     async def send(self, units: list[bytes]) -> None:

@@ -194,6 +194,31 @@ async def test_disk_queue_rolls_segments_and_deletes_delivered_ones(tmp_path: Pa
         await queue.close()
 
 
+async def test_a_delivery_behind_the_memory_cache_reads_from_disk_then_from_memory(tmp_path: Path,
+                                                                                  stats: ComponentStats) -> None:
+    """Frames beyond the in-memory cache of the newest ones come from the segments, the rest from memory, in one
+    order across segment rolls; a frame taken from memory and acknowledged is not replayed after a restart."""
+    with trio.fail_after(10):
+        frame = frame_bytes(units(0, 4))
+        queue = disk(tmp_path, stats, segment_bytes=200, cache_bytes=3 * frame)  # the newest 3 frames only
+        await queue.open()
+        for start in range(0, 40, 4):
+            await queue.put(units(start, 4), 4)
+        out: list[bytes] = []
+        while len(out) < 32:  # four takes of two frames; two frames stay
+            taken = await queue.take(8, 1 << 30)
+            assert taken is not None
+            out += taken.units
+            await queue.ack()
+            assert queue.oldest_ns is not None  # the next frame's time, from its header or from memory
+        await queue.put(units(40, 4), 4)
+        await queue.close()
+        again = disk(tmp_path, stats)
+        await again.open()
+        assert out + await drain(again) == units(0, 44)
+        await again.close()
+
+
 async def test_a_corrupt_ack_file_replays_from_the_start_rather_than_losing(tmp_path: Path,
                                                                            stats: ComponentStats) -> None:
     with trio.fail_after(10):

@@ -118,6 +118,29 @@ async def test_a_wrong_token_keeps_the_backlog_and_reports_unhealthy(nursery: tr
     assert stats.counters["rejected"] == 0 and not double.points
 
 
+async def test_a_backlog_goes_in_requests_of_several_batches_up_to_max_request_records(nursery: trio.Nursery,
+                                                                                      tmp_path: Path) -> None:
+    from flcollector.httpserve import serve_asgi
+
+    double = InfluxV2Double(org="lab", bucket="fl", token="not yet")  # 401 until the operator fixes the token
+    url = await nursery.start(serve_asgi, double.app)
+    toml = sink_toml(url, 'org = "lab"\nbucket = "fl"\ntoken = "s3cret"\nmax_request_records = 250')
+    with trio.fail_after(60):
+        async with running_agent(tmp_path, toml) as agent:
+            await agent.send(metrics(600))
+            stats = agent.stats.get("sink", "influxdb")
+            assert stats is not None
+            while stats.snapshot()["backlog_records"] < 600:  # noqa: ASYNC110 - a counter
+                await trio.sleep(0.02)
+            double.token = "s3cret"
+            while stats.counters["records_out"] < 600:  # noqa: ASYNC110 - a counter
+                await trio.sleep(0.02)
+    training = sorted(p.time_ns for p in double.points if p.name == "fl_training")
+    assert training == [T0 + i * 1_000_000 for i in range(600)]
+    assert max(double.accepted) <= 250 and double.accepted.count(200) >= 2  # two queued batches of 100 per request
+    assert stats.counters["dropped"] == 0
+
+
 async def test_unreachable_influxdb_is_reported_and_the_backlog_grows(tmp_path: Path) -> None:
     toml = sink_toml(f"http://127.0.0.1:{free_port()}")
     with trio.fail_after(30):

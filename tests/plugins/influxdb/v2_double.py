@@ -25,11 +25,13 @@ def _error(status: int, code: str, message: str) -> Response:
 
 
 class InfluxV2Double:
-    """Accepts writes for one org/bucket/token; ``points`` holds every accepted point, ``requests`` counts calls."""
+    """Accepts writes for one org/bucket/token; ``points`` holds every accepted point, ``accepted`` the points of
+    each accepted request, ``requests`` counts calls."""
 
     def __init__(self, org: str, bucket: str, token: str, max_body: int = 1 << 30) -> None:
         self.org, self.bucket, self.token, self.max_body = org, bucket, token, max_body
         self.points: list[Metric] = []
+        self.accepted: list[int] = []  # points per accepted request
         self.requests = 0
         self.gzipped = 0
         self.app = Starlette(routes=[Route("/api/v2/write", self.write, methods=["POST"]),
@@ -66,4 +68,5 @@ class InfluxV2Double:
         except (UnicodeDecodeError, LineProtocolError) as exc:
             return _error(400, "invalid", str(exc))
         self.points.extend(points)
+        self.accepted.append(len(points))
         return Response(status_code=204)

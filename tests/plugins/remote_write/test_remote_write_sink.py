@@ -91,6 +91,25 @@ def test_one_unit_per_record_joins_into_one_write_request(make_component: Callab
     assert (first.samples[0].value, first.samples[0].timestamp) == (0.0, 1000)
 
 
+def test_units_are_what_the_protobuf_library_writes_for_every_timestamp_length(
+        make_component: Callable[..., Any]) -> None:
+    """The hand-framed samples around cached prefixes decode to the request the library builds itself, whatever
+    the timestamp's varint length (a prefix is cached per length) and with a string field between numbers."""
+    sink = make_component(RemoteWriteSink, {"prefix": "p_", "axis_labels": []})
+    times_ms = [5, 1_700_000_000_000, 3, -1_000, 1_700_000_000_001, 2**62]
+    records = [Metric("m", {"a_ms": 1.5 * i, "text": "skip", "n": i, "ok": True}, time_ns=t * 1_000_000,
+                      tags={"k": "v"}) for i, t in enumerate(times_ms)]
+    expected = WriteRequest()
+    for record in records:
+        for name, value in (("p_m_a_seconds", record.fields["a_ms"] * 1e-3), ("p_m_n", float(record.fields["n"])),
+                            ("p_m_ok", 1.0)):
+            series = expected.timeseries.add()
+            for label, label_value in (("__name__", name), ("k", "v")):
+                series.labels.add(name=label, value=label_value)
+            series.samples.add(value=value, timestamp=record.time_ns // 1_000_000)
+    assert WriteRequest.FromString(b"".join(sink.encode(records))) == expected
+
+
 def test_names_follow_prometheus_conventions() -> None:
     namer = Namer("flcollector_", ["*_total", "packets_*"])
     assert namer.series("probe_tcp", "rtt_avg_ms") == ("flcollector_probe_tcp_rtt_avg_seconds", 1e-3)
