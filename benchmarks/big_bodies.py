@@ -31,21 +31,7 @@ import orjson
 import trio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "reliability"))
-from agent_process import AgentProcess  # the same process runner as the reliability tests
-
-CONFIG = """
-[agent]
-data_dir = "{data}"
-self_metrics_interval = "0s"
-[[sinks.sqlite]]
-retention = "0s"
-[[sinks.jsonl]]
-[[sinks.cache]]
-[server]
-port = 0
-max_points = 2000000
-ack_timeout = "10m"
-"""
+from agent_process import AgentProcess, store_config  # the same process runner as the reliability tests
 
 
 def rss_mib(pid: int) -> float:
@@ -92,7 +78,7 @@ async def watch(url: str, pid: int, stop: trio.Event, latencies: list[float], rs
 async def run_kind(kind: str, megabytes: float, clients: int) -> dict[str, Any]:
     """One agent; idle floors, then ``clients`` bodies of ``kind`` at once."""
     folder = Path(tempfile.mkdtemp(prefix=f"flcollector-big-{kind}-"))
-    agent = AgentProcess(folder, CONFIG.format(data=folder / "data"))
+    agent = AgentProcess(folder, store_config(folder / "data", server='max_points = 2000000\nack_timeout = "10m"'))
     bodies = [body(kind, megabytes, c) for c in range(clients)]
     try:
         url = await agent.start()

@@ -32,21 +32,8 @@ import trio
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests" / "reliability")]
-from agent_process import AgentProcess  # noqa: E402 - the same process runner as the reliability tests
+from agent_process import AgentProcess, store_config  # noqa: E402 - the same process runner as the reliability tests
 from api import Connection, connect, percentile  # noqa: E402 - the benchmarks' minimal HTTP/1.1 client
-
-CONFIG = """
-[agent]
-data_dir = "{data}"
-self_metrics_interval = "0s"
-[[sinks.sqlite]]
-retention = "0s"
-[[sinks.jsonl]]
-[[sinks.cache]]
-[server]
-port = 0
-ingest_ack = "{mode}"
-"""
 
 
 def body(client: int, first: int, points: int) -> bytes:
@@ -134,7 +121,7 @@ def stored(data: Path) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
 async def crash(mode: str, clients: int, points: int, after: float) -> dict[str, Any]:
     """Load the agent, kill -9 it after ``after`` s; count acknowledged points missing from store and archive."""
     folder = Path(tempfile.mkdtemp(prefix=f"flcollector-ack-{mode}-"))
-    agent = AgentProcess(folder, CONFIG.format(data=folder / "data", mode=mode))
+    agent = AgentProcess(folder, store_config(folder / "data", server=f'ingest_ack = "{mode}"'))
     acknowledged: list[tuple[int, int]] = []
     try:
         url = await agent.start()
@@ -160,7 +147,7 @@ async def run_mode(mode: str, args: argparse.Namespace, floor_url: str | None) -
     agent = None
     if floor_url is None:
         folder = Path(tempfile.mkdtemp(prefix=f"flcollector-ack-{mode}-"))
-        agent = AgentProcess(folder, CONFIG.format(data=folder / "data", mode=mode))
+        agent = AgentProcess(folder, store_config(folder / "data", server=f'ingest_ack = "{mode}"'))
         url = await agent.start()
     else:
         url = floor_url

@@ -18,6 +18,17 @@ import trio
 _SERVING = re.compile(r"serving on (http://\S+)")
 
 
+def store_config(data: Path, *, archive: bool = True, server: str = "") -> str:
+    """The config these processes run: the sqlite store (and the JSONL archive), the cache, the server on a free
+    port with the ``[server]`` lines ``server``; no self-metrics and no retention, so every record stays countable."""
+    archive_table = "[[sinks.jsonl]]\n" if archive else ""
+    return (
+        f'[agent]\ndata_dir = "{data}"\nself_metrics_interval = "0s"\n'
+        f'[[sinks.sqlite]]\nretention = "0s"\n{archive_table}[[sinks.cache]]\n'
+        f"[server]\nport = 0\n{server}\n"
+    )
+
+
 class AgentProcess:
     """One ``flcollector run`` process; its log (stderr) goes to ``<folder>/agent.log``."""
 

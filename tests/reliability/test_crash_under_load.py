@@ -13,22 +13,10 @@ from pathlib import Path
 
 import httpx
 import trio
-from agent_process import AgentProcess, stored_values
+from agent_process import AgentProcess, store_config, stored_values
 from flcollector import Metric
 from flcollector.plugins.jsonl import read_archive
 
-CONFIG = """
-[agent]
-data_dir = "{data}"
-self_metrics_interval = "0s"
-[[sinks.sqlite]]
-retention = "0s"
-[[sinks.jsonl]]
-[[sinks.cache]]
-[server]
-port = 0
-{server}
-"""
 CLIENTS = 4
 POINTS = 500  # per request
 
@@ -53,7 +41,7 @@ async def _load(url: str, client: int, acknowledged: set[tuple[str, int]], stop:
 
 
 async def test_kill_9_under_load_loses_nothing_acknowledged(tmp_path: Path) -> None:
-    agent = AgentProcess(tmp_path, CONFIG.format(data=tmp_path / "data", server=""))
+    agent = AgentProcess(tmp_path, store_config(tmp_path / "data"))
     acknowledged: set[tuple[str, int]] = set()
     stop = trio.Event()
     try:
@@ -92,7 +80,7 @@ def _stored(db: Path) -> set[tuple[str, int]]:
 async def test_sigterm_during_a_big_accepted_ingest_answers_it_and_stores_it(tmp_path: Path) -> None:
     points = 200_000  # big enough to be mid-way when SIGTERM arrives, a piece at a time
     body = "".join(f"term,host=h{i % 10} seq={i}i {1_700_000_000_000_000_000 + i}\n" for i in range(points)).encode()
-    agent = AgentProcess(tmp_path, CONFIG.format(data=tmp_path / "data", server='graceful_timeout = "0.5s"'))
+    agent = AgentProcess(tmp_path, store_config(tmp_path / "data", server='graceful_timeout = "0.5s"'))
     answers: list[httpx.Response] = []
     try:
         with trio.fail_after(120):

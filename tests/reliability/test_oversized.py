@@ -11,20 +11,10 @@ from pathlib import Path
 
 import httpx
 import trio
-from agent_process import AgentProcess
+from agent_process import AgentProcess, store_config
 
-CONFIG = """
-[agent]
-data_dir = "{data}"
-self_metrics_interval = "0s"
-[[sinks.sqlite]]
-retention = "0s"
-[[sinks.cache]]
-[server]
-port = 0
-max_body_bytes = 1048576
-max_points = 50000
-"""
+SERVER = "max_body_bytes = 1048576\nmax_points = 50000"
+
 
 
 def _rss_mib(pid: int) -> float:
@@ -35,7 +25,7 @@ def _rss_mib(pid: int) -> float:
 
 
 async def test_every_kind_of_oversized_body_is_a_413_and_costs_no_memory(tmp_path: Path) -> None:
-    agent = AgentProcess(tmp_path, CONFIG.format(data=tmp_path / "data"))
+    agent = AgentProcess(tmp_path, store_config(tmp_path / "data", archive=False, server=SERVER))
     line = b"m,host=h v=1i\n"
 
     async def endless() -> AsyncIterator[bytes]:  # 1 GiB, without a Content-Length, if nobody stops it
