@@ -7,9 +7,9 @@ summary route the dashboard tries first), all from the stored ``fl_round`` metri
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
+import attrs
 from flcollector import Metric
 from flcollector.plugins.server.params import ParamError, Params
 from starlette.requests import Request
@@ -17,7 +17,9 @@ from starlette.routing import Route
 
 from .contract import endpoint, limit, now_iso
 from .data import DataView
+from .round_pages import RoundWindow, round_page, select_rounds
 from .rounds import (
+    Completion,
     RoundFilter,
     completion,
     experiment_param,
@@ -31,10 +33,8 @@ from .rounds import (
 MAX_FL_LIMIT = 10_000
 
 
-async def rounds_for(
-    view: DataView, params: Params, **extra: int | None
-) -> tuple[list[Metric], Callable[[Metric], bool]]:
-    """The selected rounds, and whether training was complete once each of them finished."""
+async def rounds_scope(view: DataView, params: Params, **extra: int | None) -> tuple[RoundFilter, Completion]:
+    """Which rounds the request reads (experiment, time range, ``extra`` round range), and when training ended."""
     experiment = experiment_param(params, view)
     where = RoundFilter(
         experiment=experiment,
@@ -42,9 +42,15 @@ async def rounds_for(
         end_ns=params.time("end_time", "end"),
         **extra,
     )
-    rounds = await load_rounds(view, where)
-    done = await completion(view, experiment)
-    return rounds, (lambda m: done.round_complete(m.round or 0))
+    return where, await completion(view, experiment)
+
+
+async def last_rounds(view: DataView, params: Params, count: int) -> tuple[list[Metric], int, Completion]:
+    """The last ``count`` rounds of the request's scope and round range ascending, how many it has, and
+    :class:`Completion`."""
+    where, done = await rounds_scope(view, params, **_round_range(params))
+    page = await round_page(view, where, RoundWindow(order="desc", limit=count))
+    return page.rounds[::-1], page.total, done
 
 
 def _round_range(params: Params) -> dict[str, int | None]:
@@ -60,8 +66,8 @@ async def fl_metrics(request: Request) -> dict[str, Any]:
     include_raw = params.flag("include_raw", default=False)
     for flag in ("include_rounds", "consolidate_rounds", "rounds_only", "use_cache", "optimize"):
         params.flag(flag, default=True)  # accepted for compatibility; every answer is consolidated and uncached
-    rounds, is_complete = await rounds_for(view, params, **_round_range(params))
-    items = [fl_item(m, is_complete(m), include_raw) for m in rounds[-count:]]
+    rounds, total, done = await last_rounds(view, params, count)
+    items = [fl_item(m, done.round_complete(m.round or 0), include_raw) for m in rounds]
     elapsed = (time.perf_counter() - started) * 1000
     if not items:
         return {
@@ -74,7 +80,7 @@ async def fl_metrics(request: Request) -> dict[str, Any]:
     body: dict[str, Any] = {
         "metrics": items,
         "count": len(items),
-        "total_rounds_found": len(rounds),
+        "total_rounds_found": total,
         "status": "success",
         "execution_time_ms": elapsed,
         "optimizations_applied": {
@@ -86,7 +92,7 @@ async def fl_metrics(request: Request) -> dict[str, Any]:
         "performance_info": {
             "cached": False,
             "processing_time_ms": elapsed,
-            "total_metrics_processed": len(rounds),
+            "total_metrics_processed": total,
             "optimization_enabled": True,
         },
     }
@@ -102,12 +108,12 @@ async def fl_summary(request: Request) -> dict[str, Any]:
     view, params = DataView.of(request), Params.of(request)
     count = limit(params, 1000, MAX_FL_LIMIT, low=1)
     include_summary = params.flag("include_summary", default=False)
-    rounds, is_complete = await rounds_for(view, params, **_round_range(params))
-    items = [summary_item(m, is_complete(m)) for m in rounds[-count:]]
+    rounds, total, done = await last_rounds(view, params, count)
+    items = [summary_item(m, done.round_complete(m.round or 0)) for m in rounds]
     body: dict[str, Any] = {
         "rounds": items,
         "count": len(items),
-        "total_rounds": len(rounds),
+        "total_rounds": total,
         "status": "success",
         "timestamp": now_iso(),
     }
@@ -136,21 +142,18 @@ async def fl_rounds(request: Request) -> dict[str, Any]:
     if end_round is not None and end_round < start_round:
         raise ParamError("end_round", f"end_round ({end_round}) is before start_round ({start_round})")
     low = max(start_round, since_round + 1 if since_round is not None else 0)
-    everything, is_complete = await rounds_for(view, params)
-    latest_round = everything[-1].round if everything else 0
-    rows = [
-        m
-        for m in everything
-        if m.round >= low and (end_round is None or m.round <= end_round) and (since_ns is None or m.time_ns > since_ns)
-    ]
-    if order == "desc":
-        rows.reverse()
+    where, done = await rounds_scope(view, params)
+    window = RoundWindow(low, end_round, since_ns, "desc" if order == "desc" else "asc", offset, count)
     items: list[dict[str, Any]] = []
-    if min_acc is None and max_acc is None and not include_stats:  # only the page's items are read: build those
-        total = len(rows)
-        page = [round_item(m, is_complete(m)) for m in rows[offset : offset + count]]
-    else:
-        items = [round_item(m, is_complete(m)) for m in rows]
+    if min_acc is None and max_acc is None and not include_stats:  # only the page's rounds are read (by the store)
+        found = await round_page(view, where, window)
+        total, latest_round = found.total, found.latest_round
+        page = [round_item(m, done.round_complete(m.round or 0)) for m in found.rounds]
+    else:  # the accuracy filters and the statistics need every selected round
+        everything = await load_rounds(view, where)
+        selected = select_rounds(everything, attrs.evolve(window, offset=0, limit=len(everything)))
+        latest_round = selected.latest_round
+        items = [round_item(m, done.round_complete(m.round or 0)) for m in selected.rounds]
         items = [
             i
             for i in items

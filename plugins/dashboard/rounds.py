@@ -29,6 +29,19 @@ class RoundFilter:
     start_ns: int | None = None
     end_ns: int | None = None
 
+    def query(self) -> MetricQuery:
+        """The ``fl_round`` metrics these rounds are read from: the newest :data:`~.data.SCAN_LIMIT` of them."""
+        return MetricQuery(
+            names=["fl_round"],
+            experiment=self.experiment,
+            min_round=self.min_round,
+            max_round=self.max_round,
+            start_ns=self.start_ns,
+            end_ns=self.end_ns,
+            limit=SCAN_LIMIT,
+            order="desc",
+        )
+
 
 def experiment_param(params: Params, view: DataView) -> str | None:
     """The experiment whose rounds to show: ``?experiment=`` (``*`` for all), else the current run's.
@@ -41,18 +54,8 @@ def experiment_param(params: Params, view: DataView) -> str | None:
 
 async def load_rounds(view: DataView, where: RoundFilter) -> list[Metric]:
     """Return one ``fl_round`` metric per round number (the newest stored wins), ascending by round."""
-    query = MetricQuery(
-        names=["fl_round"],
-        experiment=where.experiment,
-        min_round=where.min_round,
-        max_round=where.max_round,
-        start_ns=where.start_ns,
-        end_ns=where.end_ns,
-        limit=SCAN_LIMIT,
-        order="desc",
-    )
     by_round: dict[int, Metric] = {}
-    for metric in await view.metrics(query):
+    for metric in await view.metrics(where.query()):
         if metric.round is not None and metric.round not in by_round:
             by_round[metric.round] = metric
     return [by_round[n] for n in sorted(by_round)]

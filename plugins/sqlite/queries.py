@@ -13,10 +13,12 @@ from typing import Any
 import orjson
 from flcollector import Event, EventQuery, Metric, MetricQuery
 
-_METRIC_COLUMNS = "m.time_ns, s.name, s.tags, m.fields, m.source, m.experiment, m.round"
+#: The columns of :func:`metric_from_row`, over ``metrics m JOIN series s``.
+METRIC_COLUMNS = "m.time_ns, s.name, s.tags, m.fields, m.source, m.experiment, m.round"
 _LATEST_COLUMNS = "last_time_ns, name, tags, last_fields, last_source, last_experiment, last_round"
 _EVENT_COLUMNS = "id, time_ns, type, source, level, message, details, experiment, round, origin_id"
-_DIRECTION = {"asc": "ASC", "desc": "DESC"}
+#: The SQL of a query's ``order``.
+DIRECTION = {"asc": "ASC", "desc": "DESC"}
 GROUP_COLUMNS = frozenset({"level", "source", "type"})
 
 
@@ -69,9 +71,9 @@ def metric_where(query: MetricQuery) -> tuple[str, list[Any]]:
 def metric_select(query: MetricQuery) -> tuple[str, list[Any]]:
     """The SELECT (and its parameters) of the metrics matching ``query``: the columns of :func:`metric_from_row`."""
     where, params = metric_where(query)
-    direction = _DIRECTION[query.order]
+    direction = DIRECTION[query.order]
     sql = (
-        f"SELECT {_METRIC_COLUMNS} FROM metrics m JOIN series s ON s.id = m.series_id WHERE {where} "
+        f"SELECT {METRIC_COLUMNS} FROM metrics m JOIN series s ON s.id = m.series_id WHERE {where} "
         f"ORDER BY m.time_ns {direction}, m.id {direction} LIMIT ? OFFSET ?"
     )
     return sql, [*params, query.limit, query.offset]
@@ -136,7 +138,7 @@ def event_where(query: EventQuery) -> tuple[str, list[Any]]:
 def event_select(query: EventQuery) -> tuple[str, list[Any]]:
     """The SELECT (and its parameters) of the events matching ``query``: the columns of :func:`event_from_row`."""
     where, params = event_where(query)
-    direction = _DIRECTION[query.order]
+    direction = DIRECTION[query.order]
     # events_time (time_ns) holds the rowid too, so ordering by time then id walks that index
     order = f"time_ns {direction}, id {direction}" if query.sort == "time" else f"id {direction}"
     sql = f"SELECT {_EVENT_COLUMNS} FROM events WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"

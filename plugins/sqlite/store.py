@@ -27,7 +27,7 @@ from flcollector import (
     option_doc,
 )
 
-from . import json_rows, queries, summary_sql
+from . import json_rows, queries, round_sql, summary_sql
 from .bulk import BulkReads
 from .readers import Readers
 from .writer import StoreWriter
@@ -180,6 +180,22 @@ class SqliteStore(BulkReads, Sink):
         if shape not in json_rows.SHAPES:
             return None
         return await self._read(json_rows.events_json, query, shape)
+
+    async def newest_per_round(
+        self,
+        scope: MetricQuery,
+        *,
+        min_round: int | None = None,
+        max_round: int | None = None,
+        after_ns: int | None = None,
+        order: Literal["asc", "desc"] = "asc",
+        offset: int = 0,
+        limit: int = 100,
+    ) -> tuple[list[Metric], int, int | None] | None:
+        """The newest stored metric of each round of ``scope`` within the round range and newer than ``after_ns``,
+        by round, paged: ``(page, rounds selected, highest round in scope)``; None when ``scope`` holds more than
+        ``scope.limit`` rows (see :mod:`.round_sql`; the dashboard's FL rounds routes)."""
+        return await self._read(round_sql.newest_per_round, scope, min_round, max_round, after_ns, order, offset, limit)
 
     async def latest_metrics(
         self, names: Sequence[str] | None = None, source: str | None = None, experiment: str | None = None
