@@ -7,7 +7,8 @@ overview polls every few seconds) and from the store otherwise. With no store co
 
 from __future__ import annotations
 
-from typing import Any, Literal, Protocol, runtime_checkable
+from collections.abc import Callable
+from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 from weakref import WeakKeyDictionary
 
 from flcollector import AgentView, Event, EventQuery, Metric, MetricQuery, Record, Sink, Store, agent_of
@@ -17,6 +18,8 @@ from starlette.requests import HTTPConnection
 
 from .contract import event_item, metric_item
 
+T = TypeVar("T")
+R = TypeVar("R", bound=Record)
 #: How many rows one query may read for routes that must look at every round or decision.
 SCAN_LIMIT = 100_000
 
@@ -44,6 +47,8 @@ class DataView:
         self._absent: dict[str, int] = {}
         #: The unfiltered event summary's counts and the store version they were read at (see events.py).
         self.summary_memo: dict[str, Any] = {}
+        #: Answers derived from one record, by name: (the record, the answer) (see derived).
+        self._derived: dict[str, tuple[Record, Any]] = {}
 
     @classmethod
     def of(cls, connection: HTTPConnection) -> DataView:
@@ -95,6 +100,21 @@ class DataView:
         if found is None and cache is not None and cache.evicted_names == evicted:
             self._absent[type_] = cache.evicted_names
         return found
+
+    def derived(self, name: str, record: R, build: Callable[[R], T]) -> T:
+        """``build(record)``, kept under ``name`` while the latest record is this very object.
+
+        The cache hands out the same object until a newer record arrives, and the store until it writes, so a
+        snapshot polled every few seconds is reshaped once, not on every poll. Records are immutable; ``build``
+        must depend on nothing else (no "now"), and its answer is shared: callers must not change it.
+        """
+        kept = self._derived.get(name)
+        if kept is not None and kept[0] is record:
+            answer: T = kept[1]
+            return answer
+        answer = build(record)
+        self._derived[name] = (record, answer)
+        return answer
 
     async def metrics(self, query: MetricQuery) -> list[Metric]:
         """Return the metrics matching ``query`` (none without a store)."""
