@@ -102,7 +102,7 @@ async def flows(request: Request) -> dict[str, Any]:
     snapshot = await view.latest_event("FLOW_SNAPSHOT")
     if snapshot is None:
         return {"flows": [], "summary": flow_summary([]), "timestamp": now_iso(), "source": "no_data"}
-    return view.derived("flows", snapshot, _flows_body)
+    return view.derived("flows", (snapshot,), lambda: _flows_body(snapshot))
 
 
 def _flows_body(snapshot: Event) -> dict[str, Any]:
@@ -118,7 +118,7 @@ async def flow_stats(request: Request) -> dict[str, Any]:
     snapshot = await view.latest_event("FLOW_SNAPSHOT")
     if snapshot is None:
         return _flow_stats_body([], now_iso(), "no_data")
-    return view.derived("flow_stats", snapshot, _flow_stats_of)
+    return view.derived("flow_stats", (snapshot,), lambda: _flow_stats_of(snapshot))
 
 
 def _flow_stats_of(snapshot: Event) -> dict[str, Any]:
