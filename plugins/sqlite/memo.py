@@ -23,11 +23,18 @@ class WriteMemo:
         self._version: Hashable = None
         self._answers: dict[Hashable, Any] = {}
 
-    async def get(self, version: Hashable, key: Hashable, read: Callable[[], Awaitable[T]]) -> T:
-        """The answer to ``key`` at ``version``: as kept, else ``await read()`` (kept when the version still holds)."""
+    async def get(
+        self,
+        version: Hashable,
+        key: Hashable,
+        read: Callable[[], Awaitable[T]],
+        holds: Callable[[T], bool] | None = None,
+    ) -> T:
+        """The answer to ``key`` at ``version``: as kept (when ``holds(kept)``, if given), else ``await read()``
+        (kept when the version still holds)."""
         if version != self._version:
             self._version, self._answers = version, {}
-        elif key in self._answers:
+        elif key in self._answers and (holds is None or holds(self._answers[key])):
             answer: T = self._answers[key]
             return answer
         answer = await read()

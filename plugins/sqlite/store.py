@@ -166,7 +166,33 @@ class SqliteStore(BulkReads, Sink):
         """Return how many events match ``query`` (ignoring limit and offset); all of them are counted already."""
         if queries.selects_all_events(query):
             return self._require_writer().event_rows
+        if query.start_ns is not None and query.end_ns is None:
+            return await self._count_recent(query)
         return await self._read(queries.count_events, query)
+
+    async def _count_recent(self, query: EventQuery) -> int:
+        """Count "the last N minutes" (a start, no end), kept until the next write (see :mod:`.memo`).
+
+        A later start counts the same events as long as no write came and it has not passed the oldest of them:
+        the poll of a sliding window reads the file again only after a write or when an event leaves the window.
+        """
+        start = query.start_ns
+        assert start is not None
+        kept_for = attrs.evolve(
+            query,
+            start_ns=None,
+            types=tuple(query.types) if query.types is not None else None,
+            levels=tuple(query.levels) if query.levels is not None else None,
+        )
+
+        async def read() -> tuple[int, int, int | None]:
+            return (start, *await self._read(queries.count_and_oldest, query))
+
+        def holds(kept: tuple[int, int, int | None]) -> bool:
+            kept_start, _count, oldest = kept
+            return kept_start <= start and (oldest is None or start <= oldest)
+
+        return (await self._memo.get(self.write_version(), ("count_recent", kept_for), read, holds))[1]
 
     async def metrics_json(self, query: MetricQuery, shape: str) -> tuple[list[dict[str, Any]], int | None] | None:
         """The metrics of ``query`` as rows of ``shape`` (``record`` or ``dashboard``, see :mod:`.json_rows`), ready

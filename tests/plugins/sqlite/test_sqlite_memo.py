@@ -7,8 +7,8 @@ from typing import Any
 
 import trio
 import trio.testing
-from flcollector import Event, now_ns
-from flcollector.plugins.sqlite import SqliteStore
+from flcollector import Event, EventQuery, now_ns
+from flcollector.plugins.sqlite import SqliteStore, queries
 from flcollector.plugins.sqlite.memo import WriteMemo
 from sqlite_records import metric
 
@@ -62,3 +62,22 @@ async def test_an_answer_read_across_a_write_is_not_kept() -> None:
             assert await memo.get(2, "q", fresh_read) == "read after the write"  # the store wrote meanwhile
             release.set()
         assert await memo.get(2, "q", slow_old_read) == "read after the write"
+
+
+async def test_a_sliding_window_count_equals_a_fresh_count_as_it_slides_and_after_writes(store: SqliteStore) -> None:
+    def at(i: int, t: int, source: str = "policy_engine") -> Event:
+        return Event("POLICY_DECISION", time_ns=t, source=source, id=i)
+
+    async def counts(start: int) -> tuple[int, int]:
+        recent = EventQuery(source="policy_engine", start_ns=start)
+        kept = await store.count_events(recent)
+        fresh = await store._read(queries.count_events, recent)  # the SQL count, never kept
+        return kept, fresh
+
+    with trio.fail_after(10):
+        await store.write([at(1, 100), at(2, 200), at(3, 300), at(4, 250, source="sdn_controller")])
+        seen = [await counts(start) for start in (50, 100, 101, 200, 201, 301, 0)]
+        await store.write([at(5, 400)])
+        seen += [await counts(start) for start in (301, 150)]
+    assert [kept for kept, _ in seen] == [3, 3, 2, 2, 1, 0, 3, 1, 3]
+    assert all(kept == fresh for kept, fresh in seen)
