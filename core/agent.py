@@ -110,30 +110,30 @@ class Agent:
             raise RuntimeError("the agent is not running")
         return self.pipeline.observe(size)
 
+    def health_status(self) -> str:
+        """The overall status alone (healthy, degraded, unhealthy), from each component's status word: what
+        :meth:`health` says, without building every component's stats (routes that need only the word)."""
+        components = self.stats.items.values()
+        sinks = [c.status for c in components if c.kind == "sink"]
+        durable = [r.stats.status for r in self.pipeline.durable] if self.pipeline is not None else []
+        # Unhealthy when nothing can keep records: no durable sink works (or, without any, no sink at all).
+        if all(s == "error" for s in durable or sinks) and (durable or sinks):
+            return "unhealthy"
+        if any(c.status in ("down", "error") for c in components) or self.stats.dropped_total:
+            return "degraded"
+        return "healthy"
+
     def health(self) -> dict[str, Any]:
         """Overall status (healthy, degraded, unhealthy), version, uptime and every component's stats."""
-        components = self.stats.snapshot()
-        sinks = [c for c in components.values() if c["kind"] == "sink"]
-        durable = [r.stats.status for r in self.pipeline.durable] if self.pipeline is not None else []
-        bad = [c for c in components.values() if c["status"] in ("down", "error")]
-        # Unhealthy when nothing can keep records: no durable sink works (or, without any, no sink at all).
-        if (durable and all(s == "error" for s in durable)) or (
-            not durable and sinks and all(c["status"] == "error" for c in sinks)
-        ):
-            status = "unhealthy"
-        elif bad or self.stats.dropped_total:
-            status = "degraded"
-        else:
-            status = "healthy"
         return {
-            "status": status,
+            "status": self.health_status(),
             "version": self.version,
             "uptime_s": (time.time_ns() - self.started_ns) / 1e9,
             "experiment": self.context.experiment,
             "round": self.context.round,
             "phase": self.context.phase,
             "dropped_total": self.stats.dropped_total,
-            "components": components,
+            "components": self.stats.snapshot(),
             "plugins_failed": {p.name: p.error for p in self.registry.failed()},
         }
 

@@ -7,7 +7,8 @@ overview polls every few seconds) and from the store otherwise. With no store co
 
 from __future__ import annotations
 
-from typing import Any, Literal, Protocol, runtime_checkable
+from collections.abc import Callable
+from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 from weakref import WeakKeyDictionary
 
 from flcollector import AgentView, Event, EventQuery, Metric, MetricQuery, Record, Sink, Store, agent_of
@@ -17,6 +18,7 @@ from starlette.requests import HTTPConnection
 
 from .contract import event_item, metric_item
 
+T = TypeVar("T")
 #: How many rows one query may read for routes that must look at every round or decision.
 SCAN_LIMIT = 100_000
 
@@ -44,6 +46,8 @@ class DataView:
         self._absent: dict[str, int] = {}
         #: The unfiltered event summary's counts and the store version they were read at (see events.py).
         self.summary_memo: dict[str, Any] = {}
+        #: Answers derived from records, by name: (the records, the answer) (see derived).
+        self._derived: dict[str, tuple[tuple[object, ...], Any]] = {}
 
     @classmethod
     def of(cls, connection: HTTPConnection) -> DataView:
@@ -95,6 +99,23 @@ class DataView:
         if found is None and cache is not None and cache.evicted_names == evicted:
             self._absent[type_] = cache.evicted_names
         return found
+
+    def derived(self, name: str, sources: tuple[object, ...], build: Callable[[], T]) -> T:
+        """``build()``, kept under ``name`` while it would be built from the very same ``sources`` objects.
+
+        The cache hands out the same record object until a newer one arrives, and the store until it writes, so a
+        snapshot polled every few seconds is reshaped once, not on every poll. Records are immutable; ``build`` must
+        depend on nothing but ``sources`` (no "now": an answer with the current time is built outside), and its
+        answer is shared: callers must not change it.
+        """
+        kept = self._derived.get(name)
+        same = kept is not None and len(kept[0]) == len(sources)
+        if kept is not None and same and all(a is b for a, b in zip(kept[0], sources, strict=True)):
+            answer: T = kept[1]
+            return answer
+        answer = build()
+        self._derived[name] = (sources, answer)
+        return answer
 
     async def metrics(self, query: MetricQuery) -> list[Metric]:
         """Return the metrics matching ``query`` (none without a store)."""

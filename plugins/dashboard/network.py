@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flcollector import now_ns
+from flcollector import Event, now_ns
 from flcollector.plugins.server.params import Params
 from starlette.requests import Request
 from starlette.routing import Route
@@ -98,28 +98,42 @@ async def topology_live(request: Request) -> dict[str, Any]:
 @endpoint
 async def flows(request: Request) -> dict[str, Any]:
     """Every flow entry of the latest flow snapshot, with a summary by switch, priority and table."""
-    snapshot = await DataView.of(request).latest_event("FLOW_SNAPSHOT")
-    items = flows_of(plain(snapshot.details)) if snapshot is not None else []
-    return {
-        "flows": items,
-        "summary": flow_summary(items),
-        "timestamp": iso(snapshot.time_ns) if snapshot is not None else now_iso(),
-        "source": "latest_snapshot" if snapshot is not None else "no_data",
-    }
+    view = DataView.of(request)
+    snapshot = await view.latest_event("FLOW_SNAPSHOT")
+    if snapshot is None:
+        return {"flows": [], "summary": flow_summary([]), "timestamp": now_iso(), "source": "no_data"}
+    return view.derived("flows", (snapshot,), lambda: _flows_body(snapshot))
+
+
+def _flows_body(snapshot: Event) -> dict[str, Any]:
+    """The ``/api/network/flows`` body of a flow snapshot (nothing in it but the snapshot: kept per snapshot)."""
+    items = flows_of(plain(snapshot.details))
+    stamp = iso(snapshot.time_ns)
+    return {"flows": items, "summary": flow_summary(items), "timestamp": stamp, "source": "latest_snapshot"}
 
 @endpoint
 async def flow_stats(request: Request) -> dict[str, Any]:
     """Flow statistics per switch with activity and efficiency figures, from the latest flow snapshot."""
-    snapshot = await DataView.of(request).latest_event("FLOW_SNAPSHOT")
-    items = flows_of(plain(snapshot.details)) if snapshot is not None else []
+    view = DataView.of(request)
+    snapshot = await view.latest_event("FLOW_SNAPSHOT")
+    if snapshot is None:
+        return _flow_stats_body([], now_iso(), "no_data")
+    return view.derived("flow_stats", (snapshot,), lambda: _flow_stats_of(snapshot))
+
+
+def _flow_stats_of(snapshot: Event) -> dict[str, Any]:
+    """The ``/api/flows/statistics`` body of a flow snapshot (kept per snapshot, like the flows')."""
+    return _flow_stats_body(flows_of(plain(snapshot.details)), iso(snapshot.time_ns), "latest_snapshot")
+
+
+def _flow_stats_body(items: list[dict[str, Any]], stamp: str, source: str) -> dict[str, Any]:
     stats, utilization = flow_statistics(items)
-    stamp = iso(snapshot.time_ns) if snapshot is not None else now_iso()
     return {
         "flow_statistics": stats,
         "utilization_metrics": utilization,
         "collection_timestamp": stamp,
         "timestamp": stamp,
-        "source": "latest_snapshot" if snapshot is not None else "no_data",
+        "source": source,
     }
 
 @endpoint

@@ -20,8 +20,8 @@ _INTERVAL_KEYS = {"policy": "policy", "fl": "fl", "sdn": "network", "events": "e
 _URL_KEYS = {"policy": "policy_engine", "fl": "fl_server", "sdn": "sdn_controller"}
 
 
-def collector_status(agent: AgentView) -> dict[str, Any]:
-    """Build upstream's ``/status`` body from what the config resolved."""
+def _setup(agent: AgentView) -> dict[str, Any]:
+    """The part of upstream's ``/status`` the config fixed: port, storage dir, intervals, URLs, version."""
     intervals: dict[str, float | None] = {f"{key}_sec": None for key in _INTERVAL_KEYS.values()}
     urls: dict[str, str | None] = {key: None for key in _URL_KEYS.values()}
     for monitor in agent.configured("monitor"):
@@ -32,7 +32,6 @@ def collector_status(agent: AgentView) -> dict[str, Any]:
         if url_key is not None and urls[url_key] is None:
             urls[url_key] = getattr(monitor.options, "url", None)
     servers = [listener for listener in agent.configured("listener") if listener.name == "server"]
-    context = agent.context
     return {
         "collector_running": True,
         "api_port": servers[0].options.port if servers else None,
@@ -41,6 +40,21 @@ def collector_status(agent: AgentView) -> dict[str, Any]:
         "intervals": intervals,
         "urls": urls,
         "version": agent.version,
+    }
+
+
+#: Per agent, the config's part of ``/status``: the config does not change while the agent runs.
+_SETUPS: WeakKeyDictionary[AgentView, dict[str, Any]] = WeakKeyDictionary()
+
+
+def collector_status(agent: AgentView) -> dict[str, Any]:
+    """Build upstream's ``/status`` body from what the config resolved, and the run context as it is now."""
+    setup = _SETUPS.get(agent)
+    if setup is None:
+        setup = _SETUPS[agent] = _setup(agent)
+    context = agent.context
+    return {
+        **setup,  # its intervals and urls are shared by every answer: encoded, never changed
         "experiment": context.experiment,
         "round": context.round,
         "phase": context.phase,

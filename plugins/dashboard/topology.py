@@ -143,15 +143,25 @@ async def network_document(view: DataView) -> tuple[dict[str, Any], Metric | Non
     metric = await view.latest_metric("network")
     snapshot = await view.latest_event("TOPOLOGY_SNAPSHOT")
     perf_event = await view.latest_event("PERFORMANCE_SNAPSHOT")
+    configured, status, _error = view.monitor_status("sdn")
+    # The SDN monitor finds the controller gone: the stored figures are the last seen before it went away.
+    gone = configured and status in ("down", "error")
+    if metric is None and snapshot is None:  # its timestamp is now: built on each request
+        return _network_row(metric, snapshot, perf_event, gone), metric, snapshot
+    sources = (metric, snapshot, perf_event, gone)
+    return view.derived("network", sources, lambda: _network_row(metric, snapshot, perf_event, gone)), metric, snapshot
+
+
+def _network_row(metric: Metric | None, snapshot: Event | None, perf_event: Event | None, gone: bool) -> dict[str, Any]:
+    """Upstream's ``network`` row from the latest records (``gone``: the SDN monitor finds the controller down)."""
     topology = topology_document(snapshot)
     counts = statistics(topology)
     switches = int(number(_field(metric, "switches_count", default=None), counts["total_switches"]))
     newest = max((r.time_ns for r in (metric, snapshot) if r is not None), default=None)
     sdn_status = _field(metric, "sdn_status", default=None) or ("connected" if snapshot is not None else "unknown")
-    configured, status, _error = view.monitor_status("sdn")
-    if configured and status in ("down", "error"):
-        sdn_status = "disconnected"  # the stored figures are the last ones seen before the controller went away
-    data = {
+    if gone:
+        sdn_status = "disconnected"
+    return {
         "timestamp": iso(newest) if newest is not None else now_iso(),
         "status": ("ok" if switches else "error") if newest is not None else "no_data",
         "switches_count": switches,
@@ -162,7 +172,6 @@ async def network_document(view: DataView) -> tuple[dict[str, Any], Metric | Non
         "topology": topology,
         "performance_metrics": performance_section(metric, plain(perf_event.details) if perf_event else {}, switches),
     }
-    return data, metric, snapshot
 
 
 async def network_latest(view: DataView) -> dict[str, Any]:

@@ -156,6 +156,13 @@ def count_events(conn: sqlite3.Connection, query: EventQuery) -> int:
     return int(conn.execute(f"SELECT count(*) FROM events WHERE {where}", params).fetchone()[0])
 
 
+def count_and_oldest(conn: sqlite3.Connection, query: EventQuery) -> tuple[int, int | None]:
+    """Return how many events match ``query`` and the oldest time among them (None when there is none)."""
+    where, params = event_where(query)
+    count, oldest = conn.execute(f"SELECT count(*), min(time_ns) FROM events WHERE {where}", params).fetchone()
+    return int(count), oldest
+
+
 def selects_all_metrics(query: MetricQuery) -> bool:
     """True when ``query`` selects every metric (limit, offset and order do not filter)."""
     return query == MetricQuery(limit=query.limit, offset=query.offset, order=query.order)

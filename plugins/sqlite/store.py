@@ -29,6 +29,7 @@ from flcollector import (
 
 from . import json_rows, queries, round_sql, summary_sql
 from .bulk import BulkReads
+from .memo import WriteMemo
 from .readers import Readers
 from .writer import StoreWriter
 
@@ -67,7 +68,7 @@ class SqliteStore(BulkReads, Sink):
         self._write_lock = trio.Lock()
         self._readers = Readers(self.path, runtime.stats)  # replaced at each open()
         self._next_cleanup = float("-inf")  # Trio clock seconds; the first write runs a first step
-        self._info: tuple[tuple[int, ...], dict[str, Any]] | None = None  # info() as last read, by write version
+        self._memo = WriteMemo()  # info() and the latest reads, kept until the next write (see memo)
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
 
@@ -75,7 +76,7 @@ class SqliteStore(BulkReads, Sink):
         """Create or open the database file; raises an OSError naming the path when it cannot be written."""
         self._writer = await trio.to_thread.run_sync(StoreWriter, self.path)
         self._readers = Readers(self.path, self.runtime.stats)
-        self._info = None
+        self._memo.clear()
         self.runtime.stats.extra["store"] = {"path": str(self.path)}
         self._publish_counts()
         self.log.info(
@@ -165,7 +166,33 @@ class SqliteStore(BulkReads, Sink):
         """Return how many events match ``query`` (ignoring limit and offset); all of them are counted already."""
         if queries.selects_all_events(query):
             return self._require_writer().event_rows
+        if query.start_ns is not None and query.end_ns is None:
+            return await self._count_recent(query)
         return await self._read(queries.count_events, query)
+
+    async def _count_recent(self, query: EventQuery) -> int:
+        """Count "the last N minutes" (a start, no end), kept until the next write (see :mod:`.memo`).
+
+        A later start counts the same events as long as no write came and it has not passed the oldest of them:
+        the poll of a sliding window reads the file again only after a write or when an event leaves the window.
+        """
+        start = query.start_ns
+        assert start is not None
+        kept_for = attrs.evolve(
+            query,
+            start_ns=None,
+            types=tuple(query.types) if query.types is not None else None,
+            levels=tuple(query.levels) if query.levels is not None else None,
+        )
+
+        async def read() -> tuple[int, int, int | None]:
+            return (start, *await self._read(queries.count_and_oldest, query))
+
+        def holds(kept: tuple[int, int, int | None]) -> bool:
+            kept_start, _count, oldest = kept
+            return kept_start <= start and (oldest is None or start <= oldest)
+
+        return (await self._memo.get(self.write_version(), ("count_recent", kept_for), read, holds))[1]
 
     async def metrics_json(self, query: MetricQuery, shape: str) -> tuple[list[dict[str, Any]], int | None] | None:
         """The metrics of ``query`` as rows of ``shape`` (``record`` or ``dashboard``, see :mod:`.json_rows`), ready
@@ -200,12 +227,21 @@ class SqliteStore(BulkReads, Sink):
     async def latest_metrics(
         self, names: Sequence[str] | None = None, source: str | None = None, experiment: str | None = None
     ) -> list[Metric]:
-        """Return the newest metric per (name, tags) series; ``source``/``experiment`` filter that newest sample."""
-        return await self._read(queries.latest_metrics, names, source, experiment)
+        """Return the newest metric per (name, tags) series; ``source``/``experiment`` filter that newest sample.
+
+        Kept until the next write (the status routes ask on every poll): see :mod:`.memo`."""
+        key = ("latest_metrics", tuple(names) if names is not None else None, source, experiment)
+        found = await self._memo.get(
+            self.write_version(), key, lambda: self._read(queries.latest_metrics, names, source, experiment)
+        )
+        return list(found)
 
     async def latest_event(self, type: str, source: str | None = None) -> Event | None:
-        """Return the newest event of ``type`` (e.g. the latest topology snapshot), or None."""
-        return await self._read(queries.latest_event, type, source)
+        """Return the newest event of ``type`` (e.g. the latest topology snapshot), or None; kept until the next
+        write."""
+        return await self._memo.get(
+            self.write_version(), ("latest_event", type, source), lambda: self._read(queries.latest_event, type, source)
+        )
 
     async def metric_names(self) -> list[str]:
         """Return every metric name stored, sorted."""
@@ -230,21 +266,26 @@ class SqliteStore(BulkReads, Sink):
         facts are read again (an index lookup, two ``stat``) only after a write, else given as last read. The WAL
         file's size may shrink at a checkpoint in between; it is read again with the next write.
         """
+        return dict(await self._memo.get(self.write_version(), "info", self._read_info))
+
+    async def _read_info(self) -> dict[str, Any]:
         writer = self._require_writer()
-        version = (writer.metric_rows, writer.event_rows, writer.deleted_rows, writer.max_event_id)
-        if self._info is None or self._info[0] != version:
-            bounds = await self._read(queries.time_bounds)
-            size = sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
-            facts = {
-                "path": str(self.path),
-                "size_bytes": size,
-                "metrics": writer.metric_rows,
-                "events": writer.event_rows,
-                "series": len(writer.series_ids),
-                "max_event_id": writer.max_event_id,
-                "retention_s": float(self.options.retention),
-                "deleted": writer.deleted_rows,
-                **bounds,
-            }
-            self._info = (version, facts)
-        return dict(self._info[1])
+        bounds = await self._read(queries.time_bounds)
+        size = sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
+        return {
+            "path": str(self.path),
+            "size_bytes": size,
+            "metrics": writer.metric_rows,
+            "events": writer.event_rows,
+            "series": len(writer.series_ids),
+            "max_event_id": writer.max_event_id,
+            "retention_s": float(self.options.retention),
+            "deleted": writer.deleted_rows,
+            **bounds,
+        }
+
+    def write_version(self) -> tuple[int, int, int, int]:
+        """A value that changes with every commit that adds or deletes rows (the writer's row counters, updated
+        after each commit): what was read after taking it is at least that new."""
+        writer = self._require_writer()
+        return (writer.metric_rows, writer.event_rows, writer.deleted_rows, writer.max_event_id)

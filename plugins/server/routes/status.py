@@ -52,7 +52,7 @@ async def status(request: Request) -> JSONResponse:
     return JSONResponse(
         {
             "timestamp": iso(now_ns()),
-            "system_health": agent.health()["status"],
+            "system_health": agent.health_status(),
             "experiment_id": agent.context.experiment,
             "components": {
                 "fl_server": {

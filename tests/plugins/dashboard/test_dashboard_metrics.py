@@ -7,7 +7,8 @@ from pathlib import Path
 
 import trio
 from dashboard_helpers import SECOND, T0, fl_server, running_dashboard
-from flcollector import Metric
+from flcollector import Metric, now_ns
+from flcollector.plugins.server.jsonio import format_time
 
 
 def _policy_series() -> list[Metric]:
@@ -104,6 +105,27 @@ async def test_latest_network_builds_the_nested_shape(tmp_path: Path) -> None:
             assert perf["latency"]["average_ms"] == 2.5
             assert perf["bandwidth"]["total_mbps"] == 12.0 and perf["bandwidth"]["active_ports"] == 4
             assert perf["flows"]["total"] == 3
+
+
+async def test_latest_network_is_kept_until_a_newer_record_and_stamped_now(tmp_path: Path) -> None:
+    from dashboard_helpers import network_records
+
+    with trio.fail_after(10):
+        async with running_dashboard(tmp_path) as dash:
+            await dash.send(network_records())
+            first = await dash.get("/api/metrics/latest", type="network")
+            asked = format_time(now_ns(), "+00:00")
+            again = await dash.get("/api/metrics/latest", type="network")
+            assert again["metrics"] == first["metrics"]  # the kept row is the row
+            assert again["timestamp"] >= asked  # the answer's own time is the current one, not the kept row's
+            await dash.send(network_records(at=T0 + SECOND)[1:])  # a newer topology, no newer metric
+            newer_topology = await dash.get("/api/metrics/latest", type="network")
+            fewer = Metric("network", {"switches_count": 1, "sdn_status": "connected"}, T0 + 2 * SECOND, source="sdn")
+            await dash.send([fewer])
+            newer = await dash.get("/api/metrics/latest", type="network")
+    assert newer_topology["metrics"]["timestamp"] != first["metrics"]["timestamp"]
+    assert newer["metrics"]["data"]["switches_count"] == 1 and first["metrics"]["data"]["switches_count"] == 2
+    assert newer["metrics"]["data"]["packet_loss_percent"] == 0.0  # this metric has none: nothing kept from the last
 
 
 async def test_latest_fl_server_is_the_raw_dict(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import trio
 from dashboard_helpers import network_records, running_dashboard
+from flcollector import Event
 
 SWITCHES = ["0000000000000001", "0000000000000002"]
 
@@ -151,3 +152,19 @@ async def test_without_a_store_latest_answers_come_from_the_cache(tmp_path: Path
             events = await dash.get("/api/events")
             assert events["events"] == [] and events["total"] == 0
             assert (await dash.get("/api/metrics/fl"))["metrics"] == []
+
+
+async def test_flow_answers_are_kept_per_snapshot_and_follow_a_new_one(tmp_path: Path) -> None:
+    with trio.fail_after(10):
+        async with running_dashboard(tmp_path) as dash:
+            await dash.send(network_records())
+            flows, stats = await dash.get("/api/network/flows"), await dash.get("/api/flows/statistics")
+            assert await dash.get("/api/network/flows") == flows  # the kept answer is the answer
+            assert await dash.get("/api/flows/statistics") == stats
+            one = {"flows": [{"switch_dpid": 3, "priority": 7, "packet_count": 0}]}
+            await dash.send([Event("FLOW_SNAPSHOT", "1 flow", 1_750_000_001 * 10**9, "sdn_controller", details=one)])
+            newer, newer_stats = await dash.get("/api/network/flows"), await dash.get("/api/flows/statistics")
+    assert len(flows["flows"]) == 3 and stats["flow_statistics"]["total_flows"] == 3
+    assert [(f["switch_dpid"], f["priority"]) for f in newer["flows"]] == [("0000000000000003", 7)]
+    assert newer["summary"]["priority_stats"] == {"7": 1} and newer["timestamp"] == "2025-06-15T15:06:41.000000+00:00"
+    assert newer_stats["flow_statistics"]["total_flows"] == 1 and newer_stats["flow_statistics"]["active_flows"] == 0

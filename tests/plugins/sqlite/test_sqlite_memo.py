@@ -1,0 +1,83 @@
+"""The sqlite store keeps ``info()`` and the latest reads until it writes: same answers, never stale ones."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import trio
+import trio.testing
+from flcollector import Event, EventQuery, now_ns
+from flcollector.plugins.sqlite import SqliteStore, queries
+from flcollector.plugins.sqlite.memo import WriteMemo
+from sqlite_records import metric
+
+
+async def test_latest_reads_change_with_each_write_and_equal_a_fresh_read(store: SqliteStore) -> None:
+    with trio.fail_after(10):
+        await store.write([metric("cpu", 1), Event("FLOW_SNAPSHOT", time_ns=now_ns(), details={"flows": [1]}, id=1)])
+        first = await store.latest_metrics(names=["cpu"])
+        again = await store.latest_metrics(names=["cpu"])
+        assert again == first and again[0] is first[0]  # kept: the second poll did not read the file
+        snapshot = await store.latest_event("FLOW_SNAPSHOT")
+        assert snapshot is not None and await store.latest_event("FLOW_SNAPSHOT") is snapshot
+
+        await store.write([metric("cpu", 2), Event("FLOW_SNAPSHOT", time_ns=now_ns(), details={"flows": [2]}, id=2)])
+        after = await store.latest_metrics(names=["cpu"])
+        newer = await store.latest_event("FLOW_SNAPSHOT")
+    assert [m.fields["value"] for m in first] == [1.0] and [m.fields["value"] for m in after] == [2.0]
+    assert newer is not None and newer.id == 2 and newer.details["flows"] == [2]
+
+
+async def test_info_counts_follow_writes_and_retention(make_component: Callable[..., Any]) -> None:
+    old = now_ns() - 20 * 86400 * 10**9
+    sink = make_component(SqliteStore, {"retention": "14d", "cleanup_interval": "1h"})
+    with trio.fail_after(10):
+        async with sink:
+            await sink.write([metric("new", 1, time_ns=now_ns())])  # the first write runs a retention step
+            await sink.write([metric("old", 1, time_ns=old)])  # the next is an hour away
+            before = await sink.info()
+            assert await sink.info() == before
+            await sink.cleanup()
+            after = await sink.info()
+            latest = await sink.latest_metrics()
+    assert (before["metrics"], after["metrics"], after["deleted"]) == (2, 1, 1)
+    assert [m.name for m in latest] == ["new"]
+
+
+async def test_an_answer_read_across_a_write_is_not_kept() -> None:
+    memo, release = WriteMemo(), trio.Event()
+
+    async def slow_old_read() -> str:
+        await release.wait()
+        return "read before the write"
+
+    async def fresh_read() -> str:
+        return "read after the write"
+
+    with trio.fail_after(5):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(memo.get, 1, "q", slow_old_read)
+            await trio.testing.wait_all_tasks_blocked()
+            assert await memo.get(2, "q", fresh_read) == "read after the write"  # the store wrote meanwhile
+            release.set()
+        assert await memo.get(2, "q", slow_old_read) == "read after the write"
+
+
+async def test_a_sliding_window_count_equals_a_fresh_count_as_it_slides_and_after_writes(store: SqliteStore) -> None:
+    def at(i: int, t: int, source: str = "policy_engine") -> Event:
+        return Event("POLICY_DECISION", time_ns=t, source=source, id=i)
+
+    async def counts(start: int) -> tuple[int, int]:
+        recent = EventQuery(source="policy_engine", start_ns=start)
+        kept = await store.count_events(recent)
+        fresh = await store._read(queries.count_events, recent)  # the SQL count, never kept
+        return kept, fresh
+
+    with trio.fail_after(10):
+        await store.write([at(1, 100), at(2, 200), at(3, 300), at(4, 250, source="sdn_controller")])
+        seen = [await counts(start) for start in (50, 100, 101, 200, 201, 301, 0)]
+        await store.write([at(5, 400)])
+        seen += [await counts(start) for start in (301, 150)]
+    assert [kept for kept, _ in seen] == [3, 3, 2, 2, 1, 0, 3, 1, 3]
+    assert all(kept == fresh for kept, fresh in seen)
