@@ -65,6 +65,15 @@ def _split(text: str, sep: str) -> list[str]:
     return parts
 
 
+def _key_end(pair: str) -> int:
+    """The index of the ``=`` that ends ``pair``'s key: the first one not escaped by a backslash (-1 if none).
+    Tag keys and field keys may both contain ``\\=``."""
+    cut = pair.find("=")
+    while cut > 0 and pair[cut - 1] == "\\":
+        cut = pair.find("=", cut + 1)
+    return cut
+
+
 def _unescape(text: str) -> str:
     if "\\" not in text:
         return text
@@ -142,15 +151,13 @@ def parse_line(line: str, number: int, scale: int, default_ns: int, source: str)
         raise LineProtocolError(number, "empty measurement name")
     tags: dict[str, str] = {}
     for pair in head[1:]:
-        key, sep, value = pair.partition("=")
-        if not sep or not key or not value:
+        cut = _key_end(pair)
+        if cut <= 0 or cut == len(pair) - 1:
             raise LineProtocolError(number, f"bad tag {pair!r}; expected key=value")
-        tags[_unescape(key)] = _unescape(value)
+        tags[_unescape(pair[:cut])] = _unescape(pair[cut + 1 :])
     fields: dict[str, float | int | bool | str] = {}
     for pair in _split(parts[1], ","):
-        cut = pair.find("=")
-        while cut > 0 and pair[cut - 1] == "\\":
-            cut = pair.find("=", cut + 1)
+        cut = _key_end(pair)
         if cut <= 0:
             raise LineProtocolError(number, f"bad field {pair!r}; expected key=value")
         key = _unescape(pair[:cut])

@@ -24,6 +24,15 @@ def test_escapes_and_quoted_strings() -> None:
     assert metric.fields == {"f=x": 'a "q" b, c=d\\', "n": -1000.0}
 
 
+
+def test_an_escaped_equals_sign_belongs_to_the_tag_key() -> None:
+    # InfluxDB escapes "=" in tag keys as in field keys: the key ends at the first unescaped "="
+    (metric,) = parse(r"m,e\=q=v,t=a\=b f\=x=1 1")
+    assert metric.tags == {"e=q": "v", "t": "a=b"}
+    assert metric.fields == {"f=x": 1.0}
+    with pytest.raises(LineProtocolError, match="bad tag"):
+        parse(r"m,e\= f=1 1")  # an escaped "=" is no separator: this tag has no value
+
 @pytest.mark.parametrize(
     ("precision", "factor"), [("s", 10**9), ("ms", 10**6), ("us", 10**3), ("u", 10**3), ("ns", 1), ("h", 3600 * 10**9)]
 )
