@@ -12,7 +12,8 @@ piece takes a few milliseconds, while a worker thread would hold the GIL against
 of more than ``KEEP_POINTS`` points is checked whole first, then parsed again a piece at a time, each piece sent on
 before the next is parsed: memory holds one piece, not the whole body as records (a 10 MB body is up to 1.75 million
 records, 900 MB as Python objects). A big JSON body is decoded a list item at a time (:mod:`..jsonpieces`),
-``PIECE_LINES`` items between two checkpoints, one body at a time until its records are handed on.
+``PIECE_LINES`` items between two checkpoints. Bodies over ``INLINE_BYTES`` are parsed one at a time until their
+records are handed on, so memory holds one big body's records and a turn of the event loop parses one piece.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from ..state import state_of
 MAX_ERRORS = 20  # errors listed per rejected request; enough to fix a batch without flooding the client
 PIECE_LINES = 500  # line-protocol lines parsed (and sent on) at a time: a few ms of work, about 250 KB of records
 KEEP_POINTS = 20_000  # a body of at most this many points is parsed once; a bigger one twice (checked, then sent)
-INLINE_BYTES = 256 * 1024  # a JSON body up to this size is parsed at once; a bigger one in pieces
+INLINE_BYTES = 256 * 1024  # a body over this size is big: parsed one at a time (JSON: in pieces)
 
 
 class BodyTooLarge(Exception):
@@ -98,8 +99,11 @@ def _shape_errors(document: Any) -> list[dict[str, Any]]:
     """The error of a document that is not ``{"metrics": [...], "events": [...]}`` (either key optional)."""
     if not isinstance(document, dict) or not set(document) <= {"metrics", "events"}:
         return [{"index": "body", "message": "expected a JSON object with 'metrics' and/or 'events' lists"}]
-    return [{"index": key, "message": "expected a list"} for key in ("metrics", "events")
-            if not isinstance(document.get(key, []), list)]
+    return [
+        {"index": key, "message": "expected a list"}
+        for key in ("metrics", "events")
+        if not isinstance(document.get(key, []), list)
+    ]
 
 
 async def _records(document: Any, max_points: int) -> tuple[list[Record], list[dict[str, Any]]]:
@@ -159,9 +163,9 @@ async def ingest_json(request: Request, delivery: Delivery) -> Response:
     delivery.refuse_if_storage_fails()
     body = await read_body(request, server.options.max_body_bytes)
     big = len(body) > INLINE_BYTES
-    # one big JSON body at a time, from decoding until its records are handed on: its decoded form and its records
-    # are each about ten times its size, so three concurrent 10 MB bodies held at once reached 390 MiB
-    async with request.app.state.big_json if big else contextlib.nullcontext():
+    # one big body at a time, from decoding until its records are handed on: its records are about ten times its
+    # size (three concurrent 10 MB bodies held at once reached 390 MiB), and the event loop's turns stay short
+    async with request.app.state.big_body if big else contextlib.nullcontext():
         try:
             if big:
                 text = body.decode("utf-8")
@@ -221,14 +225,16 @@ async def write_lines(request: Request, delivery: Delivery) -> Response:
         return error_response(400, f"body is not UTF-8: {exc}")
     del body
     default_ns = now_ns()
+    # one big body at a time, as for JSON: a turn of the event loop parses one piece, not one per body
     try:
-        pieces = await _check(text, precision, default_ns, server.options.max_points)
-        if pieces is not None:
-            for metrics in pieces:
-                await delivery.send(metrics)
-        else:
-            for number, piece in chunks(text, PIECE_LINES):
-                await delivery.send(parse(piece, precision, first_line=number, default_ns=default_ns))
+        async with request.app.state.big_body if len(text) > INLINE_BYTES else contextlib.nullcontext():
+            pieces = await _check(text, precision, default_ns, server.options.max_points)
+            if pieces is not None:
+                for metrics in pieces:
+                    await delivery.send(metrics)
+            else:
+                for number, piece in chunks(text, PIECE_LINES):
+                    await delivery.send(parse(piece, precision, first_line=number, default_ns=default_ns))
     except LineProtocolError as exc:
         return error_response(400, f"{exc} (nothing was accepted)", line=exc.line)
     return await delivery.answer(Response(status_code=204))
