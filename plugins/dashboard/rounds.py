@@ -7,7 +7,7 @@ rounds are selected by name from the store, so they stay as long as the store ke
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -124,6 +124,26 @@ def round_item(metric: Metric, complete: bool) -> dict[str, Any]:
         "experiment": metric.experiment,
         "raw_metrics": plain(fields),
     }
+
+
+def shaped_rounds(
+    view: DataView, shape: str, rounds: list[Metric], done: Completion, build: Callable[[Metric, bool], dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """``build(round, complete)`` of each round, each built once while the store hands out the same page of rounds.
+
+    The sqlite store keeps a page until the scope's rows change (a new round, not a write of any other record), so
+    a dashboard polling it gets the same metric objects back; ``training_complete`` changes with the ``fl_server``
+    snapshot, so each round keeps an item per value of it. The items are shared: callers must not change them.
+    """
+    kept: list[dict[bool, dict[str, Any]]] = view.derived(shape, tuple(rounds), lambda: [{} for _ in rounds])
+    items = []
+    for metric, variants in zip(rounds, kept, strict=True):
+        complete = done.round_complete(metric.round or 0)
+        item = variants.get(complete)
+        if item is None:
+            item = variants[complete] = build(metric, complete)
+        items.append(item)
+    return items
 
 
 def fl_item(metric: Metric, complete: bool, include_raw: bool) -> dict[str, Any]:

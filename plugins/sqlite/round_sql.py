@@ -16,6 +16,7 @@ A source filter or an end time picks an older row when the newest is outside it:
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Hashable
 from typing import Any, Literal
 
 import attrs
@@ -48,6 +49,42 @@ class _Window:
         return clauses, params
 
 
+#: Scopes whose pages the store keeps at once (see :func:`scope_key`); more empties them all.
+MAX_KEPT_SCOPES = 32
+
+
+def scope_key(scope: MetricQuery) -> Hashable:
+    """``scope`` as a dictionary key (a query holds a list and a mapping)."""
+    names = tuple(scope.names) if scope.names is not None else None
+    return (
+        names,
+        scope.name_prefix,
+        tuple(sorted(scope.tags.items())),
+        scope.source,
+        scope.experiment,
+        scope.round,
+        scope.min_round,
+        scope.max_round,
+        scope.start_ns,
+        scope.end_ns,
+        scope.limit,
+    )
+
+
+def _keys(scope: MetricQuery) -> tuple[str, list[Any]]:
+    """The WHERE clause (over ``round_scopes m`` or ``round_newest m``) of the (series, experiment) of ``scope``."""
+    return metric_where(MetricQuery(scope.names, scope.name_prefix, experiment=scope.experiment, tags=scope.tags))
+
+
+def scope_counts(conn: sqlite3.Connection, scope: MetricQuery) -> tuple[int, int | None, int | None]:
+    """How many (series, experiment) ``scope`` spans, and their rounds and rows: every insert into the scope and
+    every delete changes them, an index lookup per (series, experiment) (what the store keeps its pages by)."""
+    where, params = _keys(scope)
+    sql = f"SELECT count(*), sum(rounds), sum(stored) FROM round_scopes m WHERE {where}"
+    scopes, rounds, stored = conn.execute(sql, params).fetchone()
+    return scopes, rounds, stored
+
+
 def newest_per_round(
     conn: sqlite3.Connection,
     scope: MetricQuery,
@@ -64,11 +101,8 @@ def newest_per_round(
     window = _Window(min_round, max_round, after_ns, order, offset, limit)
     if scope.source is not None or scope.end_ns is not None:
         return _scan(conn, scope, window)
-    keys = metric_where(MetricQuery(scope.names, scope.name_prefix, experiment=scope.experiment, tags=scope.tags))
-    scopes, rounds, stored = conn.execute(
-        f"SELECT count(*), sum(rounds), sum(stored) FROM round_scopes m WHERE {keys[0]}", keys[1]
-    ).fetchone()
-    if not scopes:
+    scopes, rounds, stored = scope_counts(conn, scope)
+    if not scopes or rounds is None or stored is None:
         return [], 0, None
     narrowed = any(v is not None for v in (scope.round, scope.min_round, scope.max_round, scope.start_ns))
     if stored > scope.limit:  # all of them may be in scope: count exactly (or decline) the slow way
@@ -83,7 +117,7 @@ def newest_per_round(
     else:  # only round bounds: the running count, less what lies outside them
         low = max((b for b in (scope.min_round, min_round) if b is not None), default=None)
         high = min((b for b in (scope.max_round, max_round) if b is not None), default=None)
-        total = _count_by_bounds(conn, keys, low, high, rounds)
+        total = _count_by_bounds(conn, _keys(scope), low, high, rounds)
     return page, total, highest
 
 
@@ -112,7 +146,8 @@ def _count_by_bounds(
         return rounds
     where, params = keys
     # Two statements' worth: SQLite reads a lone min() or max() off the index, min() and max() together by a scan.
-    bounds = f"SELECT (SELECT min(round) FROM round_newest m WHERE {where}), (SELECT max(m.round) FROM round_newest m WHERE {where})"
+    each = f"FROM round_newest m WHERE {where}"
+    bounds = f"SELECT (SELECT min(m.round) {each}), (SELECT max(m.round) {each})"
     first, last = conn.execute(bounds, [*params, *params]).fetchone()
     low = first if low is None else max(low, first)
     high = last if high is None else min(high, last)
@@ -147,7 +182,7 @@ def _ranked(conn: sqlite3.Connection, where: str, params: list[Any], window: _Wi
 
 def _scan(conn: sqlite3.Connection, scope: MetricQuery, window: _Window) -> RoundAnswer | None:
     """Every row of the scope ranked per round in one pass (each a lookup in ``metrics``: slow on a big scope), for
-    the scopes :data:`round_newest` cannot answer; None when the scope holds more than ``scope.limit`` rows."""
+    the scopes ``round_newest`` cannot answer; None when the scope holds more than ``scope.limit`` rows with a round."""
     where, params = metric_where(scope)
     clauses, narrowed = window.where("")
     direction = DIRECTION[window.order]
@@ -155,7 +190,7 @@ def _scan(conn: sqlite3.Connection, scope: MetricQuery, window: _Window) -> Roun
         ranked AS MATERIALIZED (SELECT id, round, ROW_NUMBER() OVER (
             PARTITION BY round ORDER BY time_ns DESC, id DESC) AS nth FROM scoped
             WHERE {" AND ".join(["round IS NOT NULL", *clauses])}),
-        stats AS (SELECT (SELECT count(*) FROM scoped) AS rows_in_scope, (SELECT max(round) FROM scoped) AS highest,
+        stats AS (SELECT (SELECT count(round) FROM scoped) AS rows_in_scope, (SELECT max(round) FROM scoped) AS highest,
             (SELECT count(*) FROM ranked WHERE nth = 1) AS total),
         page AS (SELECT id, round FROM ranked WHERE nth = 1 ORDER BY round {direction} LIMIT ? OFFSET ?)
         SELECT rows_in_scope, highest, total, {METRIC_COLUMNS} FROM stats LEFT JOIN page p
