@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import attrs
 from flcollector import Metric, MetricQuery
@@ -126,22 +127,34 @@ def round_item(metric: Metric, complete: bool) -> dict[str, Any]:
     }
 
 
+#: Round items built, per view: by the metric object's id, the metric (so the id stays its own) and its items by
+#: shape and completeness. Emptied when it holds more metrics than a few pages have.
+_BUILT: WeakKeyDictionary[DataView, dict[int, tuple[Metric, dict[tuple[str, bool], dict[str, Any]]]]]
+_BUILT = WeakKeyDictionary()
+MAX_BUILT = 500
+
+
 def shaped_rounds(
     view: DataView, shape: str, rounds: list[Metric], done: Completion, build: Callable[[Metric, bool], dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    """``build(round, complete)`` of each round, each built once while the store hands out the same page of rounds.
+    """``build(round, complete)`` of each round, built once per metric object, shape and completeness.
 
-    The sqlite store keeps a page until the scope's rows change (a new round, not a write of any other record), so
-    a dashboard polling it gets the same metric objects back; ``training_complete`` changes with the ``fl_server``
-    snapshot, so each round keeps an item per value of it. The items are shared: callers must not change them.
+    The sqlite store hands out the same metric object for a stored row while it keeps the rows of its round pages
+    (until retention deletes rows), so a dashboard polling a page, even one that moved on by a new round, builds
+    only the new rounds' items. The items are shared: callers must not change them.
     """
-    kept: list[dict[bool, dict[str, Any]]] = view.derived(shape, tuple(rounds), lambda: [{} for _ in rounds])
+    built = _BUILT.get(view)
+    if built is None or len(built) > MAX_BUILT:
+        built = _BUILT[view] = {}
     items = []
-    for metric, variants in zip(rounds, kept, strict=True):
+    for metric in rounds:
         complete = done.round_complete(metric.round or 0)
-        item = variants.get(complete)
+        kept = built.get(id(metric))
+        if kept is None or kept[0] is not metric:
+            kept = built[id(metric)] = (metric, {})
+        item = kept[1].get((shape, complete))
         if item is None:
-            item = variants[complete] = build(metric, complete)
+            item = kept[1][shape, complete] = build(metric, complete)
         items.append(item)
     return items
 

@@ -27,6 +27,27 @@ from .queries import DIRECTION, METRIC_COLUMNS, metric_from_row, metric_where
 #: ``(page, distinct rounds selected, highest round in scope)``.
 RoundAnswer = tuple[list[Metric], int, int | None]
 _PAGE_JOIN = "JOIN metrics m ON m.id = r.metric_id JOIN series s ON s.id = m.series_id"
+#: The page's columns: the row's id, then those of :func:`metric_from_row`.
+_ROW_COLUMNS = f"m.id, {METRIC_COLUMNS}"
+#: Stored rows already read, by id (see :func:`newest_per_round`'s ``known``).
+KnownRows = dict[int, Metric]
+
+
+def _metrics(rows: list[Any], start: int, known: KnownRows | None) -> list[Metric]:
+    """The metrics of ``rows`` (the id at ``start``, the columns after it; a row without an id is no metric): the one
+    in ``known`` for an id it has, else read from the row (and added to ``known``)."""
+    found = []
+    for row in rows:
+        row_id = row[start]
+        if row_id is None:
+            continue
+        metric = known.get(row_id) if known is not None else None
+        if metric is None:
+            metric = metric_from_row(row[start + 1 :])
+            if known is not None:
+                known[row_id] = metric
+        found.append(metric)
+    return found
 
 
 @attrs.frozen
@@ -51,6 +72,8 @@ class _Window:
 
 #: Scopes whose pages the store keeps at once (see :func:`scope_key`); more empties them all.
 MAX_KEPT_SCOPES = 32
+#: Rows the store keeps for those pages (a few pages of 100 rounds); more starts it again.
+MAX_KNOWN_ROWS = 2000
 
 
 def scope_key(scope: MetricQuery) -> Hashable:
@@ -76,13 +99,20 @@ def _keys(scope: MetricQuery) -> tuple[str, list[Any]]:
     return metric_where(MetricQuery(scope.names, scope.name_prefix, experiment=scope.experiment, tags=scope.tags))
 
 
-def scope_counts(conn: sqlite3.Connection, scope: MetricQuery) -> tuple[int, int | None, int | None]:
-    """How many (series, experiment) ``scope`` spans, and their rounds and rows: every insert into the scope and
-    every delete changes them, an index lookup per (series, experiment) (what the store keeps its pages by)."""
+#: How many (series, experiment) a scope spans, their rounds and rows, and the key of one of them.
+ScopeCounts = tuple[int, int | None, int | None, int | None, str | bytes | None]
+
+
+def scope_counts(conn: sqlite3.Connection, scope: MetricQuery) -> ScopeCounts:
+    """How many (series, experiment) ``scope`` spans, their rounds and rows, and the (series, experiment) of one:
+    every insert into the scope and every delete changes them (what the store keeps its pages by); an index lookup
+    per (series, experiment)."""
     where, params = _keys(scope)
-    sql = f"SELECT count(*), sum(rounds), sum(stored) FROM round_scopes m WHERE {where}"
-    scopes, rounds, stored = conn.execute(sql, params).fetchone()
-    return scopes, rounds, stored
+    sql = (
+        f"SELECT count(*), sum(rounds), sum(stored), min(series_id), min(experiment) FROM round_scopes m WHERE {where}"
+    )
+    scopes, rounds, stored, series_id, experiment = conn.execute(sql, params).fetchone()
+    return scopes, rounds, stored, series_id, experiment
 
 
 def newest_per_round(
@@ -94,41 +124,54 @@ def newest_per_round(
     order: Literal["asc", "desc"],
     offset: int,
     limit: int,
+    known: KnownRows | None = None,
 ) -> RoundAnswer | None:
     """The page of rounds and ``(page, distinct rounds selected, highest round in scope)``, or None when ``scope``
     holds more than ``scope.limit`` rows with a round (a reader of the newest ``scope.limit`` rows would miss older
-    rounds; the rows without a round, which no round shows, are not counted)."""
+    rounds; the rows without a round, which no round shows, are not counted).
+
+    ``known``: rows read before, by id (stored rows never change; the caller forgets them when rows are deleted, as
+    SQLite may then give an id again): the page holds those same objects, and the rows it reads are added to it.
+    """
     window = _Window(min_round, max_round, after_ns, order, offset, limit)
     if scope.source is not None or scope.end_ns is not None:
-        return _scan(conn, scope, window)
-    scopes, rounds, stored = scope_counts(conn, scope)
+        return _scan(conn, scope, window, known)
+    scopes, rounds, stored, series_id, experiment = scope_counts(conn, scope)
     if not scopes or rounds is None or stored is None:
         return [], 0, None
     narrowed = any(v is not None for v in (scope.round, scope.min_round, scope.max_round, scope.start_ns))
     if stored > scope.limit:  # all of them may be in scope: count exactly (or decline) the slow way
-        return _scan(conn, scope, window) if narrowed else None
-    where, params = metric_where(attrs.evolve(scope, source=None, end_ns=None))
+        return _scan(conn, scope, window, known) if narrowed else None
     if scopes > 1:
-        return _ranked(conn, where, params, window)
-    page = _page(conn, where, params, window)
+        return _ranked(conn, *metric_where(attrs.evolve(scope, source=None, end_ns=None)), window, known)
+    # One (series, experiment): named by its key, so its rounds are read off the index in order (a key found by
+    # the scope's name and tags, "series_id IN (...)", would have them sorted again).
+    key = ("m.series_id = ? AND m.experiment = ?", [series_id, experiment])
+    rest, rest_params = metric_where(
+        MetricQuery(round=scope.round, min_round=scope.min_round, max_round=scope.max_round, start_ns=scope.start_ns)
+    )
+    where, params = f"{key[0]} AND {rest}", [*key[1], *rest_params]
+    page = _page(conn, where, params, window, known)
     highest = conn.execute(f"SELECT max(round) FROM round_newest m WHERE {where}", params).fetchone()[0]
     if scope.start_ns is not None or after_ns is not None or scope.round is not None:
         total = _count(conn, where, params, window)
     else:  # only round bounds: the running count, less what lies outside them
         low = max((b for b in (scope.min_round, min_round) if b is not None), default=None)
         high = min((b for b in (scope.max_round, max_round) if b is not None), default=None)
-        total = _count_by_bounds(conn, _keys(scope), low, high, rounds)
+        total = _count_by_bounds(conn, key, low, high, rounds)
     return page, total, highest
 
 
-def _page(conn: sqlite3.Connection, where: str, params: list[Any], window: _Window) -> list[Metric]:
+def _page(
+    conn: sqlite3.Connection, where: str, params: list[Any], window: _Window, known: KnownRows | None
+) -> list[Metric]:
     """The page's rows of a one-(series, experiment) scope: a walk of ``round_newest``'s key in round order."""
     clauses, narrowed = window.where("m.")
-    sql = f"""SELECT {METRIC_COLUMNS} FROM (SELECT m.metric_id, m.round FROM round_newest m
+    sql = f"""SELECT {_ROW_COLUMNS} FROM (SELECT m.metric_id, m.round FROM round_newest m
         WHERE {" AND ".join([where, *clauses])} ORDER BY m.round {DIRECTION[window.order]} LIMIT ? OFFSET ?) r
         {_PAGE_JOIN} ORDER BY r.round {DIRECTION[window.order]}"""
     rows = conn.execute(sql, [*params, *narrowed, window.limit, window.offset]).fetchall()
-    return [metric_from_row(row) for row in rows]
+    return _metrics(rows, 0, known)
 
 
 def _count(conn: sqlite3.Connection, where: str, params: list[Any], window: _Window) -> int:
@@ -161,7 +204,9 @@ def _count_by_bounds(
     return rounds - int(conn.execute(outside, [*params, low, *params, high]).fetchone()[0])
 
 
-def _ranked(conn: sqlite3.Connection, where: str, params: list[Any], window: _Window) -> RoundAnswer:
+def _ranked(
+    conn: sqlite3.Connection, where: str, params: list[Any], window: _Window, known: KnownRows | None
+) -> RoundAnswer:
     """A scope over several (series, experiment): their newest rows ranked per round, counted and paged."""
     clauses, narrowed = window.where("")
     direction = DIRECTION[window.order]
@@ -172,15 +217,17 @@ def _ranked(conn: sqlite3.Connection, where: str, params: list[Any], window: _Wi
         stats AS (SELECT (SELECT max(round) FROM entries) AS highest,
             (SELECT count(*) FROM ranked WHERE nth = 1) AS total),
         page AS (SELECT metric_id, round FROM ranked WHERE nth = 1 ORDER BY round {direction} LIMIT ? OFFSET ?)
-        SELECT highest, total, {METRIC_COLUMNS} FROM stats LEFT JOIN page r
+        SELECT highest, total, {_ROW_COLUMNS} FROM stats LEFT JOIN page r
         LEFT JOIN metrics m ON m.id = r.metric_id LEFT JOIN series s ON s.id = m.series_id
         ORDER BY r.round {direction}"""
     rows: list[Any] = conn.execute(sql, [*params, *narrowed, window.limit, window.offset]).fetchall()
     highest, total = rows[0][:2]
-    return [metric_from_row(row[2:]) for row in rows if row[2] is not None], total, highest
+    return _metrics(rows, 2, known), total, highest
 
 
-def _scan(conn: sqlite3.Connection, scope: MetricQuery, window: _Window) -> RoundAnswer | None:
+def _scan(
+    conn: sqlite3.Connection, scope: MetricQuery, window: _Window, known: KnownRows | None = None
+) -> RoundAnswer | None:
     """Every row of the scope ranked per round in one pass (each a lookup in ``metrics``: slow on a big scope), for
     the scopes ``round_newest`` cannot answer; None when the scope holds more than ``scope.limit`` rows with a round."""
     where, params = metric_where(scope)
@@ -193,11 +240,11 @@ def _scan(conn: sqlite3.Connection, scope: MetricQuery, window: _Window) -> Roun
         stats AS (SELECT (SELECT count(round) FROM scoped) AS rows_in_scope, (SELECT max(round) FROM scoped) AS highest,
             (SELECT count(*) FROM ranked WHERE nth = 1) AS total),
         page AS (SELECT id, round FROM ranked WHERE nth = 1 ORDER BY round {direction} LIMIT ? OFFSET ?)
-        SELECT rows_in_scope, highest, total, {METRIC_COLUMNS} FROM stats LEFT JOIN page p
+        SELECT rows_in_scope, highest, total, {_ROW_COLUMNS} FROM stats LEFT JOIN page p
         LEFT JOIN metrics m ON m.id = p.id LEFT JOIN series s ON s.id = m.series_id
         ORDER BY p.round {direction}"""
     rows: list[Any] = conn.execute(sql, [*params, *narrowed, window.limit, window.offset]).fetchall()
     rows_in_scope, highest, total = rows[0][:3]
     if rows_in_scope > scope.limit:
         return None
-    return [metric_from_row(row[3:]) for row in rows if row[3] is not None], total, highest
+    return _metrics(rows, 3, known), total, highest

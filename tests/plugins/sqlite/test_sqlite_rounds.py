@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import sqlite3
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-from flcollector import Metric, MetricQuery
-from flcollector.plugins.sqlite import round_sql
+import trio
+from flcollector import Metric, MetricQuery, now_ns
+from flcollector.plugins.sqlite import SqliteStore, round_sql
 from flcollector.plugins.sqlite.queries import METRIC_COLUMNS, metric_from_row
 from flcollector.plugins.sqlite.schema import DDL, SCHEMA_VERSION, connect
 from flcollector.plugins.sqlite.writer import StoreWriter
@@ -253,3 +255,38 @@ def test_a_version_2_file_gains_the_round_tables_filled_once(tmp_path: Path) -> 
         assert _tables(writer.conn) == _expected(writer.conn)
     finally:
         writer.close()
+
+
+# -- pages kept by the store -----------------------------------------------------------------------------------------
+
+
+async def test_a_kept_page_follows_every_change_of_its_rounds_and_no_other_write(
+    make_component: Callable[..., Any],
+) -> None:
+    scope = MetricQuery(names=["fl_round"], experiment="a", limit=1000)
+    old = now_ns() - 30 * 86400 * 10**9
+
+    def fl_round(n: int, at: int, experiment: str = "a") -> Metric:
+        return Metric("fl_round", {"n": n, "at": at}, at, experiment=experiment, round=n)
+
+    sink = make_component(SqliteStore, {"retention": "14d", "cleanup_interval": "1h"})
+    with trio.fail_after(10):
+        async with sink:
+            await sink.write([Metric("cpu", {"v": 0.0})])  # the first write runs a retention step, the next in 1 h
+            await sink.write([fl_round(1, old), fl_round(2, old + 1)])
+            first = await sink.newest_per_round(scope)
+            assert first is not None and await sink.newest_per_round(scope) is first  # kept: nothing read again
+            await sink.write([Metric("cpu", {"v": 1.0}), fl_round(2, old + 5, "b")])  # not its rounds: still kept
+            assert await sink.newest_per_round(scope) is first
+
+            await sink.write([fl_round(3, now_ns())])  # a new round: read again, the stored rows as read before
+            second = await sink.newest_per_round(scope)
+            assert second is not None and [m.round for m in second[0]] == [1, 2, 3]
+            assert second[0][0] is first[0][0] and second[0][1] is first[0][1]
+            await sink.write([fl_round(2, old + 9)])  # round 2 stored again, later: its newer row
+            third = await sink.newest_per_round(scope)
+            assert third is not None and third[0][1].fields["at"] == old + 9 and third[1:] == (3, 3)
+
+            await sink.cleanup()  # rounds 1 and 2 are past the retention
+            fourth = await sink.newest_per_round(scope)
+    assert fourth is not None and [m.round for m in fourth[0]] == [3] and fourth[1:] == (1, 3)
