@@ -24,6 +24,7 @@ from .errors import (
 )
 from .export_tables import ExportSource, ExportTable, field_column, iso_time
 from .hookspecs import hookimpl, hookspec
+from .httpclient import HttpClient
 from .limits import MAX_ROUND, MAX_TIME_NS, InvalidRecord, check_record, split_valid
 from .options import NoOptions, OptionDoc, option_doc
 from .receipts import Receipt
@@ -69,6 +70,7 @@ __all__ = [
     "ExportTable",
     "Exporter",
     "FieldStats",
+    "HttpClient",
     "HttpRemoteSink",
     "HttpTarget",
     "InvalidRecord",

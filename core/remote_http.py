@@ -20,6 +20,7 @@ from collections.abc import Mapping
 
 import httpx
 
+from .httpclient import HttpClient
 from .remote import RemoteRejected, RemoteSink, RemoteUnavailable
 
 #: Statuses retried rather than dropped: the remote or its configuration will change, the content need not.
@@ -75,7 +76,7 @@ class HttpTarget:
 
     async def open(self) -> None:
         """Create the client (one connection kept alive: the sink sends one request at a time)."""
-        self.client = httpx.AsyncClient(
+        self.client = HttpClient(
             timeout=self.timeout, headers=self.headers,
             limits=httpx.Limits(max_connections=4, max_keepalive_connections=1),
         )

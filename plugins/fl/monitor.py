@@ -21,6 +21,7 @@ from flcollector import (
     Duration,
     EndpointError,
     Event,
+    HttpClient,
     Monitor,
     Record,
     endpoint_error_event,
@@ -76,7 +77,7 @@ class FlMonitor(Monitor):
         opts: FlOptions = self.options
         # each request may take as long as the whole collection unless told otherwise (the core bounds the rest)
         timeout = float(opts.request_timeout if opts.request_timeout is not None else self.runtime.schedule.timeout)
-        self.client = httpx.AsyncClient(base_url=opts.url.rstrip("/"), timeout=httpx.Timeout(timeout))
+        self.client = HttpClient(base_url=opts.url.rstrip("/"), timeout=httpx.Timeout(timeout))
         self.feed = EventFeed(opts.remember_events, opts.events_page_size, opts.max_pages)
         self.ledger = RoundLedger(opts.rounds_page_size, opts.max_pages, opts.backfill)
         self.round_events = RoundEvents()

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
-from flcollector import NOT_FOUND, EndpointError, MalformedResponse, SourceUnavailable, get_json
+from flcollector import NOT_FOUND, EndpointError, HttpClient, MalformedResponse, SourceUnavailable, get_json
 
 
 class Gns3Api:
@@ -31,7 +31,7 @@ class Gns3Api:
 
     async def open(self) -> None:
         """Create the HTTP client (the core's ``timeout`` bounds each poll; this bounds each request)."""
-        self.client = httpx.AsyncClient(base_url=self.options.url.rstrip("/"), timeout=10.0)
+        self.client = HttpClient(base_url=self.options.url.rstrip("/"), timeout=10.0)
 
     async def close(self) -> None:
         """Close the HTTP client."""

@@ -20,6 +20,7 @@ import httpx
 from flcollector import (
     EndpointError,
     EventQuery,
+    HttpClient,
     Metric,
     Monitor,
     Record,
@@ -74,7 +75,7 @@ class PolicyMonitor(Monitor):
     async def open(self) -> None:
         """Create the HTTP client; a request may take as long as the whole collection (the core bounds the poll)."""
         timeout = httpx.Timeout(self.runtime.schedule.timeout)
-        self.client = httpx.AsyncClient(base_url=self.options.url.rstrip("/"), timeout=timeout)
+        self.client = HttpClient(base_url=self.options.url.rstrip("/"), timeout=timeout)
         store = self.runtime.agent.store if self.runtime.agent is not None else None
         if store is not None:  # None in unit tests: start empty
             await self._recall(store)

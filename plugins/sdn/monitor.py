@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import httpx
-from flcollector import MalformedResponse, Metric, Monitor, Record, Runtime, endpoint_error_event, now_ns
+from flcollector import HttpClient, MalformedResponse, Metric, Monitor, Record, Runtime, endpoint_error_event, now_ns
 
 from .accounting import HostTable, TrafficAccounting
 from .documents import flow_records, performance_records, topology_records
@@ -54,7 +54,7 @@ class SdnMonitor(Monitor):
     async def open(self) -> None:
         """Create the HTTP client (HTTP Basic for ONOS) and the controller adapter."""
         auth = (self.options.username, self.options.password) if self.options.controller == "onos" else None
-        self.client = httpx.AsyncClient(
+        self.client = HttpClient(
             base_url=self.options.url.rstrip("/"),
             auth=auth,
             timeout=10.0,
