@@ -65,13 +65,16 @@ def error_response(
 
 @functools.lru_cache(maxsize=4096)  # a page of records, and the status routes, write times of the same few seconds
 def _second(seconds: int) -> str:
-    return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+    """A second's text up to its fraction: ``2026-11-29T14:08:26.``."""
+    return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "."
 
 
 def format_time(time_ns: int, zone: str = "Z") -> str:
     """Integer nanoseconds since the epoch as ISO-8601 UTC with microseconds, ending in ``zone`` (exact: no float)."""
     seconds, rest = divmod(time_ns, 1_000_000_000)
-    return f"{_second(seconds)}.{rest // 1000:06d}{zone}"
+    # The six digits as the text of 1xxxxxx less its "1": a list route writes one per row, and this is a third
+    # cheaper than a :06d format.
+    return f"{_second(seconds)}{str(rest // 1000 + 1_000_000)[1:]}{zone}"
 
 
 def iso(time_ns: int | None) -> str | None:

@@ -268,6 +268,12 @@ class SqliteStore(BulkReads, Sink):
         """
         return dict(await self._memo.get(self.write_version(), "info", self._read_info))
 
+    def known_info(self) -> dict[str, Any] | None:
+        """The facts :meth:`info` gives when it would give them without reading (no write since they were read),
+        else None: ``/health`` then needs no timeout around them."""
+        kept = self._memo.kept(self.write_version(), "info") if self._writer is not None else None
+        return dict(kept) if kept is not None else None
+
     async def _read_info(self) -> dict[str, Any]:
         writer = self._require_writer()
         bounds = await self._read(queries.time_bounds)
