@@ -8,7 +8,7 @@ The faces differ only where their contracts do: the spec's API writes times with
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -75,6 +75,18 @@ def format_time(time_ns: int, zone: str = "Z") -> str:
     # The six digits as the text of 1xxxxxx less its "1": a list route writes one per row, and this is a third
     # cheaper than a :06d format.
     return f"{_second(seconds)}{str(rest // 1000 + 1_000_000)[1:]}{zone}"
+
+
+def format_times(times: Iterable[int], zone: str = "Z") -> list[str]:
+    """:func:`format_time` of each time, for a page of rows: a row of the same second as the one before (the rows
+    of a page mostly are) reuses that second's text without asking the cache (a third cheaper)."""
+    texts, last, second = [], None, ""
+    for time_ns in times:
+        seconds, rest = divmod(time_ns, 1_000_000_000)
+        if seconds != last:
+            last, second = seconds, _second(seconds)
+        texts.append(f"{second}{str(rest // 1000 + 1_000_000)[1:]}{zone}")
+    return texts
 
 
 def iso(time_ns: int | None) -> str | None:

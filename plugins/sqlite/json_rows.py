@@ -20,12 +20,12 @@ from __future__ import annotations
 import functools
 import re
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, Literal
 
 import orjson
 from flcollector import EventQuery, MetricQuery, component_name
-from flcollector.plugins.server.jsonio import format_time
+from flcollector.plugins.server.jsonio import format_times
 
 from .queries import event_select, metric_select
 
@@ -45,6 +45,11 @@ def _json(value: str | None) -> str:
     return orjson.dumps(value).decode()
 
 
+def _times(rows: list[Row], column: int, zone: str) -> list[str]:
+    """The ISO-8601 text of each row's time (its ``column``), ending in ``zone``."""
+    return format_times([row[column] for row in rows], zone)
+
+
 # -- metrics ----------------------------------------------------------------------------------------------------
 
 
@@ -57,15 +62,13 @@ def _record_metric_parts(name: str, tags: str, source: str, experiment: str | No
     )
 
 
-def _record_metrics(rows: Iterable[Row]) -> list[_text]:
-    parts_of, when, text = _record_metric_parts, format_time, _text  # locals: this runs once per row
+def _record_metrics(rows: list[Row]) -> list[_text]:
+    parts_of, text = _record_metric_parts, _text  # locals: the loop runs once per row
     page = []
-    for time_ns, name, tags, fields, source, experiment, round_ in rows:
+    for (time_ns, name, tags, fields, source, experiment, round_), iso in zip(rows, _times(rows, 0, "Z"), strict=True):
         head, middle = parts_of(name, tags, source, experiment)
         number = "null" if round_ is None else round_
-        page.append(
-            text(f'{head}{fields},"time_ns":{time_ns}{middle}{number},"kind":"metric","timestamp":"{when(time_ns)}"}}')
-        )
+        page.append(text(f'{head}{fields},"time_ns":{time_ns}{middle}{number},"kind":"metric","timestamp":"{iso}"}}'))
     return page
 
 
@@ -117,19 +120,26 @@ class _DashboardMetricParts:
 _dashboard_metric_parts = functools.lru_cache(maxsize=_PARTS_KEPT)(_DashboardMetricParts)
 
 
-def _dashboard_metrics(rows: Iterable[Row]) -> list[_text]:
-    parts_of, when, zone, text = _dashboard_metric_parts, format_time, DASHBOARD_ZONE, _text
+def _dashboard_metrics(rows: list[Row]) -> list[_text]:
+    parts_of, text = _dashboard_metric_parts, _text
     page = []
-    for time_ns, name, tags, fields, source, experiment, round_ in rows:
+    for (_, name, tags, fields, source, experiment, round_), iso in zip(
+        rows, _times(rows, 0, DASHBOARD_ZONE), strict=True
+    ):
         parts = parts_of(name, tags, source, experiment)
-        iso = when(time_ns, zone)
-        if parts.may_collide(fields) is not None:
-            data = parts.merged(fields, iso)
-        else:  # the fields' text less its "}", a comma after a field, the added pairs
-            comma = "," if len(fields) > 2 else ""
-            data = f"{fields[:-1]}{comma}{parts.before_time}{iso if parts.time_in_data else ''}{parts.after_time}"
         number = "null" if round_ is None else round_
-        page.append(text(f'{{"timestamp":"{iso}{parts.head}{data}{parts.tail}{number}}}'))
+        if (
+            parts.may_collide(fields) is None
+        ):  # data: the fields' text less its "}", a comma after a field, the added pairs
+            comma, time_in_data = "," if len(fields) > 2 else "", iso if parts.time_in_data else ""
+            page.append(
+                text(
+                    f'{{"timestamp":"{iso}{parts.head}{fields[:-1]}{comma}{parts.before_time}{time_in_data}'
+                    f"{parts.after_time}{parts.tail}{number}}}"
+                )
+            )
+        else:
+            page.append(text(f'{{"timestamp":"{iso}{parts.head}{parts.merged(fields, iso)}{parts.tail}{number}}}'))
     return page
 
 
@@ -146,17 +156,18 @@ def _record_event_parts(type_: str, source: str, level: str, experiment: str | N
     )
 
 
-def _record_events(rows: Iterable[Row]) -> list[_text]:
-    parts_of, when, dumps, text = _record_event_parts, format_time, orjson.dumps, _text
+def _record_events(rows: list[Row]) -> list[_text]:
+    parts_of, dumps, text = _record_event_parts, orjson.dumps, _text
     page = []
-    for id_, time_ns, type_, source, level, message, details, experiment, round_, origin_id in rows:
+    for row, iso in zip(rows, _times(rows, 1, "Z"), strict=True):
+        id_, time_ns, type_, source, level, message, details, experiment, round_, origin_id = row
         head, middle, tail = parts_of(type_, source, level, experiment)
         number = "null" if round_ is None else round_
         own_id = "null" if origin_id is None else dumps(origin_id).decode()
         page.append(
             text(
                 f'{head}{dumps(message).decode()},"time_ns":{time_ns}{middle}{details}{tail}{number},"id":{id_},'
-                f'"origin_id":{own_id},"kind":"event","timestamp":"{when(time_ns)}"}}'
+                f'"origin_id":{own_id},"kind":"event","timestamp":"{iso}"}}'
             )
         )
     return page
@@ -173,27 +184,28 @@ def _dashboard_event_parts(type_: str, source: str, level: str, experiment: str 
     )
 
 
-def _dashboard_events(rows: Iterable[Row]) -> list[_text]:
-    parts_of, when, zone, dumps, text = _dashboard_event_parts, format_time, DASHBOARD_ZONE, orjson.dumps, _text
+def _dashboard_events(rows: list[Row]) -> list[_text]:
+    parts_of, dumps, text = _dashboard_event_parts, orjson.dumps, _text
     page = []
-    for id_, time_ns, type_, source, level, message, details, experiment, round_, origin_id in rows:
+    for row, iso in zip(rows, _times(rows, 1, DASHBOARD_ZONE), strict=True):
+        id_, _, type_, source, level, message, details, experiment, round_, origin_id = row
         middle, tail = parts_of(type_, source, level, experiment)
         number = "null" if round_ is None else round_
         own_id = f'"{id_}"' if origin_id is None else dumps(origin_id).decode()  # the source's id, else ours as text
         page.append(
             text(
-                f'{{"id":{id_},"event_id":{own_id},"timestamp":"{when(time_ns, zone)}{middle}'
+                f'{{"id":{id_},"event_id":{own_id},"timestamp":"{iso}{middle}'
                 f'{dumps(message).decode()},"details":{details}{tail}{number}}}'
             )
         )
     return page
 
 
-_METRIC_PAGES: dict[str, Callable[[Iterable[Row]], list[_text]]] = {
+_METRIC_PAGES: dict[str, Callable[[list[Row]], list[_text]]] = {
     "record": _record_metrics,
     "dashboard": _dashboard_metrics,
 }
-_EVENT_PAGES: dict[str, Callable[[Iterable[Row]], list[_text]]] = {
+_EVENT_PAGES: dict[str, Callable[[list[Row]], list[_text]]] = {
     "record": _record_events,
     "dashboard": _dashboard_events,
 }
@@ -201,7 +213,7 @@ _EVENT_PAGES: dict[str, Callable[[Iterable[Row]], list[_text]]] = {
 
 def metrics_json(conn: sqlite3.Connection, query: MetricQuery, shape: Shape) -> tuple[list[_text], None]:
     """The metrics of ``query`` as rows of ``shape``, ready to encode: ``(rows, None)``."""
-    return _METRIC_PAGES[shape](conn.execute(*metric_select(query))), None
+    return _METRIC_PAGES[shape](conn.execute(*metric_select(query)).fetchall()), None
 
 
 def events_json(conn: sqlite3.Connection, query: EventQuery, shape: Shape) -> tuple[list[_text], int | None]:

@@ -18,7 +18,7 @@ import orjson
 import pytest
 from flcollector import Event, EventQuery, Metric, MetricQuery
 from flcollector.plugins.dashboard.contract import event_item, metric_item
-from flcollector.plugins.server.jsonio import dumps, format_time, record_json
+from flcollector.plugins.server.jsonio import dumps, format_time, format_times, record_json
 from flcollector.plugins.sqlite import json_rows, queries
 from flcollector.plugins.sqlite.schema import connect
 from flcollector.plugins.sqlite.writer import StoreWriter
@@ -192,3 +192,10 @@ def test_format_time_is_the_iso_format_of_the_datetime(time_ns: int) -> None:
     moment = datetime.fromtimestamp(seconds, UTC).replace(microsecond=rest // 1000, tzinfo=None)
     for zone in ("Z", "+00:00"):
         assert format_time(time_ns, zone) == moment.isoformat(timespec="microseconds") + zone
+
+
+@given(times=st.lists(st.integers(-(2**62), 2**63 - 1) | st.integers(10**18, 10**18 + 3 * 10**9), max_size=8))
+def test_format_times_is_format_time_of_each(times: list[int]) -> None:
+    """A page's times (some of the same second, reusing its text) are written as one by one."""
+    for zone in ("Z", "+00:00"):
+        assert format_times(times, zone) == [format_time(t, zone) for t in times]
