@@ -1,8 +1,10 @@
 """Big ingest bodies: the agent's memory and ``/health``'s latency while three 10 MB bodies are ingested at once.
 
 Issue 13, item 5: a 10 MB line-protocol body (1.75M points) took 9.6 s with ``/health`` stalled, and RSS grew by about
-890 MB (three at once: 2.64 GB, never given back). Now a big body is checked and parsed a piece at a time in a worker
-thread and each piece is sent on before the next is parsed (``plugins/server/routes/ingest.py``).
+890 MB (three at once: 2.64 GB, never given back). Now a big body is checked and parsed a piece at a time on the event
+loop, other tasks running between pieces, and each piece is sent on before the next is parsed; a big JSON body is
+decoded a list item at a time (``plugins/server/routes/ingest.py``, ``plugins/server/jsonpieces.py``), and full
+garbage collections run on the agent's schedule, not in the middle of the burst (``core/memory.py``).
 
 The agent under test runs in its own process (``flcollector run``: sqlite + jsonl + cache, the default durable
 acknowledgement, ``max_points`` raised to 2,000,000 so the smallest lines are accepted too). This process posts three

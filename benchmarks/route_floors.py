@@ -10,7 +10,8 @@ Starlette), and wrk (``-t1 -c<connections>``) as the load. Two floors:
   the store runs for that route (built by the same functions, so it is the same SQL) inline on the event loop, and
   encodes the rows the route serves with orjson, a dict of the stored columns per row (the stored JSON text of
   fields, tags and details as strings: less than the route, which serves them as JSON): the floor of a list route.
-  For the FL rounds routes, which read every round to serve 100, ``plain`` beside it selects only those 100.
+  For the FL rounds routes it is the SELECT of the 100 rounds they serve (what the route must at least read), not
+  of every round of the experiment, which is how they read until the store kept the newest row of each round.
 
 Each route is measured ``--rounds`` times, each time right after (or before: the order alternates) its floor, and
 the figures are the medians over the rounds of route/floor req/s and of floor/route CPU per request (the server
@@ -58,8 +59,6 @@ ROUTES: list[tuple[str, str]] = [
     ("/api/metrics/fl/rounds?limit=100", "sql:fl_rounds"),
     ("/api/metrics/fl?limit=100", "sql:fl_tail"),
 ]
-#: The floors of routes that read more rows than they serve, measured beside the SELECT of only the served rows.
-PAGED_FLOORS = {"sql:fl_rounds", "sql:fl_tail"}
 #: FLOPY-NET's collector serves these of ours at the same path (the others are proxies to live sources there).
 UPSTREAM_PATHS = {
     "/health",
@@ -118,10 +117,10 @@ FloorSpec = tuple[list[tuple[str, list[Any]]], slice]
 
 def floor_selects(experiment: str) -> dict[str, FloorSpec]:
     """Per floor name, the SELECTs the store runs for its route, built by the store's own functions, and the rows
-    of the first one that the route serves. The FL rounds routes read every round and serve 100: their
-    ``plain_<name>`` floor selects only those 100, as a route that paged in SQL would."""
+    of the first one that the route serves. The FL rounds routes' floor selects the 100 rounds they serve (each
+    stored once in this store): ``/api/metrics/fl/rounds`` the first 100 from round 1, ``/api/metrics/fl`` the
+    last 100."""
     from flcollector import EventQuery, MetricQuery
-    from flcollector.plugins.dashboard.data import SCAN_LIMIT
     from flcollector.plugins.sqlite import queries
 
     every = slice(None)
@@ -131,17 +130,9 @@ def floor_selects(experiment: str) -> dict[str, FloorSpec]:
         "events": ([queries.event_select(EventQuery(limit=100, order="desc", sort="time"))], every),
         "metrics": ([queries.metric_select(MetricQuery(limit=100, order="desc"))], every),
     }
-    # The FL routes read every round of the experiment (newest first) and the newest one, then serve 100 rounds.
-    rounds: dict[str, Any] = {"names": ["fl_round"], "experiment": experiment}
-    reads = [
-        queries.metric_select(MetricQuery(**rounds, limit=SCAN_LIMIT, order="desc")),
-        queries.metric_select(MetricQuery(**rounds, limit=1, order="desc")),
-    ]
-    selects["fl_rounds"] = (reads, slice(-100, None))  # the oldest 100 rounds
-    selects["fl_tail"] = (reads, slice(0, 100))  # the newest 100
-    for name, order in (("fl_rounds", "asc"), ("fl_tail", "desc")):
-        page = MetricQuery(**rounds, limit=100, order=order)
-        selects[f"plain_{name}"] = ([queries.metric_select(page)], every)
+    rounds: dict[str, Any] = {"names": ["fl_round"], "experiment": experiment, "limit": 100}
+    selects["fl_rounds"] = ([queries.metric_select(MetricQuery(**rounds, min_round=1, order="asc"))], every)
+    selects["fl_tail"] = ([queries.metric_select(MetricQuery(**rounds, order="desc"))], every)
     return selects
 
 
@@ -239,9 +230,6 @@ def measure(args: argparse.Namespace, agent: dict[str, Any], bare: dict[str, Any
         for path, floor_name in routes:
             floor_path = "/" if floor_name == "const" else f"/sql/{floor_name.removeprefix('sql:')}"
             targets = [("floor", bare["url"] + floor_path, bare["pid"]), ("route", agent["url"] + path, agent["pid"])]
-            if floor_name in PAGED_FLOORS:  # and the SELECT of only the served rows, for reference
-                plain = f"/sql/plain_{floor_name.removeprefix('sql:')}"
-                targets.insert(1, ("plain", bare["url"] + plain, bare["pid"]))
             if args.upstream and path in UPSTREAM_PATHS:
                 targets.append(("upstream", args.upstream + path, args.upstream_pid))
             if round_ % 2:
@@ -266,10 +254,6 @@ def measure(args: argparse.Namespace, agent: dict[str, Any], bare: dict[str, Any
             "p99_ms": statistics.median(r["route"]["p99_ms"] for r in rounds),
             "non_2xx": sum(r["route"]["non_2xx"] for r in rounds),
         }
-        if all("plain" in r for r in rounds):
-            figures["plain_rps"] = statistics.median(r["plain"]["rps"] for r in rounds)
-            figures["vs_plain"] = statistics.median(r["route"]["rps"] / r["plain"]["rps"] for r in rounds)
-            figures["plain_cpu_ratio"] = statistics.median(r["plain"]["cpu_us"] / r["route"]["cpu_us"] for r in rounds)
         if all("upstream" in r for r in rounds):
             figures["upstream_rps"] = statistics.median(r["upstream"]["rps"] for r in rounds)
             figures["vs_upstream"] = statistics.median(r["route"]["rps"] / r["upstream"]["rps"] for r in rounds)

@@ -24,7 +24,7 @@ from .config import ComponentConfig, Config
 from .context import RunContext
 from .errors import FlcollectorError, StartupError
 from .ids import EventIds
-from .memory import trim_every
+from .memory import collect_and_trim_every
 from .pipeline import Pipeline
 from .receipts import Receipt
 from .records import Record
@@ -252,7 +252,7 @@ class Agent:
                 if float(self.settings.self_metrics_interval) > 0:
                     monitors.start_soon(self._self_metrics)
                 if float(self.settings.memory_trim_interval) > 0:  # a long run's RSS follows what is really held
-                    monitors.start_soon(trim_every, float(self.settings.memory_trim_interval))
+                    monitors.start_soon(collect_and_trim_every, float(self.settings.memory_trim_interval))
                 log.info("running: %d monitors, %d sinks, %d listeners",
                          len(self._instances["monitor"]), len(self._instances["sink"]),
                          len(self._instances["listener"]))

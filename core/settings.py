@@ -42,8 +42,9 @@ class AgentSettings:
     self_metrics_interval: Duration = attrs.field(default=Duration(10.0), metadata=option_doc(
         "how often the agent emits a `flcollector_<kind>` metric per component; `0s` disables them"))
     memory_trim_interval: Duration = attrs.field(default=Duration(60.0), metadata=option_doc(
-        "how often freed memory goes back to the operating system (glibc `malloc_trim`), so a long run's RSS "
-        "follows what the agent holds; `0s` never"))
+        "how often the agent runs a full garbage collection and gives freed memory back to the operating system "
+        "(glibc `malloc_trim`), so a long run's RSS follows what it holds and ingest bursts do not set off "
+        "collections; `0s`: never trim, and CPython collects on its own"))
 
 
 @attrs.define

@@ -7,6 +7,7 @@ summary route the dashboard tries first), all from the stored ``fl_round`` metri
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import Any
 
 import attrs
@@ -26,6 +27,7 @@ from .rounds import (
     fl_item,
     load_rounds,
     round_item,
+    shaped_rounds,
     summary_item,
     training_summary,
 )
@@ -67,7 +69,7 @@ async def fl_metrics(request: Request) -> dict[str, Any]:
     for flag in ("include_rounds", "consolidate_rounds", "rounds_only", "use_cache", "optimize"):
         params.flag(flag, default=True)  # accepted for compatibility; every answer is consolidated and uncached
     rounds, total, done = await last_rounds(view, params, count)
-    items = [fl_item(m, done.round_complete(m.round or 0), include_raw) for m in rounds]
+    items = shaped_rounds(view, f"fl_metrics:{include_raw}", rounds, done, partial(fl_item, include_raw=include_raw))
     elapsed = (time.perf_counter() - started) * 1000
     if not items:
         return {
@@ -109,7 +111,7 @@ async def fl_summary(request: Request) -> dict[str, Any]:
     count = limit(params, 1000, MAX_FL_LIMIT, low=1)
     include_summary = params.flag("include_summary", default=False)
     rounds, total, done = await last_rounds(view, params, count)
-    items = [summary_item(m, done.round_complete(m.round or 0)) for m in rounds]
+    items = shaped_rounds(view, "fl_summary", rounds, done, summary_item)
     body: dict[str, Any] = {
         "rounds": items,
         "count": len(items),
@@ -148,7 +150,7 @@ async def fl_rounds(request: Request) -> dict[str, Any]:
     if min_acc is None and max_acc is None and not include_stats:  # only the page's rounds are read (by the store)
         found = await round_page(view, where, window)
         total, latest_round = found.total, found.latest_round
-        page = [round_item(m, done.round_complete(m.round or 0)) for m in found.rounds]
+        page = shaped_rounds(view, "fl_rounds", found.rounds, done, round_item)
     else:  # the accuracy filters and the statistics need every selected round
         everything = await load_rounds(view, where)
         selected = select_rounds(everything, attrs.evolve(window, offset=0, limit=len(everything)))

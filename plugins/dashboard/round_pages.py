@@ -34,7 +34,7 @@ class RoundStore(Protocol):
         limit: int = 100,
     ) -> tuple[list[Metric], int, int | None] | None:
         """``(page, rounds selected, highest round in scope)``, or None when ``scope`` holds over ``scope.limit``
-        rows."""
+        rows with a round."""
         ...
 
 

@@ -7,8 +7,9 @@ rounds are selected by name from the store, so they stay as long as the store ke
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import attrs
 from flcollector import Metric, MetricQuery
@@ -124,6 +125,38 @@ def round_item(metric: Metric, complete: bool) -> dict[str, Any]:
         "experiment": metric.experiment,
         "raw_metrics": plain(fields),
     }
+
+
+#: Round items built, per view: by the metric object's id, the metric (so the id stays its own) and its items by
+#: shape and completeness. Emptied when it holds more metrics than a few pages have.
+_BUILT: WeakKeyDictionary[DataView, dict[int, tuple[Metric, dict[tuple[str, bool], dict[str, Any]]]]]
+_BUILT = WeakKeyDictionary()
+MAX_BUILT = 500
+
+
+def shaped_rounds(
+    view: DataView, shape: str, rounds: list[Metric], done: Completion, build: Callable[[Metric, bool], dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """``build(round, complete)`` of each round, built once per metric object, shape and completeness.
+
+    The sqlite store hands out the same metric object for a stored row while it keeps the rows of its round pages
+    (until retention deletes rows), so a dashboard polling a page, even one that moved on by a new round, builds
+    only the new rounds' items. The items are shared: callers must not change them.
+    """
+    built = _BUILT.get(view)
+    if built is None or len(built) > MAX_BUILT:
+        built = _BUILT[view] = {}
+    items = []
+    for metric in rounds:
+        complete = done.round_complete(metric.round or 0)
+        kept = built.get(id(metric))
+        if kept is None or kept[0] is not metric:
+            kept = built[id(metric)] = (metric, {})
+        item = kept[1].get((shape, complete))
+        if item is None:
+            item = kept[1][shape, complete] = build(metric, complete)
+        items.append(item)
+    return items
 
 
 def fl_item(metric: Metric, complete: bool, include_raw: bool) -> dict[str, Any]:

@@ -130,5 +130,5 @@ def build_app(state: ServerState) -> Starlette:
     app.state.server = state  # the spec routes' typed view (state_of)
     app.state.agent = state.agent  # every plugin route's view of the agent (flcollector.agent_of)
     app.state.openapi = None
-    app.state.big_json = trio.CapacityLimiter(1)  # big JSON ingest bodies parsed one at a time (memory)
+    app.state.big_body = trio.CapacityLimiter(1)  # big ingest bodies parsed one at a time (see routes/ingest.py)
     return app

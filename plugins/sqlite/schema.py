@@ -13,8 +13,11 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from .round_table import BACKFILL_ROUNDS, ROUND_DDL
+
 #: 2: ``events.origin_id`` (the source's own event id); a version-1 file gains the column when the writer opens it.
-SCHEMA_VERSION = 2
+#: 3: ``round_newest`` and ``round_scopes`` (see :mod:`.round_table`); an older file gains them, filled from its rows.
+SCHEMA_VERSION = 3
 
 #: Created once, in this order, when the file is new (``auto_vacuum`` must be set before the first table).
 DDL: tuple[str, ...] = (
@@ -138,8 +141,14 @@ def open_writer(path: Path) -> sqlite3.Connection:
             if mode.lower() != "wal":
                 raise sqlite3.OperationalError(f"cannot switch to WAL mode (got {mode!r})")
             conn.execute("BEGIN IMMEDIATE")
-            for statement in DDL:
+            # Filled from the stored rows only when created here: once they exist, their triggers keep them (even
+            # while an older version writes the file), so filling them again would count every row twice.
+            rounds_kept = conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'round_newest'").fetchone()[0]
+            for statement in DDL + ROUND_DDL:
                 conn.execute(statement)
+            if not rounds_kept:
+                for statement in BACKFILL_ROUNDS:
+                    conn.execute(statement)
             _add_missing_columns(conn)
             if conn.execute("SELECT NOT EXISTS (SELECT 1 FROM event_counts)").fetchone()[0]:
                 conn.execute(BACKFILL_EVENT_COUNTS)

@@ -7,7 +7,7 @@ writes, at most every ``cleanup_interval`` (immediately again while a backlog re
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -69,6 +69,9 @@ class SqliteStore(BulkReads, Sink):
         self._readers = Readers(self.path, runtime.stats)  # replaced at each open()
         self._next_cleanup = float("-inf")  # Trio clock seconds; the first write runs a first step
         self._memo = WriteMemo()  # info() and the latest reads, kept until the next write (see memo)
+        self._round_memos: dict[Hashable, WriteMemo] = {}  # pages of rounds per scope, kept until it changes
+        self._round_rows: round_sql.KnownRows = {}  # the rows of those pages by id, while no row is deleted
+        self._round_rows_deleted = 0  # the writer's deleted_rows when they were read
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
 
@@ -77,6 +80,8 @@ class SqliteStore(BulkReads, Sink):
         self._writer = await trio.to_thread.run_sync(StoreWriter, self.path)
         self._readers = Readers(self.path, self.runtime.stats)
         self._memo.clear()
+        self._round_memos.clear()
+        self._round_rows = {}
         self.runtime.stats.extra["store"] = {"path": str(self.path)}
         self._publish_counts()
         self.log.info(
@@ -221,8 +226,24 @@ class SqliteStore(BulkReads, Sink):
     ) -> tuple[list[Metric], int, int | None] | None:
         """The newest stored metric of each round of ``scope`` within the round range and newer than ``after_ns``,
         by round, paged: ``(page, rounds selected, highest round in scope)``; None when ``scope`` holds more than
-        ``scope.limit`` rows (see :mod:`.round_sql`; the dashboard's FL rounds routes)."""
-        return await self._read(round_sql.newest_per_round, scope, min_round, max_round, after_ns, order, offset, limit)
+        ``scope.limit`` rows with a round (see :mod:`.round_sql`; the dashboard's FL rounds routes).
+
+        Kept until the scope's rows change: its running counts (rounds and rows of each series and experiment, an
+        index lookup) and the rows retention deleted are the version, so a write elsewhere keeps the page. A page
+        read again (a new round came) holds the same metric objects for the rows it had, so the dashboard's items
+        built from them are kept too."""
+        key = round_sql.scope_key(scope)
+        memo = self._round_memos.get(key)
+        if memo is None:
+            if len(self._round_memos) >= round_sql.MAX_KEPT_SCOPES:
+                self._round_memos.clear()
+            memo = self._round_memos[key] = WriteMemo()
+        deleted = self._require_writer().deleted_rows
+        if deleted != self._round_rows_deleted or len(self._round_rows) > round_sql.MAX_KNOWN_ROWS:
+            self._round_rows, self._round_rows_deleted = {}, deleted  # a deleted id may be given again
+        version = (deleted, *await self._read(round_sql.scope_counts, scope))
+        args = (scope, min_round, max_round, after_ns, order, offset, limit, self._round_rows)
+        return await memo.get(version, args[1:-1], lambda: self._read(round_sql.newest_per_round, *args))
 
     async def latest_metrics(
         self, names: Sequence[str] | None = None, source: str | None = None, experiment: str | None = None

@@ -11,14 +11,16 @@ Bounded work per request: at most ``max_body_bytes`` (413) and ``max_points`` po
 piece takes a few milliseconds, while a worker thread would hold the GIL against the event loop for as long. A body
 of more than ``KEEP_POINTS`` points is checked whole first, then parsed again a piece at a time, each piece sent on
 before the next is parsed: memory holds one piece, not the whole body as records (a 10 MB body is up to 1.75 million
-records, 900 MB as Python objects). A JSON body cannot be read in pieces: a big one is decoded in a worker thread,
-one at a time until its records are handed on, and its records are built a thousand at a time.
+records, 900 MB as Python objects). A big JSON body is decoded a list item at a time (:mod:`..jsonpieces`),
+``PIECE_LINES`` items between two checkpoints. Bodies over ``INLINE_BYTES`` are parsed one at a time until their
+records are handed on, so memory holds one big body's records and a turn of the event loop parses one piece.
 """
 
 from __future__ import annotations
 
 import contextlib
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -30,6 +32,7 @@ from starlette.routing import Route
 
 from ..acceptance import AnsweredOnceAccepted, Delivery
 from ..jsonio import JSONResponse, error_response
+from ..jsonpieces import JsonPiecesError, decode_in_pieces, needs_whole_decode
 from ..lineprotocol import PRECISION_NS, LineProtocolError, chunks, parse
 from ..params import ParamError, parse_time
 from ..state import state_of
@@ -37,7 +40,7 @@ from ..state import state_of
 MAX_ERRORS = 20  # errors listed per rejected request; enough to fix a batch without flooding the client
 PIECE_LINES = 500  # line-protocol lines parsed (and sent on) at a time: a few ms of work, about 250 KB of records
 KEEP_POINTS = 20_000  # a body of at most this many points is parsed once; a bigger one twice (checked, then sent)
-INLINE_BYTES = 256 * 1024  # a JSON body up to this size is parsed at once; a bigger one in a worker thread
+INLINE_BYTES = 256 * 1024  # a body over this size is big: parsed one at a time (JSON: in pieces)
 
 
 class BodyTooLarge(Exception):
@@ -92,22 +95,30 @@ def _record(kind: str, index: int, item: Any, errors: list[dict[str, Any]]) -> R
         return None
 
 
+def _shape_errors(document: Any) -> list[dict[str, Any]]:
+    """The error of a document that is not ``{"metrics": [...], "events": [...]}`` (either key optional)."""
+    if not isinstance(document, dict) or not set(document) <= {"metrics", "events"}:
+        return [{"index": "body", "message": "expected a JSON object with 'metrics' and/or 'events' lists"}]
+    return [
+        {"index": key, "message": "expected a list"}
+        for key in ("metrics", "events")
+        if not isinstance(document.get(key, []), list)
+    ]
+
+
 async def _records(document: Any, max_points: int) -> tuple[list[Record], list[dict[str, Any]]]:
     """Every record of the document, or the errors (all or nothing); raises TooManyPoints first. Built a piece at a
     time, the other tasks running in between."""
-    if not isinstance(document, dict) or not set(document) <= {"metrics", "events"}:
-        return [], [{"index": "body", "message": "expected a JSON object with 'metrics' and/or 'events' lists"}]
+    shape = _shape_errors(document)
+    if shape:
+        return [], shape
     total = sum(len(v) for v in document.values() if isinstance(v, list))
     if total > max_points:
         raise TooManyPoints(f"{total} records in one request; at most max_points ({max_points})")
     records: list[Record] = []
     errors: list[dict[str, Any]] = []
     for kind in ("metric", "event"):
-        items = document.get(f"{kind}s", [])
-        if not isinstance(items, list):
-            errors.append({"index": f"{kind}s", "message": "expected a list"})
-            continue
-        for index, item in enumerate(items):
+        for index, item in enumerate(document.get(f"{kind}s", [])):
             record = _record(kind, index, item, errors)
             if record is not None:
                 records.append(record)
@@ -116,22 +127,55 @@ async def _records(document: Any, max_points: int) -> tuple[list[Record], list[d
     return records, errors
 
 
+async def _big_records(text: str, max_points: int) -> tuple[list[Record], list[dict[str, Any]]]:
+    """Like :func:`_records` for a big body: each item becomes a record as it is decoded (a piece at a time on the
+    event loop, :mod:`..jsonpieces`), so the decoded document is never held whole. A body holding an escaped
+    surrogate, which only orjson checks exactly, is decoded whole in a worker thread instead (rare)."""
+    if needs_whole_decode(text):
+        return await _records(await trio.to_thread.run_sync(orjson.loads, text), max_points)
+    built: dict[str, list[Record]] = {"metric": [], "event": []}
+    errors: list[dict[str, Any]] = []
+    taken = 0
+
+    def taker(kind: str) -> Callable[[int, Any], None]:
+        def take(index: int, item: Any) -> None:
+            nonlocal taken
+            taken += 1
+            if taken > max_points:
+                raise TooManyPoints(f"more than max_points ({max_points}) records in one request")
+            record = _record(kind, index, item, errors)
+            if record is not None:
+                built[kind].append(record)
+
+        return take
+
+    document = await decode_in_pieces(text, PIECE_LINES, {"metrics": taker("metric"), "events": taker("event")})
+    shape = _shape_errors(document)
+    if shape:
+        return [], shape
+    errors.sort(key=lambda e: e["index"].startswith("events"))  # metrics' first, as _records lists them
+    return built["metric"] + built["event"], errors
+
+
 async def ingest_json(request: Request, delivery: Delivery) -> Response:
     """Accept ``{"metrics": [...], "events": [...]}`` in the record dict shape; all or nothing."""
     server = state_of(request)
     delivery.refuse_if_storage_fails()
     body = await read_body(request, server.options.max_body_bytes)
     big = len(body) > INLINE_BYTES
-    # one big JSON body at a time, from decoding until its records are handed on: its decoded form and its records
-    # are each about ten times its size, so three concurrent 10 MB bodies held at once reached 390 MiB
-    async with request.app.state.big_json if big else contextlib.nullcontext():
+    # one big body at a time, from decoding until its records are handed on: its records are about ten times its
+    # size (three concurrent 10 MB bodies held at once reached 390 MiB), and the event loop's turns stay short
+    async with request.app.state.big_body if big else contextlib.nullcontext():
         try:
-            document = await trio.to_thread.run_sync(orjson.loads, body) if big else orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
+            if big:
+                text = body.decode("utf-8")
+                del body
+                records, errors = await _big_records(text, server.options.max_points)
+                del text
+            else:
+                records, errors = await _records(orjson.loads(body), server.options.max_points)
+        except (orjson.JSONDecodeError, JsonPiecesError, UnicodeDecodeError) as exc:
             return error_response(400, f"body is not JSON: {exc}")
-        del body
-        records, errors = await _records(document, server.options.max_points)
-        del document
         if errors:
             first = errors[0]
             return error_response(
@@ -181,14 +225,16 @@ async def write_lines(request: Request, delivery: Delivery) -> Response:
         return error_response(400, f"body is not UTF-8: {exc}")
     del body
     default_ns = now_ns()
+    # one big body at a time, as for JSON: a turn of the event loop parses one piece, not one per body
     try:
-        pieces = await _check(text, precision, default_ns, server.options.max_points)
-        if pieces is not None:
-            for metrics in pieces:
-                await delivery.send(metrics)
-        else:
-            for number, piece in chunks(text, PIECE_LINES):
-                await delivery.send(parse(piece, precision, first_line=number, default_ns=default_ns))
+        async with request.app.state.big_body if len(text) > INLINE_BYTES else contextlib.nullcontext():
+            pieces = await _check(text, precision, default_ns, server.options.max_points)
+            if pieces is not None:
+                for metrics in pieces:
+                    await delivery.send(metrics)
+            else:
+                for number, piece in chunks(text, PIECE_LINES):
+                    await delivery.send(parse(piece, precision, first_line=number, default_ns=default_ns))
     except LineProtocolError as exc:
         return error_response(400, f"{exc} (nothing was accepted)", line=exc.line)
     return await delivery.answer(Response(status_code=204))

@@ -122,3 +122,42 @@ async def test_a_scope_over_the_scan_limit_is_left_to_the_python_path(
             python = await _answers(dash)
     assert declined == python
     assert [r["round"] for r in declined[0]["rounds"]] != [1, 2, 3, 5, 6, 7, 8, 10, 11, 12]  # the limit did cut
+
+
+def _later_steps() -> list[list[Record] | int]:
+    """After :func:`_stored_rounds`: rounds arriving out of order, a tie, rows without an experiment, and (an int)
+    a retention step deleting that many of the oldest rows."""
+    return [
+        [*fl_round(15, 0.7, 0.3, "a", at=50 * MINUTE), *fl_round(13, 0.6, 0.4, "a", at=51 * MINUTE)],
+        [*fl_round(14, 0.65, 0.35, "a", at=52 * MINUTE), *fl_round(2, 0.5, 0.5, None, at=53 * MINUTE)],
+        4,
+        [*fl_round(13, 0.61, 0.39, "a", at=51 * MINUTE), *fl_round(16, 0.8, 0.2, "b", at=54 * MINUTE)],  # a tie
+        9,
+    ]
+
+
+async def test_pages_kept_by_the_store_follow_each_write_and_retention_step(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store keeps a scope's pages until its rows change (a new, re-stored or deleted round): after every step
+    the answers equal the Python path's, which reads the rows again on every request."""
+    compared = 0
+    with trio.fail_after(60):
+        async with running_dashboard(tmp_path, experiment="a") as dash:
+            store = dash.agent.view.store
+            assert isinstance(store, SqliteStore) and store._writer is not None
+            for step in [*_stored_rounds(), *_later_steps()]:
+                if isinstance(step, int):  # the oldest rows, as a retention step deletes them
+                    oldest = await store.query_metrics(MetricQuery(names=["fl_round"], limit=step, order="asc"))
+                    cutoff = oldest[-1].time_ns + 1
+                    assert await trio.to_thread.run_sync(store._writer.cleanup, cutoff, step, 0) >= step
+                else:
+                    await dash.send(step)
+                monkeypatch.setitem(round_pages._capable, SqliteStore, True)
+                paged_in_sql = await _answers(dash)
+                monkeypatch.setitem(round_pages._capable, SqliteStore, False)
+                assert paged_in_sql == await _answers(dash), step
+                compared += 1
+            last = paged_in_sql[0]["rounds"]
+    assert compared == 7
+    assert [(r["round"], r["accuracy"]) for r in last if r["round"] >= 13] == [(13, 0.61), (14, 0.65), (15, 0.7)]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gzip
 
+import orjson
 import trio
+from flcollector.plugins.server.routes.ingest import INLINE_BYTES
 
 
 async def test_json_ingest_goes_through_the_pipeline(running) -> None:
@@ -55,6 +57,25 @@ async def test_json_ingest_rejects_non_json_and_wrong_shapes(running) -> None:
     assert wrong.status_code == 400
     assert not_list.status_code == 400 and not_list.json()["error"]["errors"][0]["index"] == "metrics"
     assert bad_time.status_code == 400 and "timestamp" in bad_time.json()["error"]["message"]
+
+
+async def test_a_big_json_body_is_decoded_in_pieces_all_or_nothing(running) -> None:
+    # over INLINE_BYTES: decoded a list item at a time on the event loop (jsonpieces), not by orjson whole
+    metrics = [{"name": "bulk", "fields": {"v": i, "pad": "x" * 40}, "time_ns": 10**18 + i} for i in range(6_000)]
+    good = orjson.dumps({"events": [{"type": "BULK", "message": "ok"}], "metrics": metrics})
+    bad = orjson.dumps({"metrics": [*metrics, {"name": "late", "fields": {"v": 1}, "time_ns": "soon"}]})
+    trailing = good + b" ]"
+    assert len(good) > INLINE_BYTES
+    with trio.fail_after(30):
+        refused = await running.client.post("/api/v1/ingest", content=bad)
+        broken = await running.client.post("/api/v1/ingest", content=trailing)
+        response = await running.client.post("/api/v1/ingest", content=good)
+        await running.store.wait_for(6_001)
+    assert refused.status_code == 400 and refused.json()["error"]["message"].startswith("metrics[6000]")
+    assert broken.status_code == 400 and "not JSON" in broken.json()["error"]["message"]
+    assert response.status_code == 200 and response.json() == {"accepted": {"metrics": 6_000, "events": 1}}
+    stored = await running.stored_metrics()
+    assert sorted(m.fields["v"] for m in stored) == list(range(6_000))
 
 
 async def test_line_protocol_write_v1_and_v2(running) -> None:

@@ -25,7 +25,7 @@ def test_new_file_is_wal_with_incremental_vacuum_and_reopens(tmp_path: Path) -> 
         tables = {name for (name,) in writer.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     finally:
         writer.close()
-    assert tables == {"series", "metrics", "events", "event_counts"}
+    assert tables == {"series", "metrics", "events", "event_counts", "round_newest", "round_scopes"}
 
 
 def test_readers_cannot_write(tmp_path: Path) -> None:
@@ -75,6 +75,6 @@ async def test_a_version_1_file_opens_keeps_its_events_and_gains_origin_id(
     assert counts == {"fl_server": 2}
     reader = connect(path, writer=False)
     try:
-        assert reader.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert reader.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     finally:
         reader.close()
