@@ -199,14 +199,14 @@ class SqliteStore(BulkReads, Sink):
 
         return (await self._memo.get(self.write_version(), ("count_recent", kept_for), read, holds))[1]
 
-    async def metrics_json(self, query: MetricQuery, shape: str) -> tuple[list[dict[str, Any]], int | None] | None:
+    async def metrics_json(self, query: MetricQuery, shape: str) -> tuple[list[Any], int | None] | None:
         """The metrics of ``query`` as rows of ``shape`` (``record`` or ``dashboard``, see :mod:`.json_rows`), ready
         to encode, and None; None for a shape this store does not build."""
         if shape not in json_rows.SHAPES:
             return None
         return await self._read(json_rows.metrics_json, query, shape)
 
-    async def events_json(self, query: EventQuery, shape: str) -> tuple[list[dict[str, Any]], int | None] | None:
+    async def events_json(self, query: EventQuery, shape: str) -> tuple[list[Any], int | None] | None:
         """The events of ``query`` as rows of ``shape``, ready to encode, and their highest id; None for a shape
         this store does not build."""
         if shape not in json_rows.SHAPES:
