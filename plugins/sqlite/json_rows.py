@@ -3,11 +3,11 @@
 A list route used to parse every stored ``fields``/``tags``/``details`` text into Python objects, build a record,
 then a dict per row, and encode it all again. The stored text is orjson's own encoding of that value, so a row here
 is JSON text written around it (an ``orjson.Fragment``, copied into the answer as it is): no stored JSON is parsed,
-no dict is built per row. What depends only on a row's series, source, type, level and experiment (their JSON
-text, the component name, the keys between them) is written once per combination and kept (``_parts``); per row
-there is the time's text, the row's numbers and, for an event, its message. (Building the rows' JSON in SQL with
-``json_object`` was tried first: SQLite's ``strftime`` and JSON functions cost more per row than this.) The shapes
-are those of the faces, which build them from records for any other store; the two agree to the byte
+no dict is built per row. What depends only on a row's series, source, type, level and experiment (their JSON text,
+the component name, the keys between them) is written once per combination and kept (the ``_*_parts`` functions);
+per row there is the time's text, the row's numbers and, for an event, its message. (Building the rows' JSON in SQL
+with ``json_object`` was tried first: SQLite's ``strftime`` and JSON functions cost more per row than this.) The
+shapes are those of the faces, which build them from records for any other store; the two agree to the byte
 (``tests/plugins/sqlite/test_sqlite_json_rows.py``):
 
 * ``record``: the spec API's record (``flcollector.plugins.server.jsonio.record_json``);
@@ -117,7 +117,8 @@ class _DashboardMetricParts:
         return orjson.dumps(data).decode()
 
 
-_dashboard_metric_parts = functools.lru_cache(maxsize=_PARTS_KEPT)(_DashboardMetricParts)
+# Fewer kept than the others: each holds a compiled pattern (about a kilobyte).
+_dashboard_metric_parts = functools.lru_cache(maxsize=1024)(_DashboardMetricParts)
 
 
 def _dashboard_metrics(rows: list[Row]) -> list[_text]:
