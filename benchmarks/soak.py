@@ -16,6 +16,9 @@ verdict against ``--flat-mib`` (the spread of the second half must stay within i
 seconds; ``--compare DIR`` then prints what grew between the first snapshot after the warm-up and the last one (the
 tool that found what grew; see BENCHMARKS.md).
 
+``--preload LIB`` runs the agent with ``LD_PRELOAD=LIB``: the container image runs it on jemalloc
+(``/usr/lib/x86_64-linux-gnu/libjemalloc.so.2``), whose RSS stays flat where glibc's malloc fragments.
+
 Run: ``.venv/bin/python benchmarks/soak.py --minutes 10`` (``--minutes 60`` for the hour in BENCHMARKS.md).
 """
 
@@ -234,7 +237,8 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
             Path(args.tracemalloc).mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before the run
             command = [sys.executable, __file__, "--agent", args.tracemalloc, str(args.sample), str(config)]
         log = open(work / "agent.log", "wb")  # noqa: ASYNC230, SIM115 - opened once, before the run
-        process = await trio.lowlevel.open_process(command, stderr=log, stdout=log)
+        env = {**os.environ, "LD_PRELOAD": args.preload} if args.preload else None  # the agent's allocator only
+        process = await trio.lowlevel.open_process(command, stderr=log, stdout=log, env=env)
         url = None
         with trio.fail_after(60):
             while url is None:
@@ -242,9 +246,10 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
                 match = _SERVING.search((work / "agent.log").read_text(errors="replace"))
                 url = match.group(1) if match else None
         stop = trio.Event()
-        async with httpx.AsyncClient(base_url=url, timeout=30) as writer, httpx.AsyncClient(
-            base_url=url, timeout=30
-        ) as reader:
+        async with (
+            httpx.AsyncClient(base_url=url, timeout=30) as writer,
+            httpx.AsyncClient(base_url=url, timeout=30) as reader,
+        ):
             nursery.start_soon(write_load, writer, args.points, outcomes, stop)
             nursery.start_soon(api_load, reader, args.calls, outcomes, stop)
             started = trio.current_time()
@@ -286,6 +291,11 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=20, help="API calls per second")
     parser.add_argument("--sample", type=float, default=10.0, help="seconds between RSS samples")
     parser.add_argument("--flat-mib", type=float, default=5.0, help="allowed RSS spread over the second half")
+    parser.add_argument(
+        "--preload",
+        metavar="LIB",
+        help="LD_PRELOAD for the agent, e.g. the container's jemalloc: /usr/lib/x86_64-linux-gnu/libjemalloc.so.2",
+    )
     parser.add_argument("--data-dir", help="where the agent's data goes (default: a new temporary directory)")
     parser.add_argument("--tracemalloc", metavar="DIR", help="run the agent under tracemalloc, snapshots into DIR")
     parser.add_argument("--compare", metavar="DIR", help="print what grew between the snapshots in DIR")
