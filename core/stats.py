@@ -15,6 +15,7 @@ COUNTERS = (
     "collections", "errors", "timeouts", "overruns", "malformed",
     "records_in", "records_out", "dropped", "writes",
 )
+_NO_COUNTS = dict.fromkeys(COUNTERS, 0)
 
 
 @attrs.define
@@ -68,7 +69,7 @@ class ComponentStats:
             "last_duration_s": self.last_duration_s,
             "buffer_fill": self.buffer_fill,
             "buffer_size": self.buffer_size,
-            "counters": {name: self.counters.get(name, 0) for name in COUNTERS} | dict(self.counters),
+            "counters": {**_NO_COUNTS, **self.counters},  # every name of COUNTERS first, then the others
             **self.extra,
             **(self.live() if self.live is not None else {}),
         }

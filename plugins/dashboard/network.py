@@ -78,6 +78,7 @@ async def topology(request: Request) -> dict[str, Any]:
         body["message"] = "No topology collected yet"
     return body
 
+
 @endpoint
 async def topology_live(request: Request) -> dict[str, Any]:
     """The latest topology snapshot (switches with ports, hosts, links) as the dashboard's live view wants it."""
@@ -95,6 +96,7 @@ async def topology_live(request: Request) -> dict[str, Any]:
         body["snapshot_age_s"] = max(0.0, (now_ns() - snapshot.time_ns) / 1e9)
     return body
 
+
 @endpoint
 async def flows(request: Request) -> dict[str, Any]:
     """Every flow entry of the latest flow snapshot, with a summary by switch, priority and table."""
@@ -110,6 +112,7 @@ def _flows_body(snapshot: Event) -> dict[str, Any]:
     items = flows_of(plain(snapshot.details))
     stamp = iso(snapshot.time_ns)
     return {"flows": items, "summary": flow_summary(items), "timestamp": stamp, "source": "latest_snapshot"}
+
 
 @endpoint
 async def flow_stats(request: Request) -> dict[str, Any]:
@@ -135,6 +138,7 @@ def _flow_stats_body(items: list[dict[str, Any]], stamp: str, source: str) -> di
         "timestamp": stamp,
         "source": source,
     }
+
 
 @endpoint
 async def performance_metrics(request: Request) -> dict[str, Any]:

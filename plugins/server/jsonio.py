@@ -8,7 +8,7 @@ The faces differ only where their contracts do: the spec's API writes times with
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -65,13 +65,28 @@ def error_response(
 
 @functools.lru_cache(maxsize=4096)  # a page of records, and the status routes, write times of the same few seconds
 def _second(seconds: int) -> str:
-    return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+    """A second's text up to its fraction: ``2026-11-29T14:08:26.``."""
+    return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "."
 
 
 def format_time(time_ns: int, zone: str = "Z") -> str:
     """Integer nanoseconds since the epoch as ISO-8601 UTC with microseconds, ending in ``zone`` (exact: no float)."""
     seconds, rest = divmod(time_ns, 1_000_000_000)
-    return f"{_second(seconds)}.{rest // 1000:06d}{zone}"
+    # The six digits as the text of 1xxxxxx less its "1": a list route writes one per row, and this is a third
+    # cheaper than a :06d format.
+    return f"{_second(seconds)}{str(rest // 1000 + 1_000_000)[1:]}{zone}"
+
+
+def format_times(times: Iterable[int], zone: str = "Z") -> list[str]:
+    """:func:`format_time` of each time, for a page of rows: a row of the same second as the one before (the rows
+    of a page mostly are) reuses that second's text without asking the cache (a third cheaper)."""
+    texts, last, second = [], None, ""
+    for time_ns in times:
+        seconds, rest = divmod(time_ns, 1_000_000_000)
+        if seconds != last:
+            last, second = seconds, _second(seconds)
+        texts.append(f"{second}{str(rest // 1000 + 1_000_000)[1:]}{zone}")
+    return texts
 
 
 def iso(time_ns: int | None) -> str | None:

@@ -42,6 +42,10 @@ class WriteMemo:
             self._answers[key] = answer
         return answer
 
+    def kept(self, version: Hashable, key: Hashable) -> Any | None:
+        """The answer to ``key`` kept at ``version`` (one that need not be read again), or None."""
+        return self._answers.get(key) if version == self._version else None
+
     def clear(self) -> None:
         """Forget every answer (the store was opened again)."""
         self._version, self._answers = None, {}

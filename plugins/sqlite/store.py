@@ -199,14 +199,14 @@ class SqliteStore(BulkReads, Sink):
 
         return (await self._memo.get(self.write_version(), ("count_recent", kept_for), read, holds))[1]
 
-    async def metrics_json(self, query: MetricQuery, shape: str) -> tuple[list[dict[str, Any]], int | None] | None:
+    async def metrics_json(self, query: MetricQuery, shape: str) -> tuple[list[Any], int | None] | None:
         """The metrics of ``query`` as rows of ``shape`` (``record`` or ``dashboard``, see :mod:`.json_rows`), ready
         to encode, and None; None for a shape this store does not build."""
         if shape not in json_rows.SHAPES:
             return None
         return await self._read(json_rows.metrics_json, query, shape)
 
-    async def events_json(self, query: EventQuery, shape: str) -> tuple[list[dict[str, Any]], int | None] | None:
+    async def events_json(self, query: EventQuery, shape: str) -> tuple[list[Any], int | None] | None:
         """The events of ``query`` as rows of ``shape``, ready to encode, and their highest id; None for a shape
         this store does not build."""
         if shape not in json_rows.SHAPES:
@@ -288,6 +288,12 @@ class SqliteStore(BulkReads, Sink):
         file's size may shrink at a checkpoint in between; it is read again with the next write.
         """
         return dict(await self._memo.get(self.write_version(), "info", self._read_info))
+
+    def known_info(self) -> dict[str, Any] | None:
+        """The facts :meth:`info` gives when it would give them without reading (no write since they were read),
+        else None: ``/health`` then needs no timeout around them."""
+        kept = self._memo.kept(self.write_version(), "info") if self._writer is not None else None
+        return dict(kept) if kept is not None else None
 
     async def _read_info(self) -> dict[str, Any]:
         writer = self._require_writer()

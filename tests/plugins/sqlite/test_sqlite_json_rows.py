@@ -14,10 +14,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import orjson
 import pytest
 from flcollector import Event, EventQuery, Metric, MetricQuery
 from flcollector.plugins.dashboard.contract import event_item, metric_item
-from flcollector.plugins.server.jsonio import dumps, format_time, record_json
+from flcollector.plugins.server.jsonio import dumps, format_time, format_times, record_json
 from flcollector.plugins.sqlite import json_rows, queries
 from flcollector.plugins.sqlite.schema import connect
 from flcollector.plugins.sqlite.writer import StoreWriter
@@ -27,7 +28,9 @@ from hypothesis import strategies as st
 #: Strings with what JSON must escape, non-ASCII text, and the names the dashboard's ``data`` adds itself.
 texts = st.one_of(
     st.text(max_size=12),
-    st.sampled_from(["timestamp", "source_component", "fl_server", "POLICY_ENGINE", 'a"b\\c', "\x00\x1f\x7f\u2028"]),
+    st.sampled_from(
+        ["timestamp", "source_component", "fl_server", "POLICY_ENGINE", 'a"b\\c', "\x00\x1f\x7f\u2028", "é😀", '"k":']
+    ),
 )
 field_values = st.one_of(
     st.integers(-(2**63), 2**63 - 1),
@@ -45,26 +48,26 @@ details = st.recursive(
 experiments = itertools.count()
 
 
-def metrics(experiment: str) -> st.SearchStrategy[Metric]:
+def metrics(experiment: str, source: st.SearchStrategy[str] = texts) -> st.SearchStrategy[Metric]:
     return st.builds(
         Metric,
-        name=st.text(min_size=1, max_size=10),
+        name=st.text(min_size=1, max_size=10) | texts.filter(bool),
         fields=st.dictionaries(texts, field_values, max_size=5),
         time_ns=times,
         tags=st.dictionaries(texts, texts, max_size=3),
-        source=texts,
+        source=source,
         experiment=st.just(experiment),
         round=rounds,
     )
 
 
-def events(experiment: str) -> st.SearchStrategy[Event]:
+def events(experiment: str, source: st.SearchStrategy[str] = texts) -> st.SearchStrategy[Event]:
     return st.builds(
         Event,
-        type=texts,
+        type=texts.filter(bool),
         message=texts,
         time_ns=times,
-        source=texts,
+        source=source,
         level=st.sampled_from(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]),
         details=st.dictionaries(texts, details, max_size=4),
         experiment=st.just(experiment),
@@ -114,6 +117,68 @@ def test_event_rows_are_the_faces_rows(store: tuple[StoreWriter, sqlite3.Connect
             assert (len(rows), max_id) == (len(stored), max(e.id for e in stored if e.id is not None))
 
 
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_rows_of_any_experiment_are_the_faces_rows(
+    store: tuple[StoreWriter, sqlite3.Connection], data: st.DataObject
+) -> None:
+    """Experiments of any text, or none: each example's records have a source of their own to be found by."""
+    writer, reader = store
+    source = f"s{next(experiments)}"
+    experiment = data.draw(st.none() | texts)
+    writer.write(data.draw(st.lists(metrics(experiment, st.just(source)), min_size=1, max_size=6)))
+    writer.write(data.draw(st.lists(events(experiment, st.just(source)), min_size=1, max_size=6)))
+    metric_query, event_query = MetricQuery(source=source, limit=10), EventQuery(source=source, limit=10)
+    stored_metrics, stored_events = (
+        queries.query_metrics(reader, metric_query),
+        queries.query_events(reader, event_query),
+    )
+    for shape, metric_row, event_row in (("record", record_json, record_json), ("dashboard", metric_item, event_item)):
+        assert dumps(json_rows.metrics_json(reader, metric_query, shape)[0]) == dumps(
+            [metric_row(m) for m in stored_metrics]
+        )
+        assert dumps(json_rows.events_json(reader, event_query, shape)[0]) == dumps(
+            [event_row(e) for e in stored_events]
+        )
+
+
+def test_a_field_named_like_a_tag_or_an_added_key_keeps_the_fields_value(
+    store: tuple[StoreWriter, sqlite3.Connection],
+) -> None:
+    """The dashboard's ``data``: a field wins over a tag and the two added keys of the same name (merged parsed);
+    a string value holding a key's text only takes the long way, with the same answer."""
+    writer, reader = store
+    writer.write(
+        [
+            Metric(
+                "m", {"host": 1, "timestamp": "field", "v": 2.5}, 10**18, {"host": "h1", "zone": "z"}, "fl_server", "x1"
+            ),
+            Metric("m", {"note": '"zone":'}, 10**18 + 1, {"host": "h1", "zone": "z"}, "fl_server", "x1"),
+            Metric("m", {}, 10**18 + 2, {"source_component": "tag", "timestamp": "tag"}, "fl_server", "x1"),
+            Metric("m", {}, 10**18 + 3, {}, "fl_server", "x1"),
+        ]
+    )
+    rows, _ = json_rows.metrics_json(reader, MetricQuery(experiment="x1", order="asc"), "dashboard")
+    data = [orjson.loads(dumps(row))["data"] for row in rows]
+    at = format_time(10**18, "+00:00")
+    assert list(data[0].items()) == [
+        ("host", 1),
+        ("timestamp", "field"),
+        ("v", 2.5),
+        ("zone", "z"),
+        ("source_component", "FL_SERVER"),
+    ]
+    assert list(data[1].items()) == [
+        ("note", '"zone":'),
+        ("host", "h1"),
+        ("zone", "z"),
+        ("timestamp", at),
+        ("source_component", "FL_SERVER"),
+    ]
+    assert list(data[2].items()) == [("source_component", "tag"), ("timestamp", "tag")]
+    assert list(data[3]) == ["timestamp", "source_component"]
+
+
 def test_an_empty_page_is_an_empty_list(store: tuple[StoreWriter, sqlite3.Connection]) -> None:
     _, reader = store
     assert json_rows.metrics_json(reader, MetricQuery(experiment="none"), "record") == ([], None)
@@ -127,3 +192,10 @@ def test_format_time_is_the_iso_format_of_the_datetime(time_ns: int) -> None:
     moment = datetime.fromtimestamp(seconds, UTC).replace(microsecond=rest // 1000, tzinfo=None)
     for zone in ("Z", "+00:00"):
         assert format_time(time_ns, zone) == moment.isoformat(timespec="microseconds") + zone
+
+
+@given(times=st.lists(st.integers(-(2**62), 2**63 - 1) | st.integers(10**18, 10**18 + 3 * 10**9), max_size=8))
+def test_format_times_is_format_time_of_each(times: list[int]) -> None:
+    """A page's times (some of the same second, reusing its text) are written as one by one."""
+    for zone in ("Z", "+00:00"):
+        assert format_times(times, zone) == [format_time(t, zone) for t in times]

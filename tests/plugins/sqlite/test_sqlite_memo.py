@@ -45,6 +45,19 @@ async def test_info_counts_follow_writes_and_retention(make_component: Callable[
     assert [m.name for m in latest] == ["new"]
 
 
+async def test_known_info_is_the_kept_info_and_none_after_a_write(store: SqliteStore) -> None:
+    """``/health`` takes ``known_info()`` without a timeout: it must never be older than what ``info()`` reads."""
+    with trio.fail_after(10):
+        await store.write([metric("cpu", 1)])
+        assert store.known_info() is None  # nothing read at this version yet
+        facts = await store.info()
+        known = store.known_info()
+        assert known == facts and known is not facts  # a copy: the caller may change it
+        await store.write([metric("cpu", 2)])
+        assert store.known_info() is None
+        assert (await store.info())["metrics"] == facts["metrics"] + 1 == store.known_info()["metrics"]
+
+
 async def test_an_answer_read_across_a_write_is_not_kept() -> None:
     memo, release = WriteMemo(), trio.Event()
 
