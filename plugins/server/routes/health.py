@@ -32,8 +32,8 @@ SERVICES = {"fl": "fl_server", "policy": "policy_engine", "sdn": "sdn_controller
 OPTIONAL_SERVICES = {"gns3": "gns3"}
 #: A monitor's status in the spec's words.
 SERVICE_STATUS = {"ok": "healthy", "down": "unreachable", "error": "unhealthy", "stopped": "unhealthy"}
-#: A component's times in nanoseconds, each written beside it as ISO-8601 text.
-_ISO_TIMES = (("last_success_ns", "last_success"), ("last_error_ns", "last_error"))
+#: A component's times in nanoseconds, each written beside it as ISO-8601 text (``last_error`` is the message).
+_ISO_TIMES = (("last_success_ns", "last_success"), ("last_error_ns", "last_error_at"))
 REMOTE_DETAIL = ("endpoint", "backlog_records", "backlog_bytes", "oldest_unsent_age_s", "last_error")
 
 

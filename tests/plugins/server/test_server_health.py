@@ -104,7 +104,10 @@ backoff_initial = "50ms"
     assert parts["fl_server"]["url"] == fl.url and "error" not in parts["fl_server"]
     assert parts["policy_engine"]["error"]  # why it is unreachable, inside the component as in the spec
     influx = parts["influxdb"]
-    assert influx["endpoint"].startswith(f"http://127.0.0.1:{closed}") and influx["last_error"]
+    assert influx["endpoint"].startswith(f"http://127.0.0.1:{closed}")
+    assert "ConnectError" in influx["last_error"]  # the message, not the time it happened
+    sink = body["agent_components"]["sink:influxdb"]
+    assert sink["last_error"] == influx["last_error"] and sink["last_error_at"].endswith("Z")
     for key in ("backlog_records", "backlog_bytes", "oldest_unsent_age_s"):
         assert isinstance(influx[key], int | float)
     assert influx["backlog_records"] > 0  # what the fl monitor produced waits for InfluxDB
