@@ -58,6 +58,8 @@ def _value(text: str, at: int) -> tuple[Any, int]:
         raise JsonPiecesError(f"expected a value at character {at}") from None
     except json.JSONDecodeError as exc:
         raise JsonPiecesError(f"{exc.msg} at character {exc.pos}") from None
+    except RecursionError:  # orjson refuses past 1,024 levels; the scanner runs out of stack somewhat later
+        raise JsonPiecesError(f"the value at character {at} is nested too deeply") from None
 
 
 def _expect(text: str, at: int, char: str) -> int:

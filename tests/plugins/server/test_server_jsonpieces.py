@@ -79,6 +79,14 @@ def test_refuses_what_orjson_refuses(text: str) -> None:
         decode(text)
 
 
+def test_a_value_nested_too_deeply_is_refused_as_by_orjson() -> None:
+    text = '{"metrics": [' + "[" * 100_000 + "]" * 100_000 + "]}"
+    with pytest.raises(orjson.JSONDecodeError):
+        orjson.loads(text)
+    with pytest.raises(JsonPiecesError, match="nested too deeply"):
+        decode(text)
+
+
 def test_a_later_duplicate_key_wins_as_in_orjson() -> None:
     text = '{"metrics": [1], "events": [], "metrics": [2, 3]}'
     assert decode(text) == orjson.loads(text) == {"metrics": [2, 3], "events": []}
