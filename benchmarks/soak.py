@@ -16,8 +16,8 @@ verdict against ``--flat-mib`` (the spread of the second half must stay within i
 seconds; ``--compare DIR`` then prints what grew between the first snapshot after the warm-up and the last one (the
 tool that found what grew; see BENCHMARKS.md).
 
-``--preload LIB`` runs the agent with ``LD_PRELOAD=LIB``: the container image runs it on jemalloc
-(``/usr/lib/x86_64-linux-gnu/libjemalloc.so.2``), whose RSS stays flat where glibc's malloc fragments.
+``--preload LIB`` runs the agent with ``LD_PRELOAD=LIB``, e.g. another allocator
+(``/usr/lib/x86_64-linux-gnu/libjemalloc.so.2``) to compare with glibc's malloc (BENCHMARKS.md).
 
 Run: ``.venv/bin/python benchmarks/soak.py --minutes 10`` (``--minutes 60`` for the hour in BENCHMARKS.md).
 """
@@ -294,7 +294,7 @@ def main() -> None:
     parser.add_argument(
         "--preload",
         metavar="LIB",
-        help="LD_PRELOAD for the agent, e.g. the container's jemalloc: /usr/lib/x86_64-linux-gnu/libjemalloc.so.2",
+        help="LD_PRELOAD for the agent, e.g. jemalloc: /usr/lib/x86_64-linux-gnu/libjemalloc.so.2",
     )
     parser.add_argument("--data-dir", help="where the agent's data goes (default: a new temporary directory)")
     parser.add_argument("--tracemalloc", metavar="DIR", help="run the agent under tracemalloc, snapshots into DIR")

@@ -103,25 +103,13 @@ check_runnable() {
 	fi
 }
 
-# The agent's allocations go through jemalloc when the image has it (FLCOLLECTOR_MALLOC=glibc keeps glibc's malloc;
-# a LD_PRELOAD already set is left alone): under an experiment's steady load glibc's malloc fragments and the RSS
-# creeps up; jemalloc's stays flat (BENCHMARKS.md, "Soak").
-preload_jemalloc() {
-	local lib
-	lib="/usr/lib/$(uname -m)-linux-gnu/libjemalloc.so.2"
-	if [[ "${FLCOLLECTOR_MALLOC:-jemalloc}" == jemalloc && -z "${LD_PRELOAD:-}" && -r "$lib" ]]; then
-		export LD_PRELOAD="$lib"
-	fi
-}
-
 print_env() {
 	local name
 	echo "FLCOLLECTOR_CONFIG=$CONFIG"
 	for name in SERVICE_TYPE NETWORK_MODE USE_STATIC_IP GNS3_NETWORK COLLECTOR_HOST COLLECTOR_PORT \
 		FL_SERVER_URL FL_SERVER_HOST FL_SERVER_PORT POLICY_ENGINE_URL POLICY_ENGINE_HOST POLICY_ENGINE_PORT \
 		SDN_CONTROLLER_URL SDN_CONTROLLER_HOST SDN_CONTROLLER_PORT SDN_CONTROLLER_TYPE COLLECTION_INTERVAL \
-		EXPERIMENT_ID DATA_DIR LOG_LEVEL FL_MONITOR_ENABLED POLICY_MONITOR_ENABLED NETWORK_MONITOR_ENABLED \
-		FLCOLLECTOR_MALLOC; do
+		EXPERIMENT_ID DATA_DIR LOG_LEVEL FL_MONITOR_ENABLED POLICY_MONITOR_ENABLED NETWORK_MONITOR_ENABLED; do
 		if [[ -n "${!name:-}" ]]; then
 			echo "$name=${!name}"
 		fi
@@ -145,7 +133,6 @@ main() {
 			exec "$FLCOLLECTOR" check -c "$CONFIG" --print
 		fi
 		"$FLCOLLECTOR" check -c "$CONFIG" >&2 || exit $?
-		preload_jemalloc
 		exec "$FLCOLLECTOR" run -c "$CONFIG" "$@"
 		;;
 	*)
