@@ -27,7 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
+import signal
 import sys
 import tempfile
 import threading
@@ -38,6 +38,9 @@ from typing import Any
 
 import httpx
 import trio
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "reliability"))
+from agent_process import AgentProcess  # the same process runner as the reliability tests
 
 ROUTES = [
     "/health",
@@ -95,8 +98,6 @@ when_full = "drop_oldest"
 host = "127.0.0.1"
 port = 0
 """
-
-_SERVING = re.compile(r"serving on (http://\S+)")
 
 
 def rss_mib(pid: int) -> float:
@@ -230,21 +231,14 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
         nursery.start_soon(fl_rounds, fl, 2.0)
         nursery.start_soon(policy.run_script, 2.0)
         nursery.start_soon(sdn.run_script, 2.0)
-        config = work / "soak.toml"
-        config.write_text(CONFIG.format(data=work / "data", fl=fl.url, policy=policy.url, sdn=sdn.url))
-        command = [sys.executable, "-m", "flcollector", "run", "-c", str(config)]
+        agent = AgentProcess(work, CONFIG.format(data=work / "data", fl=fl.url, policy=policy.url, sdn=sdn.url))
+        runner = []
         if args.tracemalloc:
             Path(args.tracemalloc).mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before the run
-            command = [sys.executable, __file__, "--agent", args.tracemalloc, str(args.sample), str(config)]
-        log = open(work / "agent.log", "wb")  # noqa: ASYNC230, SIM115 - opened once, before the run
-        env = {**os.environ, "LD_PRELOAD": args.preload} if args.preload else None  # the agent's allocator only
-        process = await trio.lowlevel.open_process(command, stderr=log, stdout=log, env=env)
-        url = None
-        with trio.fail_after(60):
-            while url is None:
-                await trio.sleep(0.2)
-                match = _SERVING.search((work / "agent.log").read_text(errors="replace"))
-                url = match.group(1) if match else None
+            runner = [__file__, "--agent", args.tracemalloc, str(args.sample)]
+        url = await agent.start(60, runner=runner, env={"LD_PRELOAD": args.preload} if args.preload else None)
+        assert agent.process is not None
+        pid = agent.process.pid
         stop = trio.Event()
         async with (
             httpx.AsyncClient(base_url=url, timeout=30) as writer,
@@ -256,14 +250,12 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
             end = started + args.minutes * 60
             while trio.current_time() < end:
                 await trio.sleep(args.sample)
-                at, mib = trio.current_time() - started, rss_mib(process.pid)
+                at, mib = trio.current_time() - started, rss_mib(pid)
                 samples.append((at, mib))
                 print(json.dumps({"t_s": round(at), "rss_mib": round(mib, 1), **outcomes.counts}), flush=True)
             stop.set()
-        process.terminate()
-        with trio.fail_after(60):
-            await process.wait()
-        log.close()
+        agent.signal(signal.SIGTERM)
+        exit_code = await agent.wait(60)
         nursery.cancel_scope.cancel()
     half = [s for s in samples if s[0] >= samples[-1][0] / 2]
     spread = max(v for _, v in half) - min(v for _, v in half)
@@ -276,7 +268,7 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
         "second_half_slope_mib_per_min": round(slope_per_minute(half), 3),
         "flat": spread <= args.flat_mib,
         "outcomes": outcomes.counts,
-        "agent_exit": process.returncode,
+        "agent_exit": exit_code,
         "data": str(work),
     }
 

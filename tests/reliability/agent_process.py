@@ -11,6 +11,7 @@ import re
 import signal
 import sqlite3
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import trio
@@ -41,13 +42,17 @@ class AgentProcess:
         self.process: trio.Process | None = None
         self.url = ""
 
-    async def start(self, timeout: float = 30.0) -> str:
-        """Start the process and return the API's base URL once it serves (or fail with its log)."""
+    async def start(
+        self, timeout: float = 30.0, *, runner: Sequence[str] = (), env: Mapping[str, str] | None = None
+    ) -> str:
+        """Start the process and return the API's base URL once it serves (or fail with its log). ``runner``
+        replaces ``-m flcollector run -c`` (e.g. a script that runs the agent under tracemalloc; the config's path
+        is its last argument); ``env`` adds variables (e.g. ``LD_PRELOAD``)."""
+        argv = [sys.executable, *(runner or ["-m", "flcollector", "run", "-c"]), str(self.config)]
         log = open(self.log_path, "ab")  # noqa: SIM115, ASYNC230 - handed to the child, closed right after
         try:
             self.process = await trio.lowlevel.open_process(
-                [sys.executable, "-m", "flcollector", "run", "-c", str(self.config)], stdout=log, stderr=log,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                argv, stdout=log, stderr=log, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
             )
         finally:
             log.close()
