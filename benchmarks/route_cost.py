@@ -2,11 +2,13 @@
 than ``benchmarks/api.py`` on a shared machine. For before/after comparisons of the server's code.
 
 The agent (sqlite + cache + websocket sinks, ``benchmarks/api.py``'s config and fill) is filled through the real
-pipeline; then each route is called ``--requests`` times, ``--rounds`` times over, through ``httpx.ASGITransport``
-on the server's own Starlette app, and the median round gives µs per request. The floor is a bare ASGI app
-answering a constant through the same client in the same run, so ``ratio`` = floor µs / route µs.
+pipeline; then each route is called ``--requests`` times, ``--rounds`` times over, on the server's own ASGI app, and
+the median round gives µs per request. ``--via direct`` (the default) calls the app with a scope and collects what
+it sends, so the figure is the app's own cost (what it adds to hypercorn's); ``--via httpx`` goes through
+``httpx.ASGITransport``, which adds the client's cost to both. The floor is a bare ASGI app answering a constant,
+called the same way in the same run, so ``ratio`` = floor µs / route µs.
 
-Run: ``.venv/bin/python benchmarks/route_cost.py [--metrics 200000] [--events 20000] [--rounds 9]``
+Run: ``.venv/bin/python benchmarks/route_cost.py [--metrics 200000] [--events 20000] [--rounds 9] [--via httpx]``
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ import api
 
 PATHS = [
     "/health",
+    "/status",
+    "/api/v1/status",
     "/api/metrics/fl/status",
     "/api/metrics/latest?type=network",
     "/api/network/flows",
@@ -44,8 +48,53 @@ async def bare(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": b'{"ok":true}'})
 
 
-async def cost(app: Any, path: str, requests: int, rounds: int) -> float:
+def scope_of(target: str) -> dict[str, Any]:
+    """The ASGI scope hypercorn hands the app for ``GET target``."""
+    path, _, query = target.partition("?")
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": [(b"host", b"bench"), (b"user-agent", b"bench"), (b"accept", b"*/*")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+
+
+async def direct_cost(app: Any, path: str, requests: int, rounds: int) -> float:
+    """Median µs per request of ``path`` called on ``app`` directly (a new scope each time, as a server does)."""
+    status: list[int] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            status.append(message["status"])
+
+    for _ in range(20):
+        await app(scope_of(path), receive, send)
+    assert status and set(status) == {200}, (path, set(status))
+    samples = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        for _ in range(requests):
+            await app(scope_of(path), receive, send)
+        samples.append((time.perf_counter() - started) / requests * 1e6)
+    return statistics.median(samples)
+
+
+async def cost(app: Any, path: str, requests: int, rounds: int, via: str = "direct") -> float:
     """Median µs per request of ``path`` over ``rounds`` rounds of ``requests`` (after a warm-up)."""
+    if via == "direct":
+        return await direct_cost(app, path, requests, rounds)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
         for _ in range(20):
             assert (await client.get(path)).status_code == 200, path
@@ -70,10 +119,10 @@ async def main(args: argparse.Namespace) -> None:
             await nursery.start(agent.run)
             await api.fill(agent, args.metrics, args.events)
             app = agent.find("listener", "server").app
-            floor = await cost(bare, "/", args.requests, args.rounds)
+            floor = await cost(bare, "/", args.requests, args.rounds, args.via)
             results: dict[str, Any] = {"floor_us": floor}
             for route in PATHS:
-                us = await cost(app, route, args.requests, args.rounds)
+                us = await cost(app, route, args.requests, args.rounds, args.via)
                 results[route] = {"us": round(us, 1), "ratio": round(floor / us, 3)}
             agent.stop()
     print(json.dumps(results, indent=2))
@@ -85,4 +134,5 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--via", choices=["direct", "httpx"], default="direct")
     trio.run(main, parser.parse_args())

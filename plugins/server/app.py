@@ -7,7 +7,6 @@ from typing import Any
 
 import trio
 from flcollector import AgentView
-from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -22,6 +21,7 @@ from .params import ParamError
 from .routes import SPEC_ROUTES
 from .routes.ingest import BodyTooLarge, TooManyPoints
 from .routing import IndexedRouter
+from .stack import ServerApp
 from .state import ServerState, StoreMissing
 
 log = logging.getLogger("flcollector.listener.server")
@@ -95,7 +95,7 @@ class CountRequests:
         await self.app(scope, receive, send)
 
 
-def build_app(state: ServerState) -> Starlette:
+def build_app(state: ServerState) -> ServerApp:
     """Return the server's Starlette app for ``state``."""
     options = state.options
     middleware = [Middleware(CountRequests, stats=state.stats)]
@@ -113,7 +113,7 @@ def build_app(state: ServerState) -> Starlette:
         middleware.append(
             Middleware(AuthMiddleware, username=options.username, password=options.password, token=options.token)
         )
-    app = Starlette(
+    app = ServerApp(
         routes=all_routes(state.agent),
         middleware=middleware,
         exception_handlers={

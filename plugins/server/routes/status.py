@@ -19,6 +19,8 @@ from ..state import monitor_stats, state_of
 
 FLOWS = ("flows_total", "flows")
 ACTIVE_POLICIES = ("active", "enabled", "total")
+#: A monitor's status in this route's words (``ok`` is the caller's word for a healthy one).
+_WORDS = {"down": "unreachable", "error": "error", "starting": "starting", "stopped": "stopped"}
 
 
 def _status_of(agent: AgentView, plugin: str, up: str) -> tuple[str, int | None]:
@@ -26,8 +28,7 @@ def _status_of(agent: AgentView, plugin: str, up: str) -> tuple[str, int | None]
     stats = monitor_stats(agent, plugin)
     if stats is None:
         return "not_monitored", None
-    words = {"ok": up, "down": "unreachable", "error": "error", "starting": "starting", "stopped": "stopped"}
-    return words.get(stats.status, stats.status), stats.last_success_ns
+    return (up if stats.status == "ok" else _WORDS.get(stats.status, stats.status)), stats.last_success_ns
 
 
 def _newest(latest: Iterable[Metric], name: str) -> Metric | None:

@@ -70,3 +70,31 @@ def test_params_listing_tags_and_levels() -> None:
     assert params.levels("level") == ["WARNING", "ERROR"]
     assert params.integer("missing", default=7) == 7
     assert params.duration("timeframe", default=60.0) == 60.0
+
+
+def test_a_requests_query_reads_as_starlettes_and_only_short_ones_are_kept() -> None:
+    from flcollector.plugins.server import params as params_module
+    from starlette.requests import Request
+
+    def request(raw: bytes) -> Request:
+        return Request({"type": "http", "query_string": raw, "headers": []})
+
+    samples = [
+        b"",
+        b"limit=100",
+        b"name=a&name=b&name=",
+        b"type=network&x",
+        b"q=%20a+b%26c&tag.host=n%C3%A9",
+        b"a=1&a=2",
+        b"bad=%zz&\xe9=\xe9",
+        b"x" * (params_module.MAX_KEPT_QUERY + 1) + b"=1&limit=5",
+    ]
+    params_module._parsed_query.cache_clear()
+    for raw in samples:
+        ours, theirs = Params.of(request(raw)), request(raw).query_params
+        assert dict(ours.query) == dict(theirs) and ours.multi == theirs.multi_items(), raw
+        assert Params.of(request(raw)).multi == ours.multi  # the kept answer, asked again
+    kept = params_module._parsed_query.cache_info()
+    assert (kept.currsize, kept.hits) == (len(samples) - 1, len(samples) - 1)  # the long one is parsed, not kept
+    with pytest.raises(TypeError):
+        Params.of(request(b"limit=1")).query["limit"] = "2"  # type: ignore[index]  # shared: read-only

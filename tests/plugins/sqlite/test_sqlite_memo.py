@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import attrs
 import trio
 import trio.testing
 from flcollector import Event, EventQuery, now_ns
@@ -94,3 +95,29 @@ async def test_a_sliding_window_count_equals_a_fresh_count_as_it_slides_and_afte
         seen += [await counts(start) for start in (301, 150)]
     assert [kept for kept, _ in seen] == [3, 3, 2, 2, 1, 0, 3, 1, 3]
     assert all(kept == fresh for kept, fresh in seen)
+
+
+async def test_recent_counts_with_different_filters_are_kept_apart(store: SqliteStore) -> None:
+    """Every filter of an EventQuery but the start is part of what a kept count answers (limit, offset and order
+    do not change a count); a filter added to EventQuery must be added to the key too, or this fails."""
+    filtered = {"since_id", "types", "source", "levels", "experiment", "round", "end_ns"}
+    assert set(attrs.fields_dict(EventQuery)) == filtered | {"start_ns", "limit", "offset", "order", "sort"}
+    events = [
+        Event("POLICY_DECISION", time_ns=100 + i, source="policy_engine", level=level, round=i % 2, id=i + 1)
+        for i, level in enumerate(["INFO", "WARNING", "INFO", "ERROR"])
+    ]
+    variants = [
+        {},
+        {"since_id": 2},
+        {"types": ["OTHER"]},
+        {"source": "fl_server"},
+        {"levels": ["INFO"]},
+        {"experiment": "elsewhere"},
+        {"round": 1},
+        {"end_ns": 101},
+    ]
+    with trio.fail_after(10):
+        await store.write(events)
+        for variant in variants:  # each asked after the others were kept: a shared key would answer with theirs
+            query = EventQuery(start_ns=50, **variant)  # type: ignore[arg-type]
+            assert await store.count_events(query) == await store._read(queries.count_events, query), variant
