@@ -206,6 +206,17 @@ async def api_load(client: httpx.AsyncClient, per_s: int, outcomes: Outcomes, st
         await trio.sleep_until(next_at)
 
 
+async def bounded_memories(client: httpx.AsyncClient) -> dict[str, Any]:
+    """What the agent's bounded in-memory stores hold now (from ``/health``), to set beside its RSS: a memory that
+    is still filling looks like a leak until it reaches its bound."""
+    try:
+        detail = (await client.get("/health")).json()["agent_components"]
+    except (httpx.HTTPError, ValueError, KeyError):
+        return {}
+    cache = detail.get("sink:cache", {}).get("cache", {})
+    return {"cache_records": cache.get("records"), "cache_names": cache.get("names")}
+
+
 async def fl_rounds(fl: Any, tick: float) -> None:
     """Finish a round every ``tick`` seconds, for ever."""
     while True:
@@ -252,7 +263,8 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
                 await trio.sleep(args.sample)
                 at, mib = trio.current_time() - started, rss_mib(pid)
                 samples.append((at, mib))
-                print(json.dumps({"t_s": round(at), "rss_mib": round(mib, 1), **outcomes.counts}), flush=True)
+                held = await bounded_memories(reader)
+                print(json.dumps({"t_s": round(at), "rss_mib": round(mib, 1), **held, **outcomes.counts}), flush=True)
             stop.set()
         agent.signal(signal.SIGTERM)
         exit_code = await agent.wait(60)

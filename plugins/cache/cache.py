@@ -26,7 +26,9 @@ Kind = Literal["metric", "event"]
 class CacheOptions:
     """Options of the ``cache`` sink."""
 
-    max_per_name: int = attrs.field(default=100, validator=attrs.validators.gt(0), metadata=option_doc(
+    # 10, not more: the built-in readers ask only for the latest, and a name that arrives once a minute takes
+    # max_per_name minutes to fill its deque, so the cache's memory grows for that long (issue 13's soak).
+    max_per_name: int = attrs.field(default=10, validator=attrs.validators.gt(0), metadata=option_doc(
         "records kept per metric name / event type"))
     max_names: int = attrs.field(default=10_000, validator=attrs.validators.gt(0), metadata=option_doc(
         "metric names plus event types kept; beyond it the least recently updated one is evicted"))

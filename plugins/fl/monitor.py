@@ -60,7 +60,9 @@ class FlOptions:
         "events per `/events` request (the server's buffer holds 1000)"))
     max_pages: int = attrs.field(default=20, validator=_positive, metadata=option_doc(
         "requests per endpoint per poll at most (a backlog is finished by the next polls)"))
-    remember_events: int = attrs.field(default=10_000, validator=_positive, metadata=option_doc(
+    # Twice what the FL server can serve again at once (its event buffer is a deque of 1000): more would only
+    # fill for longer (at a round every few seconds, 10,000 ids took half an hour in issue 13's soak).
+    remember_events: int = attrs.field(default=2_000, validator=_positive, metadata=option_doc(
         "event ids remembered to drop duplicates (a reset cursor, a re-served buffer)"))
     request_timeout: Duration | None = attrs.field(default=None, metadata=option_doc(
         "per HTTP request", default="the collection's `timeout` (`runtime.schedule.timeout`)", example="5s"))
