@@ -40,9 +40,9 @@ class ErrorAnswers:
 
     Starlette's ``ExceptionMiddleware`` and ``ServerErrorMiddleware`` in one layer: a handler registered for
     ``Exception`` (or 500) answers everything else; an ``HTTPException`` without a handler gets Starlette's plain
-    answer. An exception after the answer started cannot be answered; it
-    propagates, and the server closes the connection. Routes that wrap their own endpoint (``request_response``)
-    find the same handlers in the scope, as under Starlette's stack.
+    answer. An exception after the answer started cannot be answered: it propagates, and the server closes that
+    connection. Routes that wrap their own endpoint (``request_response``) find the same handlers in the scope, as
+    under Starlette's stack. An error in the middleware outside this layer (a bug) is answered by hypercorn's 500.
     """
 
     def __init__(self, app: ASGIApp, handlers: Mapping[Any, Callable[..., Any]]) -> None:
