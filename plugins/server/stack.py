@@ -17,53 +17,42 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from starlette._exception_handler import _lookup_exception_handler  # the MRO lookup Starlette's layers use
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-#: An exception handler of an HTTP request: ``(request, exc) -> Response``, a coroutine function or not.
-HttpHandler = Callable[[Request, Exception], Any]
+#: An exception handler, called ``(request, exc)`` here; a coroutine function or not. Starlette types its tables
+#: for WebSocket handlers too, which an HTTP request never reaches.
+Handler = Callable[..., Any]
 
 
-async def plain_http_error(request: Request, exc: Exception) -> Response:
-    """Starlette's answer to an ``HTTPException`` no handler was given for (``ExceptionMiddleware``'s)."""
-    assert isinstance(exc, HTTPException)
-    if exc.status_code in {204, 304}:
-        return Response(status_code=exc.status_code, headers=exc.headers)
-    return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
-
-
-class ErrorAnswers:
+class ErrorAnswers(ExceptionMiddleware):
     """Answer an exception of an HTTP request with the app's handler for it (the nearest class in its MRO).
 
-    Starlette's ``ExceptionMiddleware`` and ``ServerErrorMiddleware`` in one layer: a handler registered for
-    ``Exception`` (or 500) answers everything else; an ``HTTPException`` without a handler gets Starlette's plain
-    answer. An exception after the answer started cannot be answered: it propagates, and the server closes that
-    connection. Routes that wrap their own endpoint (``request_response``) find the same handlers in the scope, as
-    under Starlette's stack. An error in the middleware outside this layer (a bug) is answered by hypercorn's 500.
+    Starlette's ``ExceptionMiddleware`` (whose handler tables this is built on: an ``HTTPException`` without a
+    handler gets its plain answer) and ``ServerErrorMiddleware`` in one layer: a handler registered for
+    ``Exception`` (or 500) answers everything else. An exception after the answer started cannot be answered: it
+    propagates, and the server closes that connection. Routes that wrap their own endpoint (``request_response``)
+    find the same tables in the scope, as under Starlette's stack. An error in the middleware outside this layer (a
+    bug) is answered by hypercorn's 500.
     """
 
     def __init__(self, app: ASGIApp, handlers: Mapping[Any, Callable[..., Any]]) -> None:
-        self.app = app
-        by_class: dict[Any, HttpHandler] = {HTTPException: plain_http_error}
-        by_class.update((key, handler) for key, handler in handlers.items() if not isinstance(key, int))
-        by_status: dict[int, HttpHandler] = {key: h for key, h in handlers.items() if isinstance(key, int)}
-        if 500 in by_status:
-            by_class.setdefault(Exception, by_status.pop(500))
-        self.by_class, self.by_status = by_class, by_status
-        # What request_response's own wrapper catches: as under Starlette, not the catch-all (that is this layer's).
-        self.scoped = ({key: h for key, h in by_class.items() if key is not Exception}, by_status)
+        # As Starlette splits them: the catch-all is the outer layer's, the rest ExceptionMiddleware's.
+        super().__init__(app, {key: h for key, h in handlers.items() if key not in (500, Exception)})
+        self.catch_all: Handler | None = handlers.get(Exception, handlers.get(500))
+        self.scoped = (self._exception_handlers, self._status_handlers)
 
-    def handler_for(self, exc: Exception) -> HttpHandler | None:
-        """The handler of ``exc``: by status for an ``HTTPException`` that has one, else by class."""
-        if isinstance(exc, HTTPException) and exc.status_code in self.by_status:
-            return self.by_status[exc.status_code]
-        for cls in type(exc).__mro__:
-            if cls in self.by_class:
-                return self.by_class[cls]
-        return None
+    def handler_for(self, exc: Exception) -> Handler | None:
+        """The handler of ``exc``: by status for an ``HTTPException`` that has one, else by class, else the
+        catch-all."""
+        if isinstance(exc, HTTPException) and exc.status_code in self._status_handlers:
+            return self._status_handlers[exc.status_code]
+        return _lookup_exception_handler(self._exception_handlers, exc) or self.catch_all
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Run the route; answer its exception unless the answer already started."""

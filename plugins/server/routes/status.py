@@ -19,8 +19,9 @@ from ..state import monitor_stats, state_of
 
 FLOWS = ("flows_total", "flows")
 ACTIVE_POLICIES = ("active", "enabled", "total")
-#: A monitor's status in this route's words (``ok`` is the caller's word for a healthy one).
-_WORDS = {"down": "unreachable", "error": "error", "starting": "starting", "stopped": "stopped"}
+#: A monitor's status in this route's words where they differ (``ok`` is the caller's word for a healthy one; the
+#: others, ``error``, ``starting``, ``stopped``, keep their own).
+_WORDS = {"down": "unreachable"}
 
 
 def _status_of(agent: AgentView, plugin: str, up: str) -> tuple[str, int | None]:
