@@ -24,7 +24,7 @@ from .config import ComponentConfig, Config
 from .context import RunContext
 from .errors import FlcollectorError, StartupError
 from .ids import EventIds
-from .memory import collect_and_trim_every
+from .memory import collect_and_trim_every, tune_allocator
 from .pipeline import Pipeline
 from .receipts import Receipt
 from .records import Record
@@ -317,6 +317,8 @@ async def run_agent(config: Config, *, handle_signals: bool = True,
 
     Returns once every sink has flushed. A second Ctrl-C during the flush interrupts it (Python's default).
     """
+    if float(config.agent.memory_trim_interval) > 0:  # before any thread starts: a thread keeps its arena
+        log.debug("glibc malloc set for a long run: %s", ", ".join(tune_allocator()) or "nothing (not glibc, or set)")
     agent = Agent(config)
     agent.prepare_data_dir()  # before any task starts, so the error reaches the caller as itself
     try:

@@ -8,6 +8,15 @@ bytes not). ``malloc_trim(0)`` returns every whole free page of every heap to th
 ``[agent] memory_trim_interval`` (in a worker thread: it walks every heap, tens of milliseconds on a busy one).
 Elsewhere than glibc (musl, macOS) there is no ``malloc_trim`` and this does nothing.
 
+What ``malloc_trim`` cannot give back is a page that still holds one live block, and glibc's defaults make many
+such pages in a long run: each thread gets a heap ("arena") of its own, so the records the store's worker threads
+build (SQLite's pages, parsed ingest, query rows) are freed later by the event loop into heaps that only those
+threads use again; and glibc raises its mmap and trim thresholds each time a big block is freed, so big answers
+come from the heaps too instead of mappings given back when freed. In the soak (issue 13, item 7) the three
+worker-thread arenas each held 3-4 MiB of free memory after 20 minutes and still more later, while the memory in
+use stayed flat. :func:`tune_allocator` sets one arena for every thread and fixed thresholds; the agent calls it at
+start-up unless ``memory_trim_interval`` is ``0s``.
+
 The same task schedules CPython's full garbage collections. Left to itself, CPython runs one whenever the objects that
 survived since the last one reach a quarter of all the old ones: a burst of ingest (three 10 MB bodies: 300,000
 records in flight) set off about fifteen in ten seconds, each 75-150 ms with the GIL held, and ``/health`` waited for
@@ -24,20 +33,63 @@ import ctypes
 import ctypes.util
 import gc
 import logging
+import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import trio
 
 log = logging.getLogger("flcollector.memory")
 
 
+#: Blocks of at least this many bytes get a mapping of their own, unmapped when freed (glibc's default, held fixed).
+MMAP_THRESHOLD = 128 * 1024
+#: A heap's free top beyond this many bytes goes back to the kernel when a block is freed.
+TRIM_THRESHOLD = 1024 * 1024
+#: Heaps ("arenas") glibc may keep: one, shared by every thread.
+ARENA_MAX = 1
+# mallopt's parameter numbers (malloc.h), each with the environment settings that name the same parameter.
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_ARENA_MAX = -1, -3, -8
+_SET_BY_USER = {
+    _M_TRIM_THRESHOLD: ("MALLOC_TRIM_THRESHOLD_", "glibc.malloc.trim_threshold"),
+    _M_MMAP_THRESHOLD: ("MALLOC_MMAP_THRESHOLD_", "glibc.malloc.mmap_threshold"),
+    _M_ARENA_MAX: ("MALLOC_ARENA_MAX", "glibc.malloc.arena_max"),
+}
+
+
+def _libc_function(name: str) -> Any:
+    """The C library's function ``name`` (a ctypes function pointer), or None when it has none (not glibc)."""
+    try:
+        return getattr(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6"), name)
+    except (OSError, AttributeError):
+        return None
+
+
+def tune_allocator(environ: Mapping[str, str] = os.environ) -> list[str]:
+    """Set glibc's malloc for a long run: one arena for every thread (:data:`ARENA_MAX`), and the mmap and trim
+    thresholds held at :data:`MMAP_THRESHOLD` and :data:`TRIM_THRESHOLD` instead of rising as big blocks are freed.
+
+    Call it before the agent starts its threads (a thread keeps the arena it was given). A parameter ``environ``
+    sets itself (``MALLOC_ARENA_MAX``, ``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_`` or a ``glibc.malloc``
+    tunable in ``GLIBC_TUNABLES``) is left as set. Returns the names of the parameters set: none without glibc."""
+    mallopt = _libc_function("mallopt")
+    if mallopt is None:
+        return []
+    tunables = environ.get("GLIBC_TUNABLES", "")
+    wanted = {_M_ARENA_MAX: ARENA_MAX, _M_MMAP_THRESHOLD: MMAP_THRESHOLD, _M_TRIM_THRESHOLD: TRIM_THRESHOLD}
+    done = []
+    for parameter, value in wanted.items():
+        variable, tunable = _SET_BY_USER[parameter]
+        if variable not in environ and tunable not in tunables and mallopt(parameter, value):
+            done.append(variable)
+    return done
+
+
 def malloc_trim() -> Callable[[], int] | None:
     """glibc's ``malloc_trim(0)`` as a Python callable (True when it released memory), or None without glibc."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        trim = libc.malloc_trim
-    except (OSError, AttributeError):
+    trim = _libc_function("malloc_trim")
+    if trim is None:
         return None
     trim.argtypes = [ctypes.c_size_t]
     trim.restype = ctypes.c_int

@@ -44,7 +44,8 @@ class AgentSettings:
     memory_trim_interval: Duration = attrs.field(default=Duration(60.0), metadata=option_doc(
         "how often the agent runs a full garbage collection and gives freed memory back to the operating system "
         "(glibc `malloc_trim`), so a long run's RSS follows what it holds and ingest bursts do not set off "
-        "collections; `0s`: never trim, and CPython collects on its own"))
+        "collections; unless `0s`, glibc's malloc is also set for a long run at start-up (one arena, fixed mmap and "
+        "trim thresholds; `MALLOC_*` environment settings win); `0s`: none of this, and CPython collects on its own"))
 
 
 @attrs.define

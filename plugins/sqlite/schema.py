@@ -104,6 +104,14 @@ WRITER_PRAGMAS: tuple[str, ...] = (
     "PRAGMA journal_size_limit = 67108864",
 )
 
+#: Reader-only settings: no writes, and a 256 KiB page cache. Each reader's cache (SQLite's default is 2 MiB) filled
+#: for a quarter of an hour and was kept, so the RSS of a long run rose by up to 2 MiB per pooled reader (issue 13,
+#: item 7); the routes' reads (a page of 100 rows, an index walk) cost the same with 256 KiB (``route_cost.py``).
+READER_PRAGMAS: tuple[str, ...] = (
+    "PRAGMA query_only = ON",
+    "PRAGMA cache_size = -256",
+)
+
 
 class StoreOpenError(OSError):
     """The store file cannot be created or opened; the message names the path."""
@@ -112,7 +120,7 @@ class StoreOpenError(OSError):
 def connect(path: Path, *, writer: bool) -> sqlite3.Connection:
     """Open a connection in autocommit mode (transactions are explicit) usable from any one thread at a time."""
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, cached_statements=64)
-    for pragma in CONNECTION_PRAGMAS + (WRITER_PRAGMAS if writer else ("PRAGMA query_only = ON",)):
+    for pragma in CONNECTION_PRAGMAS + (WRITER_PRAGMAS if writer else READER_PRAGMAS):
         conn.execute(pragma)
     return conn
 

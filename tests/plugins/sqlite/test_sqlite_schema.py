@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +36,39 @@ def test_readers_cannot_write(tmp_path: Path) -> None:
     try:
         with pytest.raises(sqlite3.OperationalError, match="readonly"):
             reader.execute("DELETE FROM metrics")
+    finally:
+        reader.close()
+
+
+def sqlite_memory_used() -> Callable[[], int]:
+    """SQLite's own count of the heap it holds (``sqlite3_memory_used``), from the library Python's module uses."""
+    try:
+        used = ctypes.CDLL("libsqlite3.so.0").sqlite3_memory_used
+    except (OSError, AttributeError):
+        pytest.skip("no shared libsqlite3 to ask")
+    used.restype = ctypes.c_int64
+    before = used()
+    probe = sqlite3.connect(":memory:")
+    opened = used()
+    probe.close()
+    if opened == before:
+        pytest.skip("Python's sqlite3 module holds its own copy of SQLite")
+    return lambda: int(used())
+
+
+def test_a_reader_that_read_the_whole_file_keeps_a_small_page_cache(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    writer = open_writer(path)
+    writer.execute("CREATE TABLE filler (blob BLOB)")
+    writer.executemany("INSERT INTO filler VALUES (?)", [(bytes(1000),)] * 8000)  # about 8 MiB of pages
+    writer.close()
+    used = sqlite_memory_used()
+    reader = connect(path, writer=False)
+    try:
+        before = used()
+        assert reader.execute("SELECT sum(length(blob)) FROM filler").fetchone()[0] == 8_000_000
+        # Every page went through the cache; SQLite's default cache (2 MiB) would keep them all until it was full.
+        assert used() - before < 512 * 1024
     finally:
         reader.close()
 
