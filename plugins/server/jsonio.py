@@ -63,7 +63,9 @@ def error_response(
     return JSONResponse(shape(status, message, **extra), status_code=status, headers=headers)
 
 
-@functools.lru_cache(maxsize=4096)  # a page of records, and the status routes, write times of the same few seconds
+# A page of records, and the status routes, write times of the same few seconds. A new second arrives every second,
+# so the cache fills at that pace: 4,096 took 68 minutes (one of the soak's slow climbs, issue 13); 256 fill in four.
+@functools.lru_cache(maxsize=256)
 def _second(seconds: int) -> str:
     """A second's text up to its fraction: ``2026-11-29T14:08:26.``."""
     return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "."
