@@ -72,8 +72,10 @@ class _Window:
 
 #: Scopes whose pages the store keeps at once (see :func:`scope_key`); more empties them all.
 MAX_KEPT_SCOPES = 32
-#: Rows the store keeps for those pages (a few pages of 100 rounds); more starts it again.
-MAX_KNOWN_ROWS = 2000
+#: Rows the store keeps for those pages (a few pages of 100 rounds); more starts it again. A page of the newest
+#: rounds adds one row a round, so the cap is also how long the rows climb before they start again: 2,000 took an
+#: hour at the soak's round every two seconds (issue 13, item 7); 500 take a quarter of that.
+MAX_KNOWN_ROWS = 500
 
 
 def scope_key(scope: MetricQuery) -> Hashable:
