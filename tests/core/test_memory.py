@@ -1,4 +1,5 @@
-"""The memory task: full garbage collections on its schedule (not set off by ingest bursts), and state restored."""
+"""The memory task: full garbage collections on its schedule (not set off by ingest bursts), state restored; and
+glibc's malloc set for a long run (one heap, fixed thresholds) unless the user set it."""
 
 from __future__ import annotations
 
@@ -136,7 +137,9 @@ import ctypes, os, re, sys, tempfile, threading
 from flcollector.memory import tune_allocator
 if sys.argv[1] == "tuned":
     tune_allocator({})
-threading.Thread(target=lambda: [bytearray(4096) for _ in range(1000)]).start()
+worker = threading.Thread(target=lambda: [bytearray(4096) for _ in range(1000)])
+worker.start()
+worker.join()  # its heap outlives it: glibc keeps every arena it made
 libc = ctypes.CDLL("libc.so.6")
 libc.fopen.restype = ctypes.c_void_p
 path = tempfile.mktemp()
