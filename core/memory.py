@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import functools
 import gc
 import logging
 import os
@@ -49,21 +50,26 @@ MMAP_THRESHOLD = 128 * 1024
 TRIM_THRESHOLD = 1024 * 1024
 #: Heaps ("arenas") glibc may keep: one, shared by every thread.
 ARENA_MAX = 1
-# mallopt's parameter numbers (malloc.h), each with the environment settings that name the same parameter.
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_ARENA_MAX = -1, -3, -8
-_SET_BY_USER = {
-    _M_TRIM_THRESHOLD: ("MALLOC_TRIM_THRESHOLD_", "glibc.malloc.trim_threshold"),
-    _M_MMAP_THRESHOLD: ("MALLOC_MMAP_THRESHOLD_", "glibc.malloc.mmap_threshold"),
-    _M_ARENA_MAX: ("MALLOC_ARENA_MAX", "glibc.malloc.arena_max"),
-}
+# glibc's mallopt parameters set for a long run: (parameter number in malloc.h, value, and the environment variable
+# and tunable by which a user sets the same parameter, which then win).
+_LONG_RUN = (
+    (-8, ARENA_MAX, "MALLOC_ARENA_MAX", "glibc.malloc.arena_max"),  # M_ARENA_MAX
+    (-3, MMAP_THRESHOLD, "MALLOC_MMAP_THRESHOLD_", "glibc.malloc.mmap_threshold"),  # M_MMAP_THRESHOLD
+    (-1, TRIM_THRESHOLD, "MALLOC_TRIM_THRESHOLD_", "glibc.malloc.trim_threshold"),  # M_TRIM_THRESHOLD
+)
+
+
+@functools.cache  # found once: find_library runs ldconfig, and start-up asks for two functions
+def _libc() -> ctypes.CDLL | None:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
 
 
 def _libc_function(name: str) -> Any:
     """The C library's function ``name`` (a ctypes function pointer), or None when it has none (not glibc)."""
-    try:
-        return getattr(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6"), name)
-    except (OSError, AttributeError):
-        return None
+    return getattr(_libc(), name, None)
 
 
 def tune_allocator(environ: Mapping[str, str] = os.environ) -> list[str]:
@@ -77,13 +83,11 @@ def tune_allocator(environ: Mapping[str, str] = os.environ) -> list[str]:
     if mallopt is None:
         return []
     tunables = environ.get("GLIBC_TUNABLES", "")
-    wanted = {_M_ARENA_MAX: ARENA_MAX, _M_MMAP_THRESHOLD: MMAP_THRESHOLD, _M_TRIM_THRESHOLD: TRIM_THRESHOLD}
-    done = []
-    for parameter, value in wanted.items():
-        variable, tunable = _SET_BY_USER[parameter]
-        if variable not in environ and tunable not in tunables and mallopt(parameter, value):
-            done.append(variable)
-    return done
+    return [
+        variable
+        for parameter, value, variable, tunable in _LONG_RUN
+        if variable not in environ and tunable not in tunables and mallopt(parameter, value)
+    ]
 
 
 def malloc_trim() -> Callable[[], int] | None:
