@@ -35,7 +35,7 @@ from .remote_http import HttpRemoteSink, HttpTarget, auth_headers, check_respons
 from .source_names import SOURCE_COMPONENTS, component_name, source_name
 from .sources import NOT_FOUND, EndpointError, SeenIds, endpoint_error_event, gather_endpoints, get_json, settle
 from .stats import COUNTERS, ComponentStats, StatsRegistry
-from .store import Aggregation, BulkStore, EventQuery, MetricQuery, Selection, Store
+from .store import Aggregation, BulkStore, EventQuery, MetricQuery, Selection, Store, metric_pages
 from .summary import FieldStats, SeriesSummary, SummaryStore, summarize
 from .view import AgentView, Configured, agent_of
 
@@ -122,6 +122,7 @@ __all__ = [
     "iso_time",
     "mask_secrets",
     "masked",
+    "metric_pages",
     "now_ns",
     "option_doc",
     "record_from_dict",

@@ -6,7 +6,7 @@ objects so the REST layer, the CLI and tests build them the same way.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import attrs
@@ -106,6 +106,31 @@ class Store(Protocol):
 
 FieldType = Literal["int", "float", "bool", "str"]
 NUMERIC_TYPES: frozenset[str] = frozenset({"int", "float"})
+
+
+#: Rows a paged read asks for at a time (:func:`metric_pages`).
+PAGE_ROWS = 500
+
+
+async def metric_pages(
+    store: Store, query: MetricQuery, total: int, page: int = PAGE_ROWS
+) -> AsyncIterator[list[Metric]]:
+    """The first ``total`` metrics ``query`` selects (from its ``offset``, in its ``order``), ``page`` at a time.
+
+    A caller that folds each page into a small result holds one page of metrics at a time, however many the query
+    selects: a route's transient memory then stays the same as an experiment grows. A row written while the pages
+    are read can shift a newest-first read by one (the page boundary repeats a row); callers dedupe, as a fold by
+    round or series does anyway.
+    """
+    read = 0
+    while read < total:
+        size = min(page, total - read)
+        rows = await store.query_metrics(attrs.evolve(query, limit=size, offset=query.offset + read))
+        if rows:
+            yield rows
+        read += len(rows)
+        if len(rows) < size:
+            return
 
 
 @attrs.frozen

@@ -61,21 +61,44 @@ def round_of(metric: Metric) -> int | None:
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def global_metrics(rounds: Sequence[Metric]) -> dict[str, list[Any]]:
-    """Per-round arrays from ``fl_round`` metrics (the newest metric of each round wins), ordered by round."""
-    latest: dict[int, Metric] = {}
-    for metric in rounds:
-        number = round_of(metric)
-        if number is not None and (number not in latest or metric.time_ns >= latest[number].time_ns):
-            latest[number] = metric
-    ordered = [latest[n] for n in sorted(latest)]
-    return {
-        "rounds": [round_of(m) for m in ordered],
-        "global_accuracy": [pick(m.fields, ACCURACY) for m in ordered],
-        "global_loss": [pick(m.fields, LOSS) for m in ordered],
-        "participants_per_round": [pick(m.fields, PARTICIPANTS) for m in ordered],
-        "round_duration_seconds": [pick(m.fields, ROUND_DURATION) for m in ordered],
-    }
+#: The per-round arrays of ``global_metrics``: the array's key and the field aliases it reads.
+ROUND_ARRAYS: dict[str, tuple[str, ...]] = {
+    "global_accuracy": ACCURACY,
+    "global_loss": LOSS,
+    "participants_per_round": PARTICIPANTS,
+    "round_duration_seconds": ROUND_DURATION,
+}
+
+
+class RoundArrays:
+    """Per-round arrays from ``fl_round`` metrics fed a page at a time (the newest metric of each round wins).
+
+    Only each round's few figures are kept, never the metrics, so a route that reads an experiment of thousands of
+    rounds holds one page of metrics at a time: the transient memory of each call stays the same as the experiment
+    grows, instead of growing with it (and fragmenting the heap as it does: BENCHMARKS.md, "Fifth session").
+    """
+
+    def __init__(self) -> None:
+        self.newest: dict[int, tuple[int, tuple[float | None, ...]]] = {}
+        self.first_ns: int | None = None
+        self.last_ns: int | None = None
+
+    def add(self, metrics: Iterable[Metric]) -> None:
+        """Take one page of ``fl_round`` metrics, in any order."""
+        for metric in metrics:
+            at = metric.time_ns
+            self.first_ns = at if self.first_ns is None else min(self.first_ns, at)
+            self.last_ns = at if self.last_ns is None else max(self.last_ns, at)
+            number = round_of(metric)
+            known = self.newest.get(number) if number is not None else None
+            if number is not None and (known is None or at >= known[0]):
+                self.newest[number] = (at, tuple(pick(metric.fields, aliases) for aliases in ROUND_ARRAYS.values()))
+
+    def arrays(self) -> dict[str, list[Any]]:
+        """``rounds`` and one array per figure, ordered by round."""
+        numbers = sorted(self.newest)
+        columns = list(zip(*(self.newest[n][1] for n in numbers), strict=True)) or [()] * len(ROUND_ARRAYS)
+        return {"rounds": numbers, **{key: list(column) for key, column in zip(ROUND_ARRAYS, columns, strict=True)}}
 
 
 def combined(summaries: Iterable[SeriesSummary], name: str, aliases: Iterable[str]) -> FieldStats | None:

@@ -258,3 +258,24 @@ async def test_clients_push_their_metrics_through_write_and_ingest(running) -> N
     assert c1["data_contribution"] == 600 and c1["avg_local_loss"] == 0.5
     assert c2["participation_rate"] == round(1 / 3, 4) and c2["avg_local_accuracy"] == 0.8
     assert c2["avg_training_time"] == 20.0 and c2["data_contribution"] == 300
+
+
+def test_round_arrays_fold_pages_keeping_each_rounds_newest_figures() -> None:
+    from flcollector.plugins.server.summaries import RoundArrays
+
+    def row(r: int, accuracy: float, at: int) -> Metric:
+        return Metric("fl_round", {"accuracy": accuracy, "clients": 3}, time_ns=at, round=r)
+
+    arrays = RoundArrays()
+    assert arrays.arrays() == {
+        "rounds": [], "global_accuracy": [], "global_loss": [], "participants_per_round": [],
+        "round_duration_seconds": [],
+    }
+    arrays.add([row(3, 0.9, 300), row(2, 0.8, 200)])  # newest first, as the route reads them
+    arrays.add([row(2, 0.1, 150), row(1, 0.7, 100), Metric("fl_round", {"accuracy": 0.5}, time_ns=50)])
+    arrays.add([row(3, 0.95, 310)])  # a row written while the pages were read: later, so it wins
+    got = arrays.arrays()
+    assert got["rounds"] == [1, 2, 3]
+    assert got["global_accuracy"] == [0.7, 0.8, 0.95]  # round 2's older row (0.1) lost to its newer one
+    assert got["participants_per_round"] == [3, 3, 3] and got["global_loss"] == [None, None, None]
+    assert (arrays.first_ns, arrays.last_ns) == (50, 310)  # every row counts for the time range, numbered or not
