@@ -75,7 +75,7 @@ class ConvergenceProcessor(Processor):
         if curve is None:
             if len(self._curves) >= self.options.max_experiments:
                 del self._curves[next(iter(self._curves))]  # forget the oldest experiment
-            curve = self._curves[experiment] = Curve()
+            curve = self._curves[experiment] = Curve(window=self.options.window)
         return curve
 
     def _round(self, record: Metric) -> list[Record]:
@@ -99,10 +99,10 @@ class ConvergenceProcessor(Processor):
         out: list[Record] = []
         if bad_loss is not None:
             out.append(self._event(record, "DIVERGENCE", "ERROR", f"loss is {bad_loss} in round {round_}", curve))
-        improvement = curve.improvement(o.window)
+        improvement = curve.improvement()
         converged = improvement is not None and improvement < o.tolerance
-        if curve.accuracy:
-            recent = curve.accuracy[-o.window :]
+        if curve.recent:
+            recent = list(curve.recent)
             fields.update(
                 accuracy_mean=sum(recent) / len(recent),
                 accuracy_slope=slope(recent),
@@ -169,8 +169,8 @@ class ConvergenceProcessor(Processor):
             "rounds": curve.rounds,
             "best_accuracy": best,
             "best_round": curve.best_round,
-            "accuracy": curve.accuracy[-1] if curve.accuracy else None,
-            "loss": curve.loss[-1] if curve.loss else None,
+            "accuracy": curve.last_accuracy,
+            "loss": curve.last_loss,
             "window": self.options.window,
             "tolerance": self.options.tolerance,
             **extra,
