@@ -3,9 +3,14 @@
 Each flow entry's byte and packet counters become a delta since the previous poll (:class:`flcollector.CounterTracker`,
 keyed by ``flow_id``): a flow whose counters (or age) went back was re-installed and counts from zero, a flow
 installed between two polls counts everything it holds, a flow the controller reports without counters yet keeps
-its baseline. A packet crosses every switch on its path and hits a flow entry on each, so a delta counts only where
-the packet **entered** the network: at a switch whose ``in_port`` is not a link to another switch and to which the
-flow's source host is attached (as far as the topology knows). The totals are then the bytes hosts sent, once each.
+its baseline. Whether a flow was installed since the last poll is told by its age against the flow tables' own
+answer times (not the snapshot's time, which can be the port counters' earlier answer); a flow FLOPY-NET listed
+without counters first (its entries have none until its stats loop reads them) is judged by the read before it was
+first listed, so the traffic of its first stats period counts when the counters come.
+
+A packet crosses every switch on its path and hits a flow entry on each, so a delta counts only where the packet
+**entered** the network: at a switch whose ``in_port`` is not a link to another switch and to which the flow's
+source host is attached (as far as the topology knows). The totals are then the bytes hosts sent, once each.
 
 The endpoints of a flow come from its match (IPv4 or MAC source and destination) and, for a match on ``in_port``
 and destination only (FLOPY-NET's learning entries), from the host the topology places on that port; MACs and IPs of
@@ -107,15 +112,23 @@ class TrafficAccounting:
         self.fl_server = {str(a).lower() for a in fl_server}
         self.counters: CounterTracker[str] = CounterTracker()
         self.read_at_s: float | None = None  # when the committed flow counters were read
+        self.answered_s: float | None = None  # when the committed flow table answered (the entries' ages are then)
+        self._listed: set[str] = set()  # the flows of the committed table, with counters or without
+        #: flows listed without counters that were installed after a poll: the answer time of that poll's table
+        self._installed_after: dict[str, float] = {}
         self.resets = 0
         self._placements: dict[str, Placement] = {}  # by flow_id, for the topology ``_placed_for``
         self._placed_for: object = None
 
     def account(
-        self, flows: Mapping[str, list[dict[str, Any]]], hosts: HostTable, time_ns: int
+        self, flows: Mapping[str, list[dict[str, Any]]], hosts: HostTable, time_ns: int, answered_ns: int | None = None
     ) -> tuple[list[Metric], Callable[[], None]]:
-        """The records of the interval ending with these flows (none on the first poll), and the commit."""
+        """The records of the interval ending with these flows (none on the first poll), and the commit.
+        ``time_ns`` is when the counters held (the interval's end); ``answered_ns`` when the flow table answered
+        (the entries' ages were measured then; ``time_ns`` when not given)."""
         at_s = time_ns / 1e9
+        answered_s = (answered_ns if answered_ns is not None else time_ns) / 1e9
+        uncounted: dict[str, float | None] = {}  # flows without counters: installed after the read given, if known
         classes = {kind: [0, 0] for kind in CLASSES}  # bytes, packets
         rules: dict[tuple[str, str], list[int]] = {}  # (rule, class) -> bytes, packets, flows
         peers: dict[str, dict[str, dict[str, list[int]]]] = {}  # peer -> direction -> switch -> bytes, packets
@@ -124,13 +137,16 @@ class TrafficAccounting:
             self._placements, self._placed_for = {}, hosts.key
         for dpid, switch_flows in flows.items():
             for flow in switch_flows:
-                seen.append(flow["flow_id"])
-                if not flow.get("counted", True):
-                    continue  # no counters yet: the baseline stays
+                key = flow["flow_id"]
+                seen.append(key)
+                if not flow.get("counted", True):  # no counters yet: the baseline stays
+                    uncounted[key] = self._installed_after.get(key) if key in self._listed else self.answered_s
+                    continue
                 counters = {"bytes": flow["byte_count"], "packets": flow["packet_count"]}
                 uptime = _number(flow.get("duration_sec"))
-                readings.append((flow["flow_id"], counters, uptime))
-                delta = self.counters.delta(flow["flow_id"], counters, at_s, uptime=uptime, born_after=self.read_at_s)
+                readings.append((key, counters, uptime))
+                born_after = self._born_after(key, at_s, answered_s)
+                delta = self.counters.delta(key, counters, at_s, uptime=uptime, born_after=born_after)
                 if delta is None:
                     continue
                 size, packets = int(delta.deltas["bytes"]), int(delta.deltas["packets"])
@@ -159,10 +175,20 @@ class TrafficAccounting:
             for key, counters, uptime in readings:
                 self.counters.remember(key, counters, at_s, uptime=uptime)
             self.counters.retain(set(seen))
-            self.read_at_s = at_s
+            self.read_at_s, self.answered_s, self._listed = at_s, answered_s, set(seen)
+            self._installed_after = {key: after for key, after in uncounted.items() if after is not None}
             self.resets += resets
 
         return records, commit
+
+    def _born_after(self, key: str, at_s: float, answered_s: float) -> float | None:
+        """``born_after`` for the counter tracker: a flow seen for the first time counts in full when its age, as
+        the table answered, is less than the time since the read it was installed after (the last table read, or
+        the one before it was first listed without counters); None before any read (everything is older)."""
+        after = self._installed_after.get(key, self.answered_s)
+        # The tracker compares the age with ``at_s - born_after``: shift by the gap between the snapshot's time and
+        # the table's answer, so the age is compared with ``answered_s - after``, both ends on the table's answers.
+        return None if after is None else after - (answered_s - at_s)
 
     def _place(self, flow: Mapping[str, Any], dpid: str, hosts: HostTable) -> Placement:
         """Where a flow's traffic counts; what it matches never changes, so it is worked out once per topology."""

@@ -134,4 +134,5 @@ class SdnMonitor(Monitor):
         hosts = poll.hosts if poll.hosts is not None else last.get("hosts", [])
         links = poll.links if poll.links is not None else last.get("links", [])
         table = HostTable(hosts, links, key if poll.topology_complete else None)
-        return self.traffic.account(poll.flows, table, poll.flows_at_ns or now_ns())
+        at = poll.flows_at_ns or now_ns()
+        return self.traffic.account(poll.flows, table, at, poll.flows_read_ns or at)

@@ -72,7 +72,7 @@ class OnosSource:
             self._take_statistics(result, await gather_endpoints(again))
 
         if opened is not None and (timed := await snapshot.settle(result, opened[1], self._flows, statistics_again)):
-            result.flows_at_ns, result.flows = timed
+            result.flows_at_ns, result.flows, result.flows_read_ns = timed
         if result.flows is not None and result.switches is not None:
             result.flows = {s["dpid"]: result.flows.get(s["dpid"], []) for s in result.switches}
         return result

@@ -28,6 +28,9 @@ class Poll:
     port_counters: dict[str, tuple[int, list[dict[str, Any]]]] = attrs.field(factory=dict)
     flows: dict[str, list[dict[str, Any]]] | None = None
     flows_at_ns: int = 0  # when the flow counters were read (the last answer, when they came per switch)
+    #: when the flow table's answer came: the entries' ages were measured then (``flows_at_ns`` may be earlier, the
+    #: port counters' answer, when flows and ports are one snapshot)
+    flows_read_ns: int = 0
     performance: dict[str, Any] | None = None
     errors: list[EndpointError] = attrs.field(factory=list)
     partial_switches: bool = False  # some switch details (ONOS per-device ports) are missing this time

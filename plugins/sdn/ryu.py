@@ -121,7 +121,7 @@ class RyuSource:
 
         timed = await snapshot.settle(poll, opened, functools.partial(self._all_flows, detect=False), ports_again)
         if timed is not None and poll.switches is not None:
-            poll.flows_at_ns, all_flows = timed
+            poll.flows_at_ns, all_flows, poll.flows_read_ns = timed
             known = set(dpids)  # FLOPY-NET never forgets the flows of a switch that left
             poll.flows = {dpid: [f for f in all_flows.get(dpid, []) if f["switch_dpid"] in known] for dpid in dpids}
 
@@ -197,4 +197,4 @@ class RyuSource:
         if poll.switches is None or any(answer is None for answer in answers.values()):
             return
         poll.flows = {dpid: flows for dpid, (_, flows) in answers.items()}
-        poll.flows_at_ns = max((read_at for read_at, _ in answers.values()), default=0)
+        poll.flows_at_ns = poll.flows_read_ns = max((read_at for read_at, _ in answers.values()), default=0)

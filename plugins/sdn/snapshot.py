@@ -7,7 +7,8 @@ not the other: in the interval's traffic of one source and the next interval's o
 starts the baselines (or ends what a round table sums) in one source only. A flow table that reads the same before
 and after the port counters were read means no refresh came in between: flows and ports are one snapshot, timed by
 when the port counters answered. When it changed, the port counters are read again and the flow table after them,
-at most :data:`TRIES` times in all; then the last reads are kept, each timed by its own answer.
+at most :data:`TRIES` times in all; then the last reads are kept, each timed by its own answer. Either way the
+flow table's own answer time is kept too: the entries' ages were measured then.
 """
 
 from __future__ import annotations
@@ -33,10 +34,10 @@ async def settle(
     opened: Flows,
     read_flows: Callable[[], Awaitable[tuple[int, Flows] | None]],
     read_ports_again: Callable[[], Awaitable[None]],
-) -> tuple[int, Flows] | None:
-    """The flow table read after ``poll``'s port counters and when it holds (see the module docstring), or None
-    when it is unknown this time (its error filed in ``poll.errors``). ``opened`` is the table read before them;
-    ``read_ports_again`` reads the port counters into ``poll`` again."""
+) -> tuple[int, Flows, int] | None:
+    """The flow table read after ``poll``'s port counters as ``(when it holds, the table, when it answered)`` (see
+    the module docstring), or None when it is unknown this time (its error filed in ``poll.errors``). ``opened`` is
+    the table read before them; ``read_ports_again`` reads the port counters into ``poll`` again."""
     for attempt in range(TRIES):
         if attempt:  # a refresh came in between: the port counters again, then the flow table after them
             await read_ports_again()
@@ -47,8 +48,9 @@ async def settle(
             return None
         if closed is None:
             return None
-        if flow_counters(closed[1]) == flow_counters(opened):
-            held_at = max((read_at for read_at, _ in poll.port_counters.values()), default=closed[0])
-            return held_at, closed[1]
-        opened = closed[1]
-    return closed  # still moving: each read timed by its own answer
+        answered_at, table = closed
+        if flow_counters(table) == flow_counters(opened):
+            held_at = max((read_at for read_at, _ in poll.port_counters.values()), default=answered_at)
+            return held_at, table, answered_at
+        opened = table
+    return answered_at, opened, answered_at  # still moving: each read timed by its own answer
