@@ -14,11 +14,13 @@ Run: ``.venv/bin/python benchmarks/route_cost.py [--metrics 200000] [--events 20
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -68,8 +70,8 @@ def scope_of(target: str) -> dict[str, Any]:
     }
 
 
-async def direct_cost(app: Any, path: str, requests: int, rounds: int) -> float:
-    """Median µs per request of ``path`` called on ``app`` directly (a new scope each time, as a server does)."""
+async def call(app: Any, path: str) -> int:
+    """``GET path`` on ``app`` directly, with a new scope (as a server does); the answer's status."""
     status: list[int] = []
 
     async def receive() -> dict[str, Any]:
@@ -79,14 +81,19 @@ async def direct_cost(app: Any, path: str, requests: int, rounds: int) -> float:
         if message["type"] == "http.response.start":
             status.append(message["status"])
 
-    for _ in range(20):
-        await app(scope_of(path), receive, send)
-    assert status and set(status) == {200}, (path, set(status))
+    await app(scope_of(path), receive, send)
+    return status[0]
+
+
+async def direct_cost(app: Any, path: str, requests: int, rounds: int) -> float:
+    """Median µs per request of ``path`` called on ``app`` directly (a new scope each time, as a server does)."""
+    statuses = {await call(app, path) for _ in range(20)}
+    assert statuses == {200}, (path, statuses)
     samples = []
     for _ in range(rounds):
         started = time.perf_counter()
         for _ in range(requests):
-            await app(scope_of(path), receive, send)
+            await call(app, path)
         samples.append((time.perf_counter() - started) / requests * 1e6)
     return statistics.median(samples)
 
@@ -107,7 +114,9 @@ async def cost(app: Any, path: str, requests: int, rounds: int, via: str = "dire
     return statistics.median(samples)
 
 
-async def main(args: argparse.Namespace) -> None:
+@contextlib.asynccontextmanager
+async def running_agent() -> AsyncIterator[Any]:
+    """An agent with ``benchmarks/api.py``'s config in a temporary directory, running until the block ends."""
     from flcollector.agent import Agent
     from flcollector.config import load_config
 
@@ -117,14 +126,19 @@ async def main(args: argparse.Namespace) -> None:
         agent = Agent(load_config(path, env={}))
         async with trio.open_nursery() as nursery:
             await nursery.start(agent.run)
-            await api.fill(agent, args.metrics, args.events)
-            app = agent.find("listener", "server").app
-            floor = await cost(bare, "/", args.requests, args.rounds, args.via)
-            results: dict[str, Any] = {"floor_us": floor}
-            for route in PATHS:
-                us = await cost(app, route, args.requests, args.rounds, args.via)
-                results[route] = {"us": round(us, 1), "ratio": round(floor / us, 3)}
+            yield agent
             agent.stop()
+
+
+async def main(args: argparse.Namespace) -> None:
+    async with running_agent() as agent:
+        await api.fill(agent, args.metrics, args.events)
+        app = agent.find("listener", "server").app
+        floor = await cost(bare, "/", args.requests, args.rounds, args.via)
+        results: dict[str, Any] = {"floor_us": floor}
+        for route in PATHS:
+            us = await cost(app, route, args.requests, args.rounds, args.via)
+            results[route] = {"us": round(us, 1), "ratio": round(floor / us, 3)}
     print(json.dumps(results, indent=2))
 
 

@@ -35,7 +35,17 @@ from .remote_http import HttpRemoteSink, HttpTarget, auth_headers, check_respons
 from .source_names import SOURCE_COMPONENTS, component_name, source_name
 from .sources import NOT_FOUND, EndpointError, SeenIds, endpoint_error_event, gather_endpoints, get_json, settle
 from .stats import COUNTERS, ComponentStats, StatsRegistry
-from .store import Aggregation, BulkStore, EventQuery, MetricQuery, Selection, Store, metric_pages
+from .store import (
+    Aggregation,
+    BulkStore,
+    EventQuery,
+    FoldingStore,
+    MetricFold,
+    MetricQuery,
+    Selection,
+    Store,
+    fold_metrics,
+)
 from .summary import FieldStats, SeriesSummary, SummaryStore, summarize
 from .view import AgentView, Configured, agent_of
 
@@ -70,6 +80,7 @@ __all__ = [
     "ExportTable",
     "Exporter",
     "FieldStats",
+    "FoldingStore",
     "HttpClient",
     "HttpRemoteSink",
     "HttpTarget",
@@ -78,6 +89,7 @@ __all__ = [
     "Listener",
     "MalformedResponse",
     "Metric",
+    "MetricFold",
     "MetricQuery",
     "Monitor",
     "NoOptions",
@@ -114,6 +126,7 @@ __all__ = [
     "component_name",
     "endpoint_error_event",
     "field_column",
+    "fold_metrics",
     "gather_endpoints",
     "get_json",
     "gzip_body",
@@ -122,7 +135,6 @@ __all__ = [
     "iso_time",
     "mask_secrets",
     "masked",
-    "metric_pages",
     "now_ns",
     "option_doc",
     "record_from_dict",

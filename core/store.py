@@ -6,8 +6,8 @@ objects so the REST layer, the CLI and tests build them the same way.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
-from typing import Any, Literal, Protocol, runtime_checkable
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
+from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
@@ -108,29 +108,51 @@ FieldType = Literal["int", "float", "bool", "str"]
 NUMERIC_TYPES: frozenset[str] = frozenset({"int", "float"})
 
 
-#: Rows a paged read asks for at a time (:func:`metric_pages`).
+#: Rows a folded read decodes at a time (:func:`fold_metrics`).
 PAGE_ROWS = 500
 
 
-async def metric_pages(
-    store: Store, query: MetricQuery, total: int, page: int = PAGE_ROWS
-) -> AsyncIterator[list[Metric]]:
-    """The first ``total`` metrics ``query`` selects (from its ``offset``, in its ``order``), ``page`` at a time.
+class MetricFold(Protocol):
+    """What :func:`fold_metrics` feeds: the selected metrics, one page at a time."""
 
-    A caller that folds each page into a small result holds one page of metrics at a time, however many the query
-    selects: a route's transient memory then stays the same as an experiment grows. A row written while the pages
-    are read can shift a newest-first read by one (the page boundary repeats a row); callers dedupe, as a fold by
-    round or series does anyway.
+    def add(self, metrics: list[Metric]) -> None:
+        """Take one page of metrics."""
+
+
+F = TypeVar("F", bound=MetricFold)
+
+
+@runtime_checkable
+class FoldingStore(Protocol):
+    """A store that folds a selection while it reads it: one query, its rows decoded a page at a time."""
+
+    async def fold_metrics(self, query: MetricQuery, new_fold: Callable[[], F], page: int = PAGE_ROWS) -> F:
+        """Fold what ``query`` selects into ``new_fold()`` and return it (see :func:`fold_metrics`)."""
+        ...
+
+
+async def fold_metrics(store: Store, query: MetricQuery, new_fold: Callable[[], F], page: int = PAGE_ROWS) -> F:
+    """Fold the metrics ``query`` selects (at most ``query.limit``, from its ``offset``, in its order) into
+    ``new_fold()``, ``page`` at a time, and return the fold.
+
+    A caller whose fold keeps a small result holds one page of metrics at a time, however many the query selects,
+    so a route's transient memory stays the same as an experiment grows. A :class:`FoldingStore` reads the
+    selection with one query (``sqlite``: one sort, rows decoded a page at a time; a read it retries starts a new
+    fold); any other store is asked page by page with offsets, where a row written between two pages can shift a
+    newest-first read by one (a row read twice): folds dedupe, as one by round or series does anyway.
     """
-    read = 0
-    while read < total:
-        size = min(page, total - read)
+    if isinstance(store, FoldingStore):
+        return await store.fold_metrics(query, new_fold, page)
+    fold, read = new_fold(), 0
+    while read < query.limit:
+        size = min(page, query.limit - read)
         rows = await store.query_metrics(attrs.evolve(query, limit=size, offset=query.offset + read))
         if rows:
-            yield rows
+            fold.add(rows)
         read += len(rows)
         if len(rows) < size:
-            return
+            break
+    return fold
 
 
 @attrs.frozen

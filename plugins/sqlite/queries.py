@@ -7,11 +7,13 @@ is a bound parameter; the only text spliced into SQL comes from fixed whitelists
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import orjson
-from flcollector import Event, EventQuery, Metric, MetricQuery
+from flcollector import Event, EventQuery, Metric, MetricFold, MetricQuery
+
+F = TypeVar("F", bound=MetricFold)
 
 #: The columns of :func:`metric_from_row`, over ``metrics m JOIN series s``.
 METRIC_COLUMNS = "m.time_ns, s.name, s.tags, m.fields, m.source, m.experiment, m.round"
@@ -82,6 +84,15 @@ def metric_select(query: MetricQuery) -> tuple[str, list[Any]]:
 def query_metrics(conn: sqlite3.Connection, query: MetricQuery) -> list[Metric]:
     """Return the metrics matching ``query`` ordered by time (ties by insertion), after offset, at most limit."""
     return [metric_from_row(row) for row in conn.execute(*metric_select(query)).fetchall()]
+
+
+def fold_metrics(conn: sqlite3.Connection, query: MetricQuery, new_fold: Callable[[], F], page: int) -> F:
+    """Fold :func:`query_metrics`'s rows into ``new_fold()``, decoded ``page`` at a time, from one query."""
+    fold = new_fold()
+    cursor = conn.execute(*metric_select(query))
+    while rows := cursor.fetchmany(page):
+        fold.add([metric_from_row(row) for row in rows])
+    return fold
 
 
 def count_metrics(conn: sqlite3.Connection, query: MetricQuery) -> int:

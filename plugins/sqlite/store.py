@@ -18,6 +18,7 @@ from flcollector import (
     Event,
     EventQuery,
     Metric,
+    MetricFold,
     MetricQuery,
     Record,
     RecordsRejected,
@@ -26,6 +27,7 @@ from flcollector import (
     now_ns,
     option_doc,
 )
+from flcollector.store import PAGE_ROWS
 
 from . import json_rows, queries, round_sql, summary_sql
 from .bulk import BulkReads
@@ -34,6 +36,7 @@ from .readers import Readers
 from .writer import StoreWriter
 
 T = TypeVar("T")
+F = TypeVar("F", bound=MetricFold)
 
 
 @attrs.define
@@ -156,6 +159,12 @@ class SqliteStore(BulkReads, Sink):
     async def query_metrics(self, query: MetricQuery) -> list[Metric]:
         """Return the metrics matching ``query``, ordered by time as asked, after offset, at most limit."""
         return await self._read(queries.query_metrics, query)
+
+    async def fold_metrics(self, query: MetricQuery, new_fold: Callable[[], F], page: int = PAGE_ROWS) -> F:
+        """Fold what ``query`` selects into ``new_fold()`` (see ``flcollector.fold_metrics``): one query, so SQLite
+        orders the selection once, and its rows decoded ``page`` at a time (a read retried in a thread starts a
+        new fold)."""
+        return await self._read(queries.fold_metrics, query, new_fold, page)
 
     async def count_metrics(self, query: MetricQuery) -> int:
         """Return how many metrics match ``query`` (ignoring limit and offset); all of them are counted already."""

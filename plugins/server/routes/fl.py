@@ -1,8 +1,9 @@
 """``GET /api/v1/fl/metrics``: global FL metrics per round as arrays, and each client's participation.
 
 Rounds come from the stored ``fl_round`` metrics, read newest first (so a window with more rounds than
-``max_limit`` loses its oldest, never its newest) a page at a time, keeping only each round's figures: an
-experiment of thousands of rounds costs each call one page of metrics, not all of them. ``client_metrics`` come
+``max_limit`` loses its oldest, never its newest) and folded a page at a time into each round's figures
+(``flcollector.fold_metrics``): an experiment of thousands of rounds costs each call one page of metrics, not all
+of them. ``client_metrics`` come
 from the ``fl_client`` records clients push (``/write`` or ``/api/v1/ingest``, tag ``client``), summarised per
 client by the store (``flcollector.summarize``: in SQL for ``sqlite``), however many reports the window holds. See
 PLUGINS.md for both records.
@@ -11,7 +12,7 @@ PLUGINS.md for both records.
 from __future__ import annotations
 
 import attrs
-from flcollector import MetricQuery, metric_pages, summarize
+from flcollector import MetricQuery, fold_metrics, summarize
 from starlette.requests import Request
 from starlette.routing import Route
 
@@ -31,9 +32,7 @@ async def fl_metrics(request: Request) -> JSONResponse:
     start, end = params.time("from", "start"), params.time("to", "end")
     limit = server.options.max_limit
     window = MetricQuery(experiment=experiment, start_ns=start, end_ns=end, limit=limit, order="desc")
-    rounds = s.RoundArrays()
-    async for page in metric_pages(server.store, attrs.evolve(window, names=["fl_round"]), limit):
-        rounds.add(page)
+    rounds = await fold_metrics(server.store, attrs.evolve(window, names=["fl_round"]), s.RoundArrays)
     clients = await summarize(server.store, attrs.evolve(window, names=["fl_client"]), CLIENT_FIELDS, limit)
     global_ = rounds.arrays()
     times = [t for t in (rounds.first_ns, rounds.last_ns) if t is not None]

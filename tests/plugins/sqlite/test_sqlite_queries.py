@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 import trio
-from flcollector import Event, EventQuery, MetricQuery, metric_pages
+from flcollector import Event, EventQuery, FoldingStore, Metric, MetricQuery, fold_metrics
 from flcollector.plugins.sqlite import SqliteStore
 from sqlite_records import T0, metric
 
@@ -123,20 +123,40 @@ async def test_unfiltered_event_counts_come_from_running_counts_and_follow_reten
         assert sum((await store.event_counts(EventQuery(), "type")).values()) == 20
 
 
-async def test_metric_pages_read_a_query_page_by_page(store: SqliteStore) -> None:
+class Pages:
+    """A fold that keeps the pages it was given, as the values they hold."""
+
+    def __init__(self) -> None:
+        self.pages: list[list[int]] = []
+
+    def add(self, metrics: list[Metric]) -> None:
+        self.pages.append([int(m.fields["value"]) for m in metrics])
+
+
+class QueryOnly:
+    """The sqlite store seen as a store that can only answer ``query_metrics`` (no folding of its own)."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self.query_metrics = store.query_metrics
+
+
+@pytest.mark.parametrize("folding", [True, False], ids=["one query", "offset pages"])
+async def test_fold_metrics_feeds_a_selection_page_by_page(store: SqliteStore, folding: bool) -> None:
+    reader: Any = store if folding else QueryOnly(store)
+    assert isinstance(reader, FoldingStore) == folding
     with trio.fail_after(10):
         await store.write([metric("fl_round", value, round=value) for value in range(1, 24)])
         await store.write([metric("other", 99)])
 
-        async def pages(total: int, **kw: Any) -> list[list[int]]:
-            query = MetricQuery(**({"names": ["fl_round"]} | kw))
-            return [[int(m.fields["value"]) for m in page] async for page in metric_pages(store, query, total, page=5)]
+        async def pages(**kw: Any) -> list[list[int]]:
+            query = MetricQuery(**({"names": ["fl_round"], "limit": 20} | kw))
+            return (await fold_metrics(reader, query, Pages, page=5)).pages
 
-        newest_20 = await pages(20)
-        everything = await pages(1000, order="asc")
-        after_offset = await pages(7, offset=20)
-        none = await pages(10, names=["absent"])
+        newest_20 = await pages()
+        everything = await pages(limit=1000, order="asc")
+        after_offset = await pages(limit=7, offset=20)
+        none = await pages(names=["absent"])
     assert newest_20 == [list(range(23 - 5 * i, 18 - 5 * i, -1)) for i in range(4)]  # four full pages, newest first
     assert everything == [list(range(1, 6)), list(range(6, 11)), list(range(11, 16)), list(range(16, 21)), [21, 22, 23]]
-    assert after_offset == [[3, 2, 1]]  # the query's own offset is where the pages start; a short page ends them
+    assert after_offset == [[3, 2, 1]]  # the query's own offset is where the pages start; the limit where they end
     assert none == []
