@@ -2,12 +2,12 @@
 
 The route answers every stored round of the experiment (up to the server's ``max_limit``) as per-round arrays, and
 the dashboard and notebooks call it all through a run: a call that held every round's metric at once grew its
-transient memory with the experiment (1,800 rounds after an hour at a round per 2 s), and the heap grew with it
-(BENCHMARKS.md, "Fifth session"). The agent (``benchmarks/api.py``'s config) is given ``N`` ``fl_round`` metrics
+transient memory with the experiment (1,800 rounds after an hour at a round per 2 s; see
+BENCHMARKS.md, "Fifth session"). The agent (``benchmarks/api.py``'s config) is given ``N`` ``fl_round`` metrics
 with 27 fields each, about as many as the FL monitor writes, for each ``N`` of ``--sizes``; the route is then called
-``--calls`` times on the server's ASGI app, in-process, under ``tracemalloc``. Per ``N`` it prints the median µs per
-call, the median peak of Python memory a call allocates on top of what it started with (KiB), and that peak over
-the peak of one bare ASGI call made the same way in the same run (the floor).
+``--calls`` times on the server's ASGI app, in-process, then as many times under ``tracemalloc``. Per ``N`` it prints
+the median µs per call (untraced), the median peak of Python memory a call allocates on top of what it started with
+(KiB), and that peak over the peak of one bare ASGI call made the same way in the same run (the floor).
 
 Run: ``.venv/bin/python benchmarks/round_arrays.py [--sizes 500,2000,8000] [--calls 15]``
 """
@@ -61,16 +61,21 @@ ROUND_FIELDS = {
 
 
 async def measure(app: Any, path: str, calls: int) -> tuple[float, float]:
-    """Median µs and median peak KiB (above the memory at the call's start) of ``calls`` calls."""
+    """Median µs of ``calls`` calls (without tracemalloc, which slows Python code several times), then the median
+    peak KiB a call allocates above the memory at its start (under tracemalloc)."""
     assert await call(app, path) == 200
     times, peaks = [], []
     for _ in range(calls):
-        base, _ = tracemalloc.get_traced_memory()
-        tracemalloc.reset_peak()
         started = time.perf_counter()
         await call(app, path)
         times.append((time.perf_counter() - started) * 1e6)
+    tracemalloc.start()
+    for _ in range(calls):
+        base, _ = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        await call(app, path)
         peaks.append((tracemalloc.get_traced_memory()[1] - base) / 1024)
+    tracemalloc.stop()
     return statistics.median(times), statistics.median(peaks)
 
 
@@ -94,10 +99,8 @@ async def one_size(rounds: int, calls: int) -> dict[str, Any]:
         while sqlite.counters["records_out"] < rounds:  # noqa: ASYNC110 - a poll of a counter
             await trio.sleep(0.1)
         app = agent.find("listener", "server").app
-        tracemalloc.start()
         floor_us, floor_kib = await measure(bare, "/", calls)
         us, kib = await measure(app, "/api/v1/fl/metrics", calls)
-        tracemalloc.stop()
     return {
         "rounds": rounds,
         "us": round(us),
