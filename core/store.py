@@ -126,8 +126,9 @@ F = TypeVar("F", bound=MetricFold)
 class FoldingStore(Protocol):
     """A store that folds a selection while it reads it: one query, its rows decoded a page at a time."""
 
-    async def fold_metrics(self, query: MetricQuery, new_fold: Callable[[], F], page: int = PAGE_ROWS) -> F:
-        """Fold what ``query`` selects into ``new_fold()`` and return it (see :func:`fold_metrics`)."""
+    async def fold_metrics(self, query: MetricQuery, new_fold: Callable[[], F], page: int) -> F:
+        """Fold what ``query`` selects into ``new_fold()``, ``page`` rows at a time, and return it (see
+        :func:`fold_metrics`)."""
         ...
 
 

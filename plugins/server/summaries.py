@@ -74,8 +74,8 @@ class RoundArrays:
     """Per-round arrays from ``fl_round`` metrics fed a page at a time (the newest metric of each round wins).
 
     Only each round's few figures are kept, never the metrics, so a route that reads an experiment of thousands of
-    rounds holds one page of metrics at a time: the transient memory of each call stays the same as the experiment
-    grows, instead of growing with it (and fragmenting the heap as it does: BENCHMARKS.md, "Fifth session").
+    rounds holds one page of metrics at a time: what a call allocates grows with its answer, not with every round's
+    metric (BENCHMARKS.md, "Fifth session").
     """
 
     def __init__(self) -> None:

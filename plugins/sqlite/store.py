@@ -27,7 +27,6 @@ from flcollector import (
     now_ns,
     option_doc,
 )
-from flcollector.store import PAGE_ROWS
 
 from . import json_rows, queries, round_sql, summary_sql
 from .bulk import BulkReads
@@ -160,7 +159,7 @@ class SqliteStore(BulkReads, Sink):
         """Return the metrics matching ``query``, ordered by time as asked, after offset, at most limit."""
         return await self._read(queries.query_metrics, query)
 
-    async def fold_metrics(self, query: MetricQuery, new_fold: Callable[[], F], page: int = PAGE_ROWS) -> F:
+    async def fold_metrics(self, query: MetricQuery, new_fold: Callable[[], F], page: int) -> F:
         """Fold what ``query`` selects into ``new_fold()`` (see ``flcollector.fold_metrics``): one query, so SQLite
         orders the selection once, and its rows decoded ``page`` at a time (a read retried in a thread starts a
         new fold)."""

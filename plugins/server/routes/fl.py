@@ -3,10 +3,9 @@
 Rounds come from the stored ``fl_round`` metrics, read newest first (so a window with more rounds than
 ``max_limit`` loses its oldest, never its newest) and folded a page at a time into each round's figures
 (``flcollector.fold_metrics``): an experiment of thousands of rounds costs each call one page of metrics, not all
-of them. ``client_metrics`` come
-from the ``fl_client`` records clients push (``/write`` or ``/api/v1/ingest``, tag ``client``), summarised per
-client by the store (``flcollector.summarize``: in SQL for ``sqlite``), however many reports the window holds. See
-PLUGINS.md for both records.
+of them. ``client_metrics`` come from the ``fl_client`` records clients push (``/write`` or ``/api/v1/ingest``, tag
+``client``), summarised per client by the store (``flcollector.summarize``: in SQL for ``sqlite``), however many
+reports the window holds. See PLUGINS.md for both records.
 """
 
 from __future__ import annotations
