@@ -3,7 +3,7 @@
 A route that answers "the mean latency, the peak bandwidth, the traffic shares over the last day" needs a few
 numbers per series, not the rows: reading the rows with a cap gives wrong answers once the window holds more rows
 than the cap. A store that can aggregate implements :class:`SummaryStore` (``sqlite`` does, in SQL);
-:func:`summarize` asks it, and folds the newest rows in Python (:func:`fold`) for a store that cannot.
+:func:`summarize` asks it, and folds the newest rows in Python (:class:`SeriesFold`) for a store that cannot.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Protocol, runtime_checkable
 import attrs
 
 from .records import Metric
-from .store import MetricQuery, Store
+from .store import MetricQuery, Store, fold_metrics
 
 
 @attrs.frozen
@@ -66,37 +66,56 @@ class _Series:
     fields: dict[str, FieldStats] = attrs.field(factory=dict)
 
 
+class SeriesFold:
+    """Summaries by series, folded a page of metrics at a time (a :class:`~flcollector.MetricFold`): what
+    :class:`SummaryStore` computes, for the fallback."""
+
+    def __init__(self, fields: Sequence[str]) -> None:
+        self.wanted = fields
+        self.found: dict[tuple[str, tuple[tuple[str, str], ...]], _Series] = {}
+
+    def add(self, metrics: Iterable[Metric]) -> None:
+        """Take some metrics, in any order."""
+        for metric in metrics:
+            key = (metric.name, tuple(sorted(metric.tags.items())))
+            series = self.found.get(key)
+            if series is None:
+                series = self.found[key] = _Series(0, metric.time_ns, metric.time_ns)
+            series.samples += 1
+            series.first_ns = min(series.first_ns, metric.time_ns)
+            series.last_ns = max(series.last_ns, metric.time_ns)
+            if metric.round is not None:
+                series.rounds.add(metric.round)
+            for name in self.wanted:
+                value = metric.fields.get(name)
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    old = series.fields.get(name)
+                    series.fields[name] = (
+                        FieldStats(1, value, value, value)
+                        if old is None
+                        else FieldStats(old.count + 1, old.sum + value, min(old.min, value), max(old.max, value))
+                    )
+
+    def summaries(self) -> list[SeriesSummary]:
+        """One summary per series, ordered by name and tags."""
+        return [
+            SeriesSummary(name, dict(tags), s.samples, s.first_ns, s.last_ns, frozenset(s.rounds), s.fields)
+            for (name, tags), s in sorted(self.found.items())
+        ]
+
+
 def fold(metrics: Iterable[Metric], fields: Sequence[str]) -> list[SeriesSummary]:
     """The summaries of ``metrics`` by series, in Python: what :class:`SummaryStore` computes, for the fallback."""
-    found: dict[tuple[str, tuple[tuple[str, str], ...]], _Series] = {}
-    for metric in metrics:
-        key = (metric.name, tuple(sorted(metric.tags.items())))
-        series = found.get(key)
-        if series is None:
-            series = found[key] = _Series(0, metric.time_ns, metric.time_ns)
-        series.samples += 1
-        series.first_ns, series.last_ns = min(series.first_ns, metric.time_ns), max(series.last_ns, metric.time_ns)
-        if metric.round is not None:
-            series.rounds.add(metric.round)
-        for name in fields:
-            value = metric.fields.get(name)
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                old = series.fields.get(name)
-                series.fields[name] = (
-                    FieldStats(1, value, value, value)
-                    if old is None
-                    else FieldStats(old.count + 1, old.sum + value, min(old.min, value), max(old.max, value))
-                )
-    return [
-        SeriesSummary(name, dict(tags), s.samples, s.first_ns, s.last_ns, frozenset(s.rounds), s.fields)
-        for (name, tags), s in sorted(found.items())
-    ]
+    folded = SeriesFold(fields)
+    folded.add(metrics)
+    return folded.summaries()
 
 
 async def summarize(store: Store, query: MetricQuery, fields: Sequence[str], fallback_rows: int) -> list[SeriesSummary]:
     """Summaries of ``query``'s window: from the store when it can aggregate, else from its newest
-    ``fallback_rows`` rows (so a long window is cut at its old end, never at its new one)."""
+    ``fallback_rows`` rows (so a long window is cut at its old end, never at its new one), folded a page at a time
+    (:func:`~flcollector.fold_metrics`) so the fallback holds one page of metrics, not all of them."""
     if isinstance(store, SummaryStore):
         return await store.summarize_metrics(query, fields)
-    newest = await store.query_metrics(attrs.evolve(query, limit=fallback_rows, offset=0, order="desc"))
-    return fold(newest, fields)
+    newest = attrs.evolve(query, limit=fallback_rows, offset=0, order="desc")
+    return (await fold_metrics(store, newest, lambda: SeriesFold(fields))).summaries()

@@ -6,7 +6,7 @@ import random
 
 import pytest
 import trio
-from flcollector import FieldStats, Metric, MetricQuery, SummaryStore
+from flcollector import FieldStats, Metric, MetricQuery, SummaryStore, summarize
 from flcollector.plugins.sqlite import SqliteStore
 from flcollector.summary import fold
 from sqlite_records import T0
@@ -55,3 +55,26 @@ async def test_an_empty_window_has_no_series(store: SqliteStore) -> None:
         assert await store.summarize_metrics(MetricQuery(names=["probe"], start_ns=T0 + 10**12), ["rtt"]) == []
         (one,) = await store.summarize_metrics(MetricQuery(names=["probe"], tags={"target": "t0"}), ["rtt"])
     assert one.samples == 4 and isinstance(one.fields["rtt"], FieldStats)
+
+
+class QueryOnly:
+    """The sqlite store seen as a store that can neither summarise nor fold: ``query_metrics`` only."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self.query_metrics = store.query_metrics
+
+
+async def test_the_fallback_folds_the_newest_rows_page_by_page_as_the_sql_does(store: SqliteStore) -> None:
+    """``summarize`` for a store without SQL reads its newest ``fallback_rows`` rows in pages of 500 (three here)."""
+    rows = _probes(1_203)
+    with trio.fail_after(10):
+        await store.write(rows)
+        query = MetricQuery(names=["probe"])
+        in_sql = await summarize(store, query, FIELDS, fallback_rows=10_000)
+        whole = await summarize(QueryOnly(store), query, FIELDS, fallback_rows=10_000)
+        cut = await summarize(QueryOnly(store), query, FIELDS, fallback_rows=700)
+    assert [(s.tags, s.samples, s.first_ns, s.last_ns, s.rounds) for s in whole] == [
+        (s.tags, s.samples, s.first_ns, s.last_ns, s.rounds) for s in in_sql
+    ]
+    assert [s.fields["rtt"].max for s in whole] == [s.fields["rtt"].max for s in in_sql]
+    assert cut == fold(rows[::-1][:700], FIELDS)  # the newest 700, newest first: cut at the window's old end
