@@ -5,9 +5,11 @@ the dashboard and notebooks call it all through a run: a call that held every ro
 transient memory with the experiment (1,800 rounds after an hour at a round per 2 s; see
 BENCHMARKS.md, "Fifth session"). The agent (``benchmarks/api.py``'s config) is given ``N`` ``fl_round`` metrics
 with 27 fields each, about as many as the FL monitor writes, for each ``N`` of ``--sizes``; the route is then called
-``--calls`` times on the server's ASGI app, in-process, then as many times under ``tracemalloc``. Per ``N`` it prints
-the median µs per call (untraced), the median peak of Python memory a call allocates on top of what it started with
-(KiB), and that peak over the peak of one bare ASGI call made the same way in the same run (the floor).
+``--calls`` times on the server's ASGI app, in-process, then as many times under ``tracemalloc``, each call after
+dropping the kept answer (as after every new round: the answer is built), then ``--calls`` times more as the polls
+between two rounds (``kept_``: the answer kept under the store's version). Per ``N`` it prints the median µs per
+call (untraced), the median peak of Python memory a call allocates on top of what it started with (KiB), and that
+peak over the peak of one bare ASGI call made the same way in the same run (the floor).
 
 Run: ``.venv/bin/python benchmarks/round_arrays.py [--sizes 500,2000,8000] [--calls 15]``
 """
@@ -20,6 +22,7 @@ import statistics
 import sys
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -60,17 +63,20 @@ ROUND_FIELDS = {
 }
 
 
-async def measure(app: Any, path: str, calls: int) -> tuple[float, float]:
+async def measure(app: Any, path: str, calls: int, before: Callable[[], None] = lambda: None) -> tuple[float, float]:
     """Median µs of ``calls`` calls (without tracemalloc, which slows Python code several times), then the median
-    peak KiB a call allocates above the memory at its start (under tracemalloc)."""
+    peak KiB a call allocates above the memory at its start (under tracemalloc); ``before()`` runs before each
+    call, untimed."""
     assert await call(app, path) == 200
     times, peaks = [], []
     for _ in range(calls):
+        before()
         started = time.perf_counter()
         await call(app, path)
         times.append((time.perf_counter() - started) * 1e6)
     tracemalloc.start()
     for _ in range(calls):
+        before()
         base, _ = tracemalloc.get_traced_memory()
         tracemalloc.reset_peak()
         await call(app, path)
@@ -100,11 +106,15 @@ async def one_size(rounds: int, calls: int) -> dict[str, Any]:
             await trio.sleep(0.1)
         app = agent.find("listener", "server").app
         floor_us, floor_kib = await measure(bare, "/", calls)
-        us, kib = await measure(app, "/api/v1/fl/metrics", calls)
+        # Built: as after every new round (the kept answer dropped first). Kept: the polls between two rounds.
+        us, kib = await measure(app, "/api/v1/fl/metrics", calls, app.state.server.fl_answers.clear)
+        kept_us, kept_kib = await measure(app, "/api/v1/fl/metrics", calls)
     return {
         "rounds": rounds,
         "us": round(us),
         "peak_kib": round(kib, 1),
+        "kept_us": round(kept_us),
+        "kept_peak_kib": round(kept_kib, 1),
         "floor_us": round(floor_us, 1),
         "floor_peak_kib": round(floor_kib, 2),
         "peak_over_floor": round(kib / floor_kib, 1) if floor_kib else None,

@@ -44,7 +44,9 @@ from .store import (
     MetricQuery,
     Selection,
     Store,
+    VersionedStore,
     fold_metrics,
+    metrics_version,
 )
 from .summary import FieldStats, SeriesSummary, SummaryStore, summarize
 from .view import AgentView, Configured, agent_of
@@ -117,6 +119,7 @@ __all__ = [
     "StorageError",
     "Store",
     "SummaryStore",
+    "VersionedStore",
     "__version__",
     "agent_of",
     "auth_headers",
@@ -135,6 +138,7 @@ __all__ = [
     "iso_time",
     "mask_secrets",
     "masked",
+    "metrics_version",
     "now_ns",
     "option_doc",
     "record_from_dict",

@@ -6,7 +6,7 @@ objects so the REST layer, the CLI and tests build them the same way.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Hashable, Mapping, Sequence
 from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
 import attrs
@@ -130,6 +130,23 @@ class FoldingStore(Protocol):
         """Fold what ``query`` selects into ``new_fold()``, ``page`` rows at a time, and return it (see
         :func:`fold_metrics`)."""
         ...
+
+
+@runtime_checkable
+class VersionedStore(Protocol):
+    """A store that tells when metrics of some names may have changed, so a route can keep an answer built from
+    them (``/api/v1/fl/metrics`` does) instead of reading them again on every poll."""
+
+    def metrics_version(self, names: Sequence[str]) -> Hashable:
+        """A value that changes with every commit that adds a metric called one of ``names`` and with every
+        delete: what is read after taking it is at least that new, and while it stands those metrics are as read."""
+        ...
+
+
+def metrics_version(store: Store, names: Sequence[str]) -> Hashable | None:
+    """``store``'s :meth:`VersionedStore.metrics_version` of ``names``, or None when it keeps no such version (then
+    nothing read from it may be kept)."""
+    return store.metrics_version(names) if isinstance(store, VersionedStore) else None
 
 
 async def fold_metrics(store: Store, query: MetricQuery, new_fold: Callable[[], F], page: int = PAGE_ROWS) -> F:

@@ -8,6 +8,8 @@ import attrs
 from flcollector import AgentView, ComponentStats, Store
 from starlette.requests import HTTPConnection
 
+from .kept import KeptAnswers
+
 if TYPE_CHECKING:
     from .listener import ServerOptions
 
@@ -23,6 +25,8 @@ class ServerState:
     agent: AgentView
     options: ServerOptions
     stats: ComponentStats  # the server listener's own counters (requests, records_in)
+    #: ``/api/v1/fl/metrics``'s rendered answers, kept while the store's version of the FL records stands.
+    fl_answers: KeptAnswers = attrs.field(factory=KeptAnswers)
 
     @property
     def store(self) -> Store:

@@ -74,12 +74,14 @@ class SqliteStore(BulkReads, Sink):
         self._round_memos: dict[Hashable, WriteMemo] = {}  # pages of rounds per scope, kept until it changes
         self._round_rows: round_sql.KnownRows = {}  # the rows of those pages by id, while no row is deleted
         self._round_rows_deleted = 0  # the writer's deleted_rows when they were read
+        self._opened = 0  # opens so far: a new writer counts from zero again (see metrics_version)
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
 
     async def open(self) -> None:
         """Create or open the database file; raises an OSError naming the path when it cannot be written."""
         self._writer = await trio.to_thread.run_sync(StoreWriter, self.path)
+        self._opened += 1
         self._readers = Readers(self.path, self.runtime.stats)
         self._memo.clear()
         self._round_memos.clear()
@@ -323,6 +325,13 @@ class SqliteStore(BulkReads, Sink):
             "deleted": writer.deleted_rows,
             **bounds,
         }
+
+    def metrics_version(self, names: Sequence[str]) -> Hashable:
+        """A value that changes with every commit that adds a metric of one of ``names``, with every delete and at
+        every open (``flcollector.VersionedStore``): the writer counts each name's commits after they are made."""
+        writer = self._require_writer()
+        commits = writer.name_commits
+        return (self._opened, writer.deleted_rows, *(commits.get(name, 0) for name in names))
 
     def write_version(self) -> tuple[int, int, int, int]:
         """A value that changes with every commit that adds or deletes rows (the writer's row counters, updated

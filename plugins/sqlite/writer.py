@@ -94,6 +94,10 @@ class StoreWriter:
         self.series_ids: dict[tuple[str, str], int] = {
             (name, tags): sid for sid, name, tags in self.conn.execute("SELECT id, name, tags FROM series")
         }
+        self.series_names: dict[int, str] = {sid: name for (name, _), sid in self.series_ids.items()}
+        #: Commits that added metrics of each name since the file was opened: with ``deleted_rows``, a version of
+        #: a name's metrics (``SqliteStore.metrics_version``).
+        self.name_commits: dict[str, int] = {}
         self.fast_ids: dict[tuple[object, ...], int] = {}  # (name, *tag items in arrival order) -> series id
         self.max_event_id: int = self.conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
         # Counted once at open (a scan of the time index); kept up to date by every write and cleanup after.
@@ -105,6 +109,7 @@ class StoreWriter:
         self.conn.execute("INSERT INTO series (name, tags) VALUES (?, ?) ON CONFLICT DO NOTHING", (name, tags))
         sid: int = self.conn.execute("SELECT id FROM series WHERE name = ? AND tags = ?", (name, tags)).fetchone()[0]
         self.series_ids[(name, tags)] = sid
+        self.series_names[sid] = name  # an id rolled back and given again is named again here
         created.append((name, tags))
         return sid
 
@@ -173,6 +178,10 @@ class StoreWriter:
                 raise StoreWriteError(self._explain(exc, len(batch))) from exc
             raise
         self.max_event_id = max_event_id
+        commits, names = self.name_commits, self.series_names
+        # After the commit, so a reader that sees the count sees the rows (``get``: nothing may raise past COMMIT).
+        for name in {names.get(sid, "") for sid in latest}:
+            commits[name] = commits.get(name, 0) + 1
         self.metric_rows += len(metric_rows)
         self.event_rows += events_stored
         return len(metric_rows), events_stored
@@ -205,19 +214,20 @@ class StoreWriter:
             sql = "DELETE FROM {0} WHERE id IN (SELECT id FROM {0} WHERE time_ns < ? ORDER BY time_ns LIMIT ?)"
             metrics = conn.execute(sql.format("metrics"), (cutoff_ns, chunk)).rowcount
             events = conn.execute(sql.format("events"), (cutoff_ns, chunk)).rowcount
-            emptied: list[tuple[str, str]] = []
+            emptied: list[tuple[int, str, str]] = []
             if metrics < chunk:
                 emptied = conn.execute(
                     "DELETE FROM series WHERE (last_time_ns IS NULL OR last_time_ns < ?) AND NOT EXISTS "
-                    "(SELECT 1 FROM metrics WHERE series_id = series.id) RETURNING name, tags",
+                    "(SELECT 1 FROM metrics WHERE series_id = series.id) RETURNING id, name, tags",
                     (cutoff_ns,),
                 ).fetchall()
             conn.execute("COMMIT")
         except BaseException:
             self._rollback([])
             raise
-        for name, tags in emptied:
+        for sid, name, tags in emptied:
             self.series_ids.pop((name, tags), None)
+            self.series_names.pop(sid, None)
         if emptied:
             self.fast_ids.clear()
         self.metric_rows -= metrics

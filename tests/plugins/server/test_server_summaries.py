@@ -8,7 +8,7 @@ from __future__ import annotations
 import httpx
 import pytest
 import trio
-from flcollector import Event, Metric, now_ns
+from flcollector import Event, Metric, VersionedStore, now_ns
 
 
 def fl_records(start: int) -> list:
@@ -79,6 +79,39 @@ async def test_fl_metrics_time_window_and_other_experiment(running) -> None:
         other = (await running.client.get("/api/v1/fl/metrics", params={"experiment_id": "nope"})).json()
     assert window["global_metrics"]["rounds"] == [2]
     assert other["global_metrics"]["rounds"] == [] and other["client_metrics"] == {}
+
+
+async def test_fl_metrics_answer_is_kept_while_the_fl_records_stand(running) -> None:
+    """Issue 13 item 7: with a store that keeps versions (sqlite), polls between rounds get the kept answer; a new
+    round, a new client report and another experiment are answered anew, other records keep it. A store without
+    versions (the memory store) builds every answer."""
+    kept = running.server.app.state.server.fl_answers
+    start = now_ns() - 10_000_000_000
+    later = Metric("fl_round", {"accuracy": 0.95}, time_ns=start + 4000, round=4, source="fl_server")
+    report = Metric(
+        "fl_client", {"accuracy": 0.5}, time_ns=start + 2001, round=2, tags={"client_id": "client-2"}, source="x"
+    )
+
+    async def fl_metrics(**params: str) -> dict:
+        return (await running.client.get("/api/v1/fl/metrics", params=params)).json()
+
+    with trio.fail_after(10):
+        await running.send(fl_records(start))
+        first, again = await fl_metrics(), await fl_metrics()
+        await running.send([Metric("cpu", {"value": 1.0}, time_ns=start)])
+        unrelated = await fl_metrics()
+        await running.send([later])
+        with_round = await fl_metrics()
+        await running.send([report])
+        with_report, other = await fl_metrics(), await fl_metrics(experiment_id="nope")
+    assert first == again == unrelated and first["global_metrics"]["rounds"] == [1, 2, 3]
+    assert with_round["global_metrics"]["rounds"] == [1, 2, 3, 4]
+    assert with_round["global_metrics"]["global_accuracy"][-1] == 0.95
+    assert with_round["client_metrics"]["client-2"]["rounds_participated"] == 1
+    assert with_report["client_metrics"]["client-2"]["rounds_participated"] == 2
+    assert other["global_metrics"]["rounds"] == []
+    versioned = isinstance(running.store, VersionedStore)
+    assert (kept.builds, kept.hits) == ((4, 2) if versioned else (6, 0))
 
 
 async def test_network_metrics_over_timeframe(running) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 import trio
 import trio.testing
-from flcollector import Event, EventQuery, now_ns
+from flcollector import Event, EventQuery, VersionedStore, now_ns
 from flcollector.plugins.sqlite import SqliteStore, queries
 from flcollector.plugins.sqlite.memo import WriteMemo
 from sqlite_records import metric
@@ -121,3 +121,32 @@ async def test_recent_counts_with_different_filters_are_kept_apart(store: Sqlite
         for variant in variants:  # each asked after the others were kept: a shared key would answer with theirs
             query = EventQuery(start_ns=50, **variant)  # type: ignore[arg-type]
             assert await store.count_events(query) == await store._read(queries.count_events, query), variant
+
+
+async def test_metrics_version_follows_the_commits_of_its_names_deletes_and_opens(
+    make_component: Callable[..., Any],
+) -> None:
+    """``metrics_version`` (flcollector.VersionedStore) changes when a metric of one of its names is committed,
+    when retention deletes rows and when the store is opened again, and stands through other names' writes."""
+    sink = make_component(SqliteStore, {"retention": "14d", "cleanup_interval": "1h"})
+    names = ["fl_round", "fl_client"]
+    with trio.fail_after(10):
+        async with sink:
+            assert isinstance(sink, VersionedStore)
+            now = now_ns()
+            await sink.write([metric("cpu", 1, time_ns=now)])  # the first write runs a retention step (none deleted)
+            empty = sink.metrics_version(names)
+            await sink.write([metric("cpu", 2, time_ns=now), Event("FLOW_SNAPSHOT", time_ns=now, details={}, id=1)])
+            assert sink.metrics_version(names) == empty  # other names, events: the version stands
+            await sink.write([metric("fl_client", 1, time_ns=now)])
+            one_client = sink.metrics_version(names)
+            await sink.write([metric("fl_round", 1, time_ns=now), metric("fl_round", 2, time_ns=now, tags={"k": "v"})])
+            one_round = sink.metrics_version(names)
+            assert len({empty, one_client, one_round}) == 3
+            await sink.write([metric("fl_round", 3, time_ns=now_ns() - 20 * 86400 * 10**9)])
+            before_cleanup = sink.metrics_version(names)
+            assert await sink.cleanup() == 1
+            assert sink.metrics_version(names) != before_cleanup
+            last = sink.metrics_version(names)
+        async with sink:  # opened again: the counts start over, the version is still new
+            assert sink.metrics_version(names) not in {empty, one_client, one_round, before_cleanup, last}
