@@ -118,6 +118,7 @@ async def one_size(rounds: int, calls: int) -> dict[str, Any]:
         "floor_us": round(floor_us, 1),
         "floor_peak_kib": round(floor_kib, 2),
         "peak_over_floor": round(kib / floor_kib, 1) if floor_kib else None,
+        "kept_peak_over_floor": round(kept_kib / floor_kib, 1) if floor_kib else None,
     }
 
 
