@@ -19,6 +19,9 @@ tool that found what grew; see BENCHMARKS.md).
 ``--preload LIB`` runs the agent with ``LD_PRELOAD=LIB``, e.g. another allocator
 (``/usr/lib/x86_64-linux-gnu/libjemalloc.so.2``) to compare with glibc's malloc (BENCHMARKS.md).
 
+``--round-seconds`` sets the emulated FL server's pace (a round every 2 s by default; ``0.5`` packs an hour's rounds
+into 15 minutes), ``--without-route`` leaves a route out of the API load (to tell what one route adds).
+
 Run: ``.venv/bin/python benchmarks/soak.py --minutes 10`` (``--minutes 60`` for the hour in BENCHMARKS.md).
 """
 
@@ -190,11 +193,13 @@ async def write_load(client: httpx.AsyncClient, per_s: int, outcomes: Outcomes, 
         await trio.sleep_until(next_at)
 
 
-async def api_load(client: httpx.AsyncClient, per_s: int, outcomes: Outcomes, stop: trio.Event) -> None:
-    """``per_s`` GETs a second, cycling through both faces' routes."""
+async def api_load(
+    client: httpx.AsyncClient, per_s: int, routes: list[str], outcomes: Outcomes, stop: trio.Event
+) -> None:
+    """``per_s`` GETs a second, cycling through ``routes`` (both faces' routes)."""
     n, next_at = 0, trio.current_time()
     while not stop.is_set():
-        route = ROUTES[n % len(ROUTES)]
+        route = routes[n % len(routes)]
         try:
             response = await client.get(route)
             outcomes.add(f"GET {response.status_code}")
@@ -239,7 +244,7 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
     async with trio.open_nursery() as nursery:
         for emulator in (fl, policy, sdn):
             await nursery.start(emulator.serve, "127.0.0.1", 0)
-        nursery.start_soon(fl_rounds, fl, 2.0)
+        nursery.start_soon(fl_rounds, fl, args.round_seconds)
         nursery.start_soon(policy.run_script, 2.0)
         nursery.start_soon(sdn.run_script, 2.0)
         agent = AgentProcess(work, CONFIG.format(data=work / "data", fl=fl.url, policy=policy.url, sdn=sdn.url))
@@ -256,7 +261,8 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
             httpx.AsyncClient(base_url=url, timeout=30) as reader,
         ):
             nursery.start_soon(write_load, writer, args.points, outcomes, stop)
-            nursery.start_soon(api_load, reader, args.calls, outcomes, stop)
+            routes = [route for route in ROUTES if route not in args.without_route]
+            nursery.start_soon(api_load, reader, args.calls, routes, outcomes, stop)
             started = trio.current_time()
             end = started + args.minutes * 60
             while trio.current_time() < end:
@@ -294,6 +300,12 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=1000, help="line-protocol points per second")
     parser.add_argument("--calls", type=int, default=20, help="API calls per second")
     parser.add_argument("--sample", type=float, default=10.0, help="seconds between RSS samples")
+    parser.add_argument(
+        "--round-seconds", type=float, default=2.0, help="seconds between two FL rounds of the emulated server"
+    )
+    parser.add_argument(
+        "--without-route", action="append", default=[], metavar="ROUTE", help="leave ROUTE (as in ROUTES) out"
+    )
     parser.add_argument("--flat-mib", type=float, default=5.0, help="allowed RSS spread over the second half")
     parser.add_argument(
         "--preload",
@@ -306,6 +318,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3, help="with --compare: the first snapshot to compare")
     parser.add_argument("--top", type=int, default=15, help="with --compare: how many sites to print")
     args = parser.parse_args()
+    unknown = [route for route in args.without_route if route not in ROUTES]
+    if unknown:
+        parser.error(f"--without-route {unknown[0]!r} is not one of the routes: {', '.join(ROUTES)}")
     if args.compare:
         compare(args.compare, args.warmup, args.top)
         return
