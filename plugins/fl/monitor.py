@@ -24,6 +24,7 @@ from flcollector import (
     HttpClient,
     Monitor,
     Record,
+    SourceUnavailable,
     endpoint_error_event,
     gather_endpoints,
     get_json,
@@ -159,7 +160,23 @@ class FlMonitor(Monitor):
                 reason = "key 'latest_round' missing or not an integer"
                 failed["/rounds/latest"] = EndpointError("/rounds/latest", reason)
             return RoundBatch(self.ledger, scan_from=self.ledger.scan_from, rerun_next=self.ledger.rerun_next), None
+        if current is not None and latest_round > current and self.ledger.rerun_next is None:
+            current = await self._current_round_again(current)
         return await self.ledger.fetch(self.client, latest_round, current, active), latest_round
+
+    async def _current_round_again(self, current: int) -> int:
+        """``/status``'s current round read again, after ``/rounds/latest`` answered (``current`` if it fails).
+
+        The two are read at once, so a round that finished between the two answers shows a latest round past the
+        current one, which is also how a new run (its rounds numbered from 1 again) looks. The server moves its
+        current round before it writes that round's row, so a current round read after the latest row is never
+        behind it unless a new run really began."""
+        try:
+            status = await get_json(self.client, "/status", expect=dict)
+        except (EndpointError, SourceUnavailable):  # this poll goes on with what it read; the next reads again
+            return current
+        again = status.get("current_round")
+        return again if isinstance(again, int) and not isinstance(again, bool) and again > current else current
 
     def _events(self, events: EventBatch) -> list[Event]:
         converted = []

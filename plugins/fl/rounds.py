@@ -87,8 +87,13 @@ class RoundLedger:
         if start <= upto and batch.error is None:
             rows: list[dict[str, Any]] = []
             await self._read(client, batch, start, upto, into=rows)
-            for row in rows:  # advance over the rows the new run has already replaced
-                if row["round"] != start or time_ns_of(row["timestamp"]) <= batch.rerun_after_ns:
+            for row in rows:  # advance over the rows the new run has already replaced, and the ones it never will
+                if row["round"] != start:
+                    break
+                # An old row below the current round stays old: the server writes a round's row before it moves
+                # on, so the new run passed it without replacing it (a rerun seen by mistake, or a row it failed
+                # to write). Waiting for it would re-read every row from here on at every poll, for good.
+                if time_ns_of(row["timestamp"]) <= batch.rerun_after_ns and start >= current_round:
                     break
                 start += 1
         # Every row is the new run's, or the run is over: a rerun of the remaining rounds after a policy stop leaves

@@ -508,3 +508,29 @@ async def test_a_rerun_waits_for_the_row_the_server_has_not_replaced_yet(
         await monitor.close()
     assert_exactly_once(records, server)
     assert server.current_round == 5 and monitor.ledger.rerun_next is None  # the old row 3 stays: rerun over
+
+
+async def test_a_round_finished_between_the_status_and_latest_answers_is_no_rerun(
+    fl_server: FlServerEmulator, fl_monitor: Build
+) -> None:
+    """``/status`` and ``/rounds/latest`` are read at once: a round that finished between the two answers shows a
+    latest round past the current one, as a new run does. It began a "rerun" that never ended (the old rows are
+    never replaced), and every poll after it read every row from round 1 again (issue 13, item 7: found in the
+    soak's agent by tracemalloc). The monitor reads ``/status`` again before it believes a rerun, and a rerun
+    passes the old rows below the current round (the server writes a round's row before it moves on)."""
+    with trio.fail_after(10):
+        monitor = fl_monitor()
+        await monitor.open()
+        records: list[Record] = []
+        await steps(fl_server, 4)
+        await collect(monitor, records)
+        await steps(fl_server, 1)  # round 5 finished after /status said 4, before /rounds/latest said 5
+        batch, latest = await monitor._read_rounds({}, {"latest_round": 5}, 4, True)
+        assert latest == 5 and batch.rerun_next is None and [row["round"] for row in batch.rows] == [5]
+        # A rerun believed anyway (a /status answer far behind): it waits only at the current round, not at 1.
+        believed = await monitor.ledger.fetch(monitor.client, latest_round=5, current_round=4)
+        assert believed.rerun_next == 4
+        await collect(monitor, records)
+        assert monitor.ledger.rerun_next is None
+        await monitor.close()
+    assert_exactly_once(records, fl_server)
