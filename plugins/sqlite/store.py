@@ -331,7 +331,7 @@ class SqliteStore(BulkReads, Sink):
         every open (``flcollector.VersionedStore``): the writer counts each name's commits after they are made."""
         writer = self._require_writer()
         commits = writer.name_commits
-        return (self._opened, writer.deleted_rows, *(commits.get(name, 0) for name in names))
+        return (self._opened, writer.deleted_rows, commits.get(None, 0), *(commits.get(name, 0) for name in names))
 
     def write_version(self) -> tuple[int, int, int, int]:
         """A value that changes with every commit that adds or deletes rows (the writer's row counters, updated

@@ -97,7 +97,7 @@ class StoreWriter:
         self.series_names: dict[int, str] = {sid: name for (name, _), sid in self.series_ids.items()}
         #: Commits that added metrics of each name since the file was opened: with ``deleted_rows``, a version of
         #: a name's metrics (``SqliteStore.metrics_version``).
-        self.name_commits: dict[str, int] = {}
+        self.name_commits: dict[str | None, int] = {}
         self.fast_ids: dict[tuple[object, ...], int] = {}  # (name, *tag items in arrival order) -> series id
         self.max_event_id: int = self.conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
         # Counted once at open (a scan of the time index); kept up to date by every write and cleanup after.
@@ -179,8 +179,9 @@ class StoreWriter:
             raise
         self.max_event_id = max_event_id
         commits, names = self.name_commits, self.series_names
-        # After the commit, so a reader that sees the count sees the rows (``get``: nothing may raise past COMMIT).
-        for name in {names.get(sid, "") for sid in latest}:
+        # After the commit, so a reader that sees the count sees the rows. Nothing may raise past COMMIT: a series
+        # whose name is not known (none should be) counts under None, which every version includes.
+        for name in {names.get(sid) for sid in latest}:
             commits[name] = commits.get(name, 0) + 1
         self.metric_rows += len(metric_rows)
         self.event_rows += events_stored
