@@ -7,7 +7,7 @@ objects so the REST layer, the CLI and tests build them the same way.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable, Hashable, Mapping, Sequence
-from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
+from typing import Any, Literal, Protocol, TypeVar, cast, runtime_checkable
 
 import attrs
 
@@ -143,10 +143,25 @@ class VersionedStore(Protocol):
         ...
 
 
+_capable: dict[tuple[type, type], bool] = {}  # (store class, protocol) -> implements it
+
+
+def implements(store: object, protocol: type) -> bool:
+    """``isinstance(store, protocol)`` for a capability of method-only protocols (:class:`FoldingStore`,
+    :class:`VersionedStore`, ...), found once per store class: a Protocol check costs microseconds (3.6 µs for
+    :class:`VersionedStore`, a fifth of a kept ``/api/v1/fl/metrics`` answer), and a store's methods are its
+    class's."""
+    key = (type(store), protocol)
+    capable = _capable.get(key)
+    if capable is None:
+        capable = _capable[key] = issubclass(key[0], protocol)
+    return capable
+
+
 def metrics_version(store: Store, names: Sequence[str]) -> Hashable | None:
     """``store``'s :meth:`VersionedStore.metrics_version` of ``names``, or None when it keeps no such version (then
     nothing read from it may be kept)."""
-    return store.metrics_version(names) if isinstance(store, VersionedStore) else None
+    return cast(VersionedStore, store).metrics_version(names) if implements(store, VersionedStore) else None
 
 
 async def fold_metrics(store: Store, query: MetricQuery, new_fold: Callable[[], F], page: int = PAGE_ROWS) -> F:
@@ -159,8 +174,8 @@ async def fold_metrics(store: Store, query: MetricQuery, new_fold: Callable[[], 
     fold); any other store is asked page by page with offsets, where a row written between two pages can shift a
     newest-first read by one (a row read twice): folds dedupe, as one by round or series does anyway.
     """
-    if isinstance(store, FoldingStore):
-        return await store.fold_metrics(query, new_fold, page)
+    if implements(store, FoldingStore):
+        return await cast(FoldingStore, store).fold_metrics(query, new_fold, page)
     fold, read = new_fold(), 0
     while read < query.limit:
         size = min(page, query.limit - read)

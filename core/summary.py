@@ -9,12 +9,12 @@ than the cap. A store that can aggregate implements :class:`SummaryStore` (``sql
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 
 import attrs
 
 from .records import Metric
-from .store import MetricQuery, Store, fold_metrics
+from .store import MetricQuery, Store, fold_metrics, implements
 
 
 @attrs.frozen
@@ -115,7 +115,7 @@ async def summarize(store: Store, query: MetricQuery, fields: Sequence[str], fal
     """Summaries of ``query``'s window: from the store when it can aggregate, else from its newest
     ``fallback_rows`` rows (so a long window is cut at its old end, never at its new one), folded a page at a time
     (:func:`~flcollector.fold_metrics`) so the fallback holds one page of metrics, not all of them."""
-    if isinstance(store, SummaryStore):
-        return await store.summarize_metrics(query, fields)
+    if implements(store, SummaryStore):
+        return await cast(SummaryStore, store).summarize_metrics(query, fields)
     newest = attrs.evolve(query, limit=fallback_rows, offset=0, order="desc")
     return (await fold_metrics(store, newest, lambda: SeriesFold(fields))).summaries()
