@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import sys
 import tempfile
@@ -114,6 +115,7 @@ async def run_kind(kind: str, megabytes: float, clients: int) -> dict[str, Any]:
         after = rss_mib(pid)
     finally:
         await agent.kill_now()
+        shutil.rmtree(folder, ignore_errors=True)  # a run stores ~1 GB; runs must not fill the disk
     points = sum(p for _, _, p in bodies)
     return {
         "kind": kind,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shutil
 import signal
 import subprocess
 import sys
@@ -156,6 +157,7 @@ def main() -> None:
         agent.send_signal(signal.SIGTERM)
         agent.wait(60)
         influx.stop()
+        shutil.rmtree(root, ignore_errors=True)  # the buffer is --gigabytes on disk
 
 
 if __name__ == "__main__":

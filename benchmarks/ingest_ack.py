@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import signal
 import sqlite3
 import statistics
@@ -134,6 +135,7 @@ async def crash(mode: str, clients: int, points: int, after: float) -> dict[str,
         await agent.kill_now()
     points_acked = {(c, first + i) for c, first in acknowledged for i in range(points)}
     in_store, archive = stored(folder / "data")
+    shutil.rmtree(folder, ignore_errors=True)  # counted; the store is not kept
     return {
         "acknowledged": len(points_acked),
         "lost_in_store": len(points_acked - in_store),
@@ -157,6 +159,7 @@ async def run_mode(mode: str, args: argparse.Namespace, floor_url: str | None) -
     finally:
         if agent is not None:
             await agent.kill_now()
+            shutil.rmtree(agent.folder, ignore_errors=True)
     if floor_url is None:
         results["kill_9"] = await crash(mode, max(args.clients), args.points, args.crash_after)
     return results

@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -206,6 +207,7 @@ def main() -> None:
     finally:
         for server in servers.values():
             server.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def run_mode(mode: str, cls: type[Any], options: dict[str, Any], floor: Floor, records: list[Record], batch: int,

@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -275,6 +276,8 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
         agent.signal(signal.SIGTERM)
         exit_code = await agent.wait(60)
         nursery.cancel_scope.cancel()
+    if not args.data_dir:  # an hour stores about 2 GB; a temporary folder must not outlive its run
+        shutil.rmtree(work, ignore_errors=True)  # the run is over: blocking here delays nothing
     half = [s for s in samples if s[0] >= samples[-1][0] / 2]
     spread = max(v for _, v in half) - min(v for _, v in half)
     return {
@@ -287,7 +290,7 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
         "flat": spread <= args.flat_mib,
         "outcomes": outcomes.counts,
         "agent_exit": exit_code,
-        "data": str(work),
+        "data": str(work) if args.data_dir else None,
     }
 
 
@@ -312,7 +315,10 @@ def main() -> None:
         metavar="LIB",
         help="LD_PRELOAD for the agent, e.g. jemalloc: /usr/lib/x86_64-linux-gnu/libjemalloc.so.2",
     )
-    parser.add_argument("--data-dir", help="where the agent's data goes (default: a new temporary directory)")
+    parser.add_argument(
+        "--data-dir",
+        help="where the agent's data goes, kept after the run (default: a temporary directory, removed)",
+    )
     parser.add_argument("--tracemalloc", metavar="DIR", help="run the agent under tracemalloc, snapshots into DIR")
     parser.add_argument("--compare", metavar="DIR", help="print what grew between the snapshots in DIR")
     parser.add_argument("--warmup", type=int, default=3, help="with --compare: the first snapshot to compare")
