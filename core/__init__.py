@@ -46,6 +46,7 @@ from .store import (
     Store,
     VersionedStore,
     fold_metrics,
+    implements,
     metrics_version,
 )
 from .summary import FieldStats, SeriesSummary, SummaryStore, summarize
@@ -135,6 +136,7 @@ __all__ = [
     "gzip_body",
     "hookimpl",
     "hookspec",
+    "implements",
     "iso_time",
     "mask_secrets",
     "masked",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Literal, Protocol, cast, runtime_checkable
 
 import attrs
-from flcollector import Metric, MetricQuery, Store
+from flcollector import Metric, MetricQuery, Store, implements
 
 from .data import DataView
 from .rounds import RoundFilter, load_rounds
@@ -59,17 +59,8 @@ class RoundPage:
     latest_round: int
 
 
-_capable: dict[type, bool] = {}
-
-
 def _round_store(store: Store | None) -> RoundStore | None:
-    if store is None:
-        return None
-    kind = type(store)
-    capable = _capable.get(kind)
-    if capable is None:  # a Protocol isinstance check costs microseconds: once per store class
-        capable = _capable[kind] = isinstance(store, RoundStore)
-    return cast(RoundStore, store) if capable else None  # checked above, once per class
+    return cast(RoundStore, store) if store is not None and implements(store, RoundStore) else None
 
 
 async def round_page(view: DataView, where: RoundFilter, window: RoundWindow) -> RoundPage:

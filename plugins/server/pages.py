@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, Protocol, cast, runtime_checkable
 
 import attrs
-from flcollector import Event, EventQuery, Metric, MetricQuery, Store
+from flcollector import Event, EventQuery, Metric, MetricQuery, Store, implements
 
 
 @runtime_checkable
@@ -40,15 +40,8 @@ class Page:
     max_id: int | None = None
 
 
-_capable: dict[type, bool] = {}
-
-
 def _json_rows(store: Store) -> JsonRowStore | None:
-    kind = type(store)
-    capable = _capable.get(kind)
-    if capable is None:  # a Protocol isinstance check costs microseconds: once per store class
-        capable = _capable[kind] = isinstance(store, JsonRowStore)
-    return cast(JsonRowStore, store) if capable else None  # checked above, once per class
+    return cast(JsonRowStore, store) if implements(store, JsonRowStore) else None
 
 
 async def metric_page(store: Store, query: MetricQuery, shape: str, item: Callable[[Metric], Any]) -> Page:

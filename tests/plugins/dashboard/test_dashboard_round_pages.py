@@ -1,8 +1,9 @@
 """The FL rounds routes page in SQL on the sqlite store and in Python on any other: the same answers.
 
 Each request runs twice on the same stored rows: once as served (the sqlite store picks the newest row per round and
-pages), once with the store's round capability switched off (``round_pages._capable``), which takes the Python path
-every other store takes; the JSON must be equal but for the fields that say when the answer was made.
+pages), once with the store's round capability switched off (the answer ``flcollector.implements`` keeps for it),
+which takes the Python path every other store takes; the JSON must be equal but for the fields that say when the
+answer was made.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ import pytest
 import trio
 from dashboard_helpers import SECOND, Dashboard, fl_round, fl_server, running_dashboard
 from flcollector import Metric, MetricQuery, Record
-from flcollector.plugins.dashboard import round_pages
+from flcollector import store as store_module
 from flcollector.plugins.dashboard.round_pages import RoundStore
 from flcollector.plugins.sqlite import SqliteStore
 
 MINUTE = 60 * SECOND
+ROUND_CAPABILITY = (SqliteStore, RoundStore)  # the key of implements' per-class answer
 
 
 def _stored_rounds() -> list[list[Record]]:
@@ -91,7 +93,7 @@ async def test_the_store_pages_rounds_as_the_python_path_does(tmp_path: Path, mo
             store = dash.agent.view.store
             assert isinstance(store, SqliteStore) and isinstance(store, RoundStore)
             paged_in_sql = await _answers(dash)
-            monkeypatch.setitem(round_pages._capable, SqliteStore, False)  # as a store without the capability
+            monkeypatch.setitem(store_module._capable, ROUND_CAPABILITY, False)  # as a store without the capability
             paged_in_python = await _answers(dash)
     for (path, params), sql, python in zip(ROUND_REQUESTS, paged_in_sql, paged_in_python, strict=True):
         assert sql == python, (path, params)
@@ -118,7 +120,7 @@ async def test_a_scope_over_the_scan_limit_is_left_to_the_python_path(
             assert found is not None and found[1:] == (10, 12)
             monkeypatch.setattr("flcollector.plugins.dashboard.rounds.SCAN_LIMIT", 10)
             declined = await _answers(dash)
-            monkeypatch.setitem(round_pages._capable, SqliteStore, False)
+            monkeypatch.setitem(store_module._capable, ROUND_CAPABILITY, False)
             python = await _answers(dash)
     assert declined == python
     assert [r["round"] for r in declined[0]["rounds"]] != [1, 2, 3, 5, 6, 7, 8, 10, 11, 12]  # the limit did cut
@@ -153,9 +155,9 @@ async def test_pages_kept_by_the_store_follow_each_write_and_retention_step(
                     assert await trio.to_thread.run_sync(store._writer.cleanup, cutoff, step, 0) >= step
                 else:
                     await dash.send(step)
-                monkeypatch.setitem(round_pages._capable, SqliteStore, True)
+                monkeypatch.setitem(store_module._capable, ROUND_CAPABILITY, True)
                 paged_in_sql = await _answers(dash)
-                monkeypatch.setitem(round_pages._capable, SqliteStore, False)
+                monkeypatch.setitem(store_module._capable, ROUND_CAPABILITY, False)
                 assert paged_in_sql == await _answers(dash), step
                 compared += 1
             last = paged_in_sql[0]["rounds"]
