@@ -230,14 +230,12 @@ async def fl_rounds(fl: Any, tick: float) -> None:
         await fl.step()
 
 
-async def soak(args: argparse.Namespace) -> dict[str, Any]:
+async def soak(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     """Run the emulators and the agent, load it, sample its RSS; return the summary."""
     from flcollector.emulators.fl_server import FlServerEmulator
     from flcollector.emulators.policy_engine import PolicyEngineEmulator
     from flcollector.emulators.sdn_controller import SdnControllerEmulator
 
-    work = Path(args.data_dir or tempfile.mkdtemp(prefix="flcollector-soak-"))
-    work.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before anything runs
     fl = FlServerEmulator(num_clients=5, max_rounds=10**6, seed=2025)
     policy, sdn = PolicyEngineEmulator(), SdnControllerEmulator(flavour="ryu")
     samples: list[tuple[float, float]] = []
@@ -276,8 +274,6 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
         agent.signal(signal.SIGTERM)
         exit_code = await agent.wait(60)
         nursery.cancel_scope.cancel()
-    if not args.data_dir:  # an hour stores about 2 GB; a temporary folder must not outlive its run
-        shutil.rmtree(work, ignore_errors=True)  # the run is over: blocking here delays nothing
     half = [s for s in samples if s[0] >= samples[-1][0] / 2]
     spread = max(v for _, v in half) - min(v for _, v in half)
     return {
@@ -330,7 +326,13 @@ def main() -> None:
     if args.compare:
         compare(args.compare, args.warmup, args.top)
         return
-    print(json.dumps(trio.run(soak, args)), flush=True)
+    work = Path(args.data_dir or tempfile.mkdtemp(prefix="flcollector-soak-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        print(json.dumps(trio.run(soak, args, work)), flush=True)
+    finally:
+        if not args.data_dir:  # an hour stores about 2 GB: a temporary folder must not outlive its run, even ^C'd
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
