@@ -251,28 +251,32 @@ async def soak(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         if args.tracemalloc:
             Path(args.tracemalloc).mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, before the run
             runner = [__file__, "--agent", args.tracemalloc, str(args.sample)]
-        url = await agent.start(60, runner=runner, env={"LD_PRELOAD": args.preload} if args.preload else None)
-        assert agent.process is not None
-        pid = agent.process.pid
-        stop = trio.Event()
-        async with (
-            httpx.AsyncClient(base_url=url, timeout=30) as writer,
-            httpx.AsyncClient(base_url=url, timeout=30) as reader,
-        ):
-            nursery.start_soon(write_load, writer, args.points, outcomes, stop)
-            routes = [route for route in ROUTES if route not in args.without_route]
-            nursery.start_soon(api_load, reader, args.calls, routes, outcomes, stop)
-            started = trio.current_time()
-            end = started + args.minutes * 60
-            while trio.current_time() < end:
-                await trio.sleep(args.sample)
-                at, mib = trio.current_time() - started, rss_mib(pid)
-                samples.append((at, mib))
-                held = await bounded_memories(reader)
-                print(json.dumps({"t_s": round(at), "rss_mib": round(mib, 1), **held, **outcomes.counts}), flush=True)
-            stop.set()
-        agent.signal(signal.SIGTERM)
-        exit_code = await agent.wait(60)
+        try:
+            url = await agent.start(60, runner=runner, env={"LD_PRELOAD": args.preload} if args.preload else None)
+            assert agent.process is not None
+            pid = agent.process.pid
+            stop = trio.Event()
+            async with (
+                httpx.AsyncClient(base_url=url, timeout=30) as writer,
+                httpx.AsyncClient(base_url=url, timeout=30) as reader,
+            ):
+                nursery.start_soon(write_load, writer, args.points, outcomes, stop)
+                routes = [route for route in ROUTES if route not in args.without_route]
+                nursery.start_soon(api_load, reader, args.calls, routes, outcomes, stop)
+                started = trio.current_time()
+                end = started + args.minutes * 60
+                while trio.current_time() < end:
+                    await trio.sleep(args.sample)
+                    at, mib = trio.current_time() - started, rss_mib(pid)
+                    samples.append((at, mib))
+                    held = await bounded_memories(reader)
+                    sample = {"t_s": round(at), "rss_mib": round(mib, 1), **held, **outcomes.counts}
+                    print(json.dumps(sample), flush=True)
+                stop.set()
+            agent.signal(signal.SIGTERM)
+            exit_code = await agent.wait(60)
+        finally:  # an interrupted or failed run leaves no agent behind (kill() is sent before any wait)
+            await agent.kill_now()
         nursery.cancel_scope.cancel()
     half = [s for s in samples if s[0] >= samples[-1][0] / 2]
     spread = max(v for _, v in half) - min(v for _, v in half)
