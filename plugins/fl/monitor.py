@@ -116,8 +116,7 @@ class FlMonitor(Monitor):
             failed["/events"] = events.error
         data = {key: value for key, value in results.items() if key not in failed}
         status, metrics = data.get("/status", {}), data.get("/metrics", {})
-        current = status.get("current_round", metrics.get("current_round"))
-        current = current if isinstance(current, int) and not isinstance(current, bool) else None
+        current = _round_of(status.get("current_round", metrics.get("current_round")))
         start = metrics.get("start_time") if isinstance(metrics.get("start_time"), int | float) else None
         latest = data.get("/rounds/latest")
         active = status.get("training_active", metrics.get("training_active", True)) is not False
@@ -154,8 +153,8 @@ class FlMonitor(Monitor):
     async def _read_rounds(
         self, failed: dict[Any, EndpointError], latest: dict[str, Any] | None, current: int | None, active: bool
     ) -> tuple[RoundBatch, int | None]:
-        latest_round = latest.get("latest_round") if latest is not None else None
-        if not isinstance(latest_round, int) or isinstance(latest_round, bool):
+        latest_round = _round_of(latest.get("latest_round")) if latest is not None else None
+        if latest_round is None:
             if latest is not None:
                 reason = "key 'latest_round' missing or not an integer"
                 failed["/rounds/latest"] = EndpointError("/rounds/latest", reason)
@@ -175,8 +174,8 @@ class FlMonitor(Monitor):
             status = await get_json(self.client, "/status", expect=dict)
         except (EndpointError, SourceUnavailable):  # this poll goes on with what it read; the next reads again
             return current
-        again = status.get("current_round")
-        return again if isinstance(again, int) and not isinstance(again, bool) and again > current else current
+        again = _round_of(status.get("current_round"))
+        return again if again is not None and again > current else current
 
     def _events(self, events: EventBatch) -> list[Event]:
         converted = []
@@ -194,3 +193,8 @@ class FlMonitor(Monitor):
         if rounds.invalid:
             errors.append(EndpointError("/rounds", f"{rounds.invalid} rows without a round number or timestamp"))
         return [endpoint_error_event(self.runtime, error) for error in errors]
+
+
+def _round_of(value: Any) -> int | None:
+    """``value`` as a round number read from the server, or None when it is not an integer (JSON ``true`` is not)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
