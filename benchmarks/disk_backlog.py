@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import shutil
 import signal
 import subprocess
 import sys
@@ -107,7 +106,13 @@ def main() -> None:
     parser.add_argument("--gigabytes", type=float, default=1.0)
     parser.add_argument("--batch", type=int, default=5000)
     args = parser.parse_args()
-    root = Path(tempfile.mkdtemp(prefix="flc-backlog-"))
+    # removed however the run ends: the buffer alone is --gigabytes on disk
+    with tempfile.TemporaryDirectory(prefix="flc-backlog-", ignore_cleanup_errors=True) as root:
+        backlog(args, Path(root))
+
+
+def backlog(args: argparse.Namespace, root: Path) -> None:
+    """The floor (empty buffer), then the full buffer held while InfluxDB is away, then delivered; under ``root``."""
     influx = InfluxServer(root / "influxdb")
 
     # the floor: the same agent, same config, empty buffer, InfluxDB away
@@ -157,7 +162,6 @@ def main() -> None:
         agent.send_signal(signal.SIGTERM)
         agent.wait(60)
         influx.stop()
-        shutil.rmtree(root, ignore_errors=True)  # the buffer is --gigabytes on disk
 
 
 if __name__ == "__main__":

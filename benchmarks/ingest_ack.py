@@ -121,21 +121,21 @@ def stored(data: Path) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
 
 async def crash(mode: str, clients: int, points: int, after: float) -> dict[str, Any]:
     """Load the agent, kill -9 it after ``after`` s; count acknowledged points missing from store and archive."""
-    folder = Path(tempfile.mkdtemp(prefix=f"flcollector-ack-{mode}-"))
-    agent = AgentProcess(folder, store_config(folder / "data", server=f'ingest_ack = "{mode}"'))
-    acknowledged: list[tuple[int, int]] = []
-    try:
-        url = await agent.start()
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(load, url, clients, points, float("inf"), acknowledged, [])
-            await trio.sleep(after)
-            agent.signal(signal.SIGKILL)
-            await agent.wait()
-    finally:
-        await agent.kill_now()
+    with tempfile.TemporaryDirectory(prefix=f"flcollector-ack-{mode}-", ignore_cleanup_errors=True) as tmp:
+        folder = Path(tmp)  # counted, then removed: the store is not kept
+        agent = AgentProcess(folder, store_config(folder / "data", server=f'ingest_ack = "{mode}"'))
+        acknowledged: list[tuple[int, int]] = []
+        try:
+            url = await agent.start()
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(load, url, clients, points, float("inf"), acknowledged, [])
+                await trio.sleep(after)
+                agent.signal(signal.SIGKILL)
+                await agent.wait()
+        finally:
+            await agent.kill_now()
+        in_store, archive = stored(folder / "data")
     points_acked = {(c, first + i) for c, first in acknowledged for i in range(points)}
-    in_store, archive = stored(folder / "data")
-    shutil.rmtree(folder, ignore_errors=True)  # counted; the store is not kept
     return {
         "acknowledged": len(points_acked),
         "lost_in_store": len(points_acked - in_store),
